@@ -1,0 +1,503 @@
+// The durable run kernel (runtime-model §2): start, tick, resume, pause, resume_run, cancel.
+//
+// A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
+// immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
+// record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
+// Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
+import type { Store } from '../store/index.ts';
+import { isPlainObject } from '../util/json.ts';
+import { nowIso } from '../util/time.ts';
+import { BUILTIN_EFFECTS } from './effects.ts';
+import { idempotencyKey } from './keys.ts';
+import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
+import {
+  isTerminal,
+  type EffectHandler,
+  type EffectOutcome,
+  type RunState,
+  type StepContext,
+  type StepRecord,
+  type Vars,
+  type WaitState,
+  type Workflow,
+  type WorkflowSource,
+} from './types.ts';
+import { setPath } from './vars.ts';
+
+export const GATEWAY_ACTOR = 'gateway';
+
+export const DEFAULT_LIMITS = {
+  max_iterations: 25,
+  current_iteration: 0,
+  max_tokens: 32768,
+  max_output_tokens: null,
+  max_input_tokens: null,
+  estimated_tokens_used: 0,
+  max_history_messages: -1,
+  warn_iterations_pct: 80,
+  warn_tokens_pct: 80,
+};
+
+export interface StartOptions {
+  vars?: Vars;
+  sessionId?: string | null;
+  parentRunId?: string | null;
+  actorId?: string | null;
+  /** Start listener child runs declared by the workflow (default: for root runs). */
+  startListeners?: boolean;
+}
+
+interface RegisteredEffect {
+  handler: EffectHandler;
+  /** External effects touch the world outside the database: checkpoint before running them. */
+  external: boolean;
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+export class Runtime {
+  private effects = new Map<string, RegisteredEffect>();
+  /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
+  private inflight = new Map<string, AbortController>();
+
+  constructor(
+    readonly store: Store,
+    readonly workflows: WorkflowSource,
+    readonly defaults: { provider?: string | null; model?: string | null } = {},
+  ) {
+    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) this.effects.set(type, { handler, external: false });
+  }
+
+  registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
+    this.effects.set(type, { handler, external: opts.external ?? true });
+  }
+
+  private ctx: StepContext = { nowIso };
+
+  async getWorkflow(workflowId: string): Promise<Workflow> {
+    const wf = await this.workflows.get(workflowId);
+    if (!wf) throw new RuntimeError(`Workflow '${workflowId}' not found in registry`);
+    return wf;
+  }
+
+  // ---- start ---------------------------------------------------------------------------------------------
+
+  /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
+  async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+    const wf = await this.getWorkflow(workflowId);
+    const runId = crypto.randomUUID();
+    const vars: Vars = { ...(opts.vars ?? {}) };
+    if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
+    const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
+    if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
+    if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
+    vars._runtime = rt;
+    const now = nowIso();
+    const run: RunState = {
+      run_id: runId,
+      workflow_id: workflowId,
+      status: 'running',
+      current_node: wf.entry_node,
+      vars,
+      waiting: null,
+      output: null,
+      error: null,
+      created_at: now,
+      updated_at: now,
+      actor_id: opts.actorId === undefined ? GATEWAY_ACTOR : opts.actorId,
+      session_id: opts.sessionId || runId,
+      parent_run_id: opts.parentRunId ?? null,
+    };
+    const listeners = (opts.startListeners ?? !run.parent_run_id) ? (wf.listeners?.() ?? []) : [];
+    const listenerWfs = await Promise.all(listeners.map((id) => this.getWorkflow(id)));
+    this.store.tx(() => {
+      this.store.runs.save(run);
+      for (const lw of listenerWfs) {
+        this.store.runs.save({
+          ...run,
+          run_id: crypto.randomUUID(),
+          workflow_id: lw.workflow_id,
+          current_node: lw.entry_node,
+          vars: { ...structuredClone(vars), _temp: {} },
+          parent_run_id: run.run_id,
+        });
+      }
+      this.store.notifier.queueRunChange();
+    });
+    return run;
+  }
+
+  // ---- tick ----------------------------------------------------------------------------------------------
+
+  /** Advances a run by at most `maxSteps` node steps. Returns the run as committed. */
+  async tick(runId: string, maxSteps = 100): Promise<RunState> {
+    const stored = this.store.runs.get(runId);
+    if (!stored) throw new RuntimeError(`Run '${runId}' not found`);
+    let run = stored;
+    if (isTerminal(run.status) || isPaused(run)) return run;
+    if (run.status === 'waiting') {
+      const w = run.waiting;
+      if (w?.reason !== 'until' || !w.until || nowIso() < w.until) return run;
+      run.status = 'running';
+      run.waiting = null;
+      if (w.resume_to_node) run.current_node = w.resume_to_node;
+    }
+    const controller = new AbortController();
+    this.inflight.set(runId, controller);
+    const pending: StepRecord[] = [];
+    const t = new TickState(this, run, pending);
+    try {
+      const wf = await this.getWorkflow(run.workflow_id);
+      for (let i = 0; i < maxSteps && run.status === 'running'; i++) {
+        if (controller.signal.aborted) break;
+        await this.step(wf, t, controller.signal);
+      }
+      t.flush();
+      return run;
+    } catch (err) {
+      if (controller.signal.aborted) return this.store.runs.get(runId) ?? run;
+      // A node that throws fails the run with a ledger record, never leaving it stuck in `running`.
+      const message = `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
+      run.status = 'failed';
+      run.error = message;
+      run.waiting = null;
+      pending.push(tickExceptionRecord(run, message));
+      t.terminal();
+      t.flush();
+      return run;
+    } finally {
+      this.inflight.delete(runId);
+    }
+  }
+
+  /** Aborts the effect a tick is running for this run (cancel/pause while an LLM call is in flight). */
+  abortInflight(runId: string): boolean {
+    const c = this.inflight.get(runId);
+    if (!c) return false;
+    c.abort();
+    return true;
+  }
+
+  isInflight(runId: string): boolean {
+    return this.inflight.has(runId);
+  }
+
+  private async step(wf: Workflow, t: TickState, signal: AbortSignal): Promise<void> {
+    const run = t.run;
+    const plan = await wf.step(run, this.ctx);
+    const nodeId = plan.node_id || run.current_node;
+    if (plan.complete_output) {
+      run.status = 'completed';
+      run.output = plan.complete_output;
+      t.pending.push(completionRecord(run, nodeId, { completed: true, output: plan.complete_output }));
+      t.terminal();
+      return;
+    }
+    if (!plan.effect) {
+      if (!plan.next_node) throw new RuntimeError(`Node '${nodeId}' returned no effect and no next_node`);
+      run.current_node = plan.next_node;
+      return;
+    }
+    const effect = { type: plan.effect.type, payload: plan.effect.payload ?? {}, result_key: plan.effect.result_key ?? null };
+    const key = idempotencyKey(run.run_id, nodeId, effect.type, effect.payload);
+    const next = plan.next_node ?? null;
+    const prior = t.findCompleted(key);
+    let outcome: EffectOutcome;
+    if (prior) {
+      outcome = { status: 'completed', result: prior.result };
+    } else {
+      const reg = this.effects.get(effect.type);
+      const started = effectRecord(run, nodeId, effect, key, 'started');
+      t.pending.push(started);
+      if (reg?.external) t.flush();
+      if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
+      else {
+        try {
+          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+        } catch (err) {
+          outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      }
+      // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
+      if (signal.aborted) return;
+      t.pending.push(endRecord(started, outcome));
+    }
+    if (outcome.status === 'failed') {
+      run.status = 'failed';
+      run.error = outcome.error;
+      t.terminal();
+      return;
+    }
+    if (outcome.status === 'waiting') {
+      run.status = 'waiting';
+      run.waiting = outcome.wait;
+      return;
+    }
+    if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
+      setPath(run.vars, effect.result_key, outcome.result);
+    }
+    if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
+    if (!next) {
+      run.status = 'completed';
+      run.output = { success: true, result: outcome.result };
+      t.terminal();
+      return;
+    }
+    run.current_node = next;
+  }
+
+  // ---- resume / control ----------------------------------------------------------------------------------
+
+  /**
+   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RuntimeError
+   * with the spec's messages when the run is paused, not waiting, or the wait key differs.
+   */
+  resume(runId: string, payload: Vars, waitKey?: string | null): RunState {
+    return this.store.tx(() => {
+      const run = this.store.runs.get(runId);
+      if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+      this.applyResume(run, payload, waitKey ?? null);
+      return run;
+    });
+  }
+
+  /** Resume logic on a loaded run, inside the caller's transaction. */
+  applyResume(run: RunState, payload: Vars, waitKey: string | null): void {
+    if (isPaused(run)) throw new RuntimeError('Run is paused');
+    const w = run.waiting;
+    if (run.status !== 'waiting' || !w) throw new RuntimeError('Run is not waiting');
+    if (waitKey && w.wait_key && waitKey !== w.wait_key) {
+      throw new RuntimeError(`wait_key mismatch: expected '${w.wait_key}', got '${waitKey}'`);
+    }
+    const stored = storedResumePayload(w, payload);
+    if (w.result_key) setPath(run.vars, w.result_key, stored);
+    const records: StepRecord[] = [resumeRecord(run, w, stored)];
+    run.waiting = null;
+    if (!w.resume_to_node) {
+      run.status = 'completed';
+      run.output = { success: true, result: stored };
+      records.push(
+        completionRecord(run, run.current_node, {
+          completed: true, via: 'resume', wait_reason: w.reason, wait_key: w.wait_key, output: run.output,
+        }),
+      );
+      records.push(terminalStatusRecord(run));
+    } else {
+      run.status = 'running';
+      run.current_node = w.resume_to_node;
+    }
+    this.commit(run, records);
+  }
+
+  pause(runId: string, reason?: string | null): RunState | null {
+    return this.store.tx(() => {
+      const run = this.store.runs.get(runId);
+      if (!run || isTerminal(run.status) || isPaused(run)) return run;
+      if (run.status === 'waiting' && run.waiting?.reason === 'user' && run.waiting.details?.kind !== 'pause') return run;
+      const control = controlOf(run);
+      control.paused = true;
+      control.paused_at = nowIso();
+      if (reason) control.pause_reason = reason;
+      else delete control.pause_reason;
+      if (run.status === 'running') {
+        run.status = 'waiting';
+        run.waiting = pauseWait(run);
+      }
+      this.commit(run, []);
+      return run;
+    });
+  }
+
+  resumeRun(runId: string): RunState | null {
+    return this.store.tx(() => {
+      const run = this.store.runs.get(runId);
+      if (!run || isTerminal(run.status) || !isPaused(run)) return run;
+      const control = controlOf(run);
+      delete control.paused;
+      delete control.pause_reason;
+      control.resumed_at = nowIso();
+      if (run.waiting?.details?.kind === 'pause') {
+        run.status = 'running';
+        run.current_node = run.waiting.resume_to_node ?? run.current_node;
+        run.waiting = null;
+      }
+      this.commit(run, []);
+      // A child that finished while this parent was paused: deliver its result now.
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.resumeParentIfChildDone(run);
+      return run;
+    });
+  }
+
+  cancel(runId: string, reason?: string | null): RunState | null {
+    return this.store.tx(() => {
+      const run = this.store.runs.get(runId);
+      if (!run || isTerminal(run.status)) return run;
+      run.status = 'cancelled';
+      run.error = reason || 'Cancelled';
+      run.waiting = null;
+      const control = run.vars?._runtime?.control;
+      if (isPlainObject(control)) {
+        delete control.paused;
+        delete control.pause_reason;
+      }
+      this.commit(run, [terminalStatusRecord(run)]);
+      this.onTerminal(run);
+      return run;
+    });
+  }
+
+  /** Run ids of the run and all its descendants, breadth first. */
+  tree(runId: string): string[] {
+    const out: string[] = [];
+    const queue = [runId];
+    const seen = new Set<string>();
+    while (queue.length) {
+      const id = queue.shift()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(id);
+      for (const c of this.store.runs.children(id)) queue.push(c.run_id);
+    }
+    return out;
+  }
+
+  // ---- internals shared with TickState and effects --------------------------------------------------------
+
+  /** Saves the run and appends records in the current transaction. */
+  commit(run: RunState, records: StepRecord[]): void {
+    run.updated_at = nowIso();
+    this.store.tx(() => {
+      for (const r of records) this.store.ledger.append(stripHash(r));
+      this.store.runs.save(run);
+      if (run.status === 'running') this.store.notifier.queueRunChange();
+    });
+  }
+
+  /** A run reached a terminal state: resume a parent waiting on it (same transaction as the caller). */
+  onTerminal(child: RunState): void {
+    if (!child.parent_run_id) return;
+    const parent = this.store.runs.get(child.parent_run_id);
+    if (!parent || parent.status !== 'waiting' || parent.waiting?.wait_key !== `subworkflow:${child.run_id}`) return;
+    if (isPaused(parent)) return; // delivered by resumeRun / the runner's repair scan
+    this.applyResume(parent, childResult(child, parent.waiting), parent.waiting.wait_key);
+  }
+
+  /** Repair: a parent waiting on a child that is already terminal gets the child's result. */
+  resumeParentIfChildDone(parent: RunState): boolean {
+    const subId = parent.waiting?.details?.sub_run_id;
+    if (parent.status !== 'waiting' || parent.waiting?.reason !== 'subworkflow' || typeof subId !== 'string') return false;
+    if (isPaused(parent)) return false;
+    const child = this.store.runs.get(subId);
+    if (!child || !isTerminal(child.status)) return false;
+    this.store.tx(() => this.applyResume(parent, childResult(child, parent.waiting!), parent.waiting!.wait_key));
+    return true;
+  }
+}
+
+/** Per-tick working state: the in-memory run and the records not yet committed. */
+class TickState {
+  private terminalPending = false;
+  private baseUpdatedAt: string;
+  constructor(readonly rt: Runtime, readonly run: RunState, readonly pending: StepRecord[]) {
+    this.baseUpdatedAt = run.updated_at;
+  }
+
+  findCompleted(key: string): StepRecord | null {
+    for (const r of this.pending) if (r.idempotency_key === key && r.status === 'completed') return r;
+    return this.rt.store.ledger.findCompleted(this.run.run_id, key);
+  }
+
+  terminal(): void {
+    this.pending.push(terminalStatusRecord(this.run));
+    this.terminalPending = true;
+  }
+
+  /**
+   * Commits the working copy. A command applied while this tick was in flight (cancel, pause, resume_run) wins:
+   * a cancelled run is left as it is; pause flags are adopted, and a running run parks in a pause wait.
+   */
+  flush(): void {
+    const records = this.pending.splice(0);
+    let terminal = this.terminalPending;
+    this.terminalPending = false;
+    const run = this.run;
+    this.rt.store.tx(() => {
+      const cur = this.rt.store.runs.get(run.run_id);
+      if (cur && cur.updated_at !== this.baseUpdatedAt) {
+        if (isTerminal(cur.status)) {
+          Object.assign(run, cur);
+          return;
+        }
+        const control = cur.vars?._runtime?.control;
+        if (isPlainObject(control)) { controlOf(run); run.vars._runtime.control = control; }
+        if (isPaused(run) && run.status === 'running') {
+          run.status = 'waiting';
+          run.waiting = pauseWait(run);
+        }
+      }
+      this.rt.commit(run, records);
+      this.baseUpdatedAt = run.updated_at;
+      if (terminal) this.rt.onTerminal(run);
+    });
+  }
+}
+
+export function isPaused(run: RunState): boolean {
+  return run.vars?._runtime?.control?.paused === true;
+}
+
+function pauseWait(run: RunState): WaitState {
+  return {
+    reason: 'user', wait_key: `pause:${run.run_id}`, until: null, resume_to_node: run.current_node,
+    result_key: null, prompt: 'Paused', choices: null, allow_free_text: false, details: { kind: 'pause' },
+  };
+}
+
+function controlOf(run: RunState): Vars {
+  const rt = isPlainObject(run.vars._runtime) ? run.vars._runtime : (run.vars._runtime = {});
+  return isPlainObject(rt.control) ? rt.control : (rt.control = {});
+}
+
+function endRecord(started: StepRecord, outcome: EffectOutcome): StepRecord {
+  const end: StepRecord = { ...started, ended_at: nowIso(), status: outcome.status };
+  if (outcome.status === 'completed') end.result = outcome.result ?? null;
+  else if (outcome.status === 'waiting') end.result = { wait: { ...outcome.wait } };
+  else end.error = outcome.error;
+  return end;
+}
+
+function stripHash(r: StepRecord) {
+  const { prev_hash: _p, record_hash: _h, signature: _s, ...rest } = r;
+  return rest;
+}
+
+/** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
+export function childResult(child: RunState, wait: WaitState): Vars {
+  let output: Vars;
+  if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
+  else {
+    output = { success: false, error: child.error ?? child.status };
+    if (child.status === 'cancelled') output.cancelled = true;
+  }
+  const payload: Vars = { sub_run_id: child.run_id, output };
+  if (wait.details?.include_traces) payload.node_traces = child.vars?._runtime?.node_traces ?? {};
+  return payload;
+}
+
+/** Tool waits with blocked calls merge host results back into the original call order (runtime-model §2.5). */
+function storedResumePayload(w: WaitState, payload: Vars): Vars {
+  const d = w.details;
+  if (!d || !Array.isArray(payload?.results)) return payload;
+  const total = Number(d.original_call_count);
+  const blocked = isPlainObject(d.blocked_by_index) ? d.blocked_by_index : isPlainObject(d.pre_results_by_index) ? d.pre_results_by_index : null;
+  if (!blocked || !Number.isInteger(total) || payload.results.length >= total) return payload;
+  const host = [...payload.results];
+  const results: Vars[] = [];
+  for (let i = 0; i < total; i++) {
+    const fixed = blocked[String(i)];
+    results.push(fixed ?? host.shift() ?? { success: false, error: 'Missing tool result' });
+  }
+  return { ...payload, mode: payload.mode ?? 'executed', results };
+}

@@ -1,0 +1,89 @@
+// Artifacts: metadata in SQLite, bytes on disk content-addressed (`blobs/<sha256>.bin`, deduplicated).
+// Ids are validated against a safe charset so they can never name a path outside the store.
+import type { Database } from 'bun:sqlite';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256Hex } from '../util/json.ts';
+import { nowIso } from '../util/time.ts';
+
+export interface ArtifactMeta {
+  artifact_id: string;
+  content_type: string;
+  size_bytes: number;
+  created_at: string;
+  blob_id: string;
+  run_id: string | null;
+  tags: Record<string, string>;
+}
+
+const SAFE_ID = /^[a-zA-Z0-9_-]{1,128}$/;
+export const isSafeArtifactId = (id: string): boolean => SAFE_ID.test(id);
+
+export class ArtifactRepo {
+  constructor(private readonly db: Database, private readonly dir: string) {}
+
+  private blobPath(blobId: string): string {
+    return join(this.dir, 'blobs', `${blobId}.bin`);
+  }
+
+  put(
+    bytes: Uint8Array,
+    opts: { contentType?: string; runId?: string | null; tags?: Record<string, string>; artifactId?: string } = {},
+  ): ArtifactMeta {
+    const blobId = sha256Hex(bytes);
+    const runId = opts.runId ?? null;
+    const artifactId =
+      opts.artifactId ?? (runId ? sha256Hex(Buffer.concat([Buffer.from(runId), Buffer.from([0]), bytes])) : blobId).slice(0, 32);
+    if (!isSafeArtifactId(artifactId)) throw new Error(`Invalid artifact id: ${artifactId}`);
+    const path = this.blobPath(blobId);
+    if (!existsSync(path)) {
+      mkdirSync(join(this.dir, 'blobs'), { recursive: true });
+      const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, path);
+    }
+    const meta: ArtifactMeta = {
+      artifact_id: artifactId,
+      content_type: opts.contentType ?? 'application/octet-stream',
+      size_bytes: bytes.byteLength,
+      created_at: nowIso(),
+      blob_id: blobId,
+      run_id: runId,
+      tags: opts.tags ?? {},
+    };
+    this.db
+      .query(
+        `INSERT INTO artifacts (artifact_id, run_id, content_type, size_bytes, created_at, blob_id, tags_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(artifact_id) DO UPDATE SET content_type = excluded.content_type, tags_json = excluded.tags_json`,
+      )
+      .run(artifactId, runId, meta.content_type, meta.size_bytes, meta.created_at, blobId, JSON.stringify(meta.tags));
+    return this.meta(artifactId)!;
+  }
+
+  putJson(value: unknown, opts: { runId?: string | null; tags?: Record<string, string>; artifactId?: string } = {}): ArtifactMeta {
+    return this.put(Buffer.from(JSON.stringify(value)), { ...opts, contentType: 'application/json' });
+  }
+
+  meta(artifactId: string): ArtifactMeta | null {
+    const row = this.db.query('SELECT * FROM artifacts WHERE artifact_id = ?').get(artifactId) as
+      | (Omit<ArtifactMeta, 'tags'> & { tags_json: string })
+      | null;
+    if (!row) return null;
+    const { tags_json, ...rest } = row;
+    return { ...rest, tags: JSON.parse(tags_json) };
+  }
+
+  /** A Bun.file for the artifact's bytes (streamable), or null. */
+  content(artifactId: string): ReturnType<typeof Bun.file> | null {
+    const m = this.meta(artifactId);
+    return m ? Bun.file(this.blobPath(m.blob_id), { type: m.content_type }) : null;
+  }
+
+  listByRun(runId: string, limit: number): ArtifactMeta[] {
+    const rows = this.db
+      .query('SELECT artifact_id FROM artifacts WHERE run_id = ? ORDER BY created_at DESC LIMIT ?')
+      .all(runId, limit) as { artifact_id: string }[];
+    return rows.map((r) => this.meta(r.artifact_id)!);
+  }
+}

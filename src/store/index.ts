@@ -1,0 +1,94 @@
+// The durable store: one SQLite database (WAL) shared by runs, ledger, command inbox and artifact metadata.
+// Every write transaction is BEGIN IMMEDIATE (bun-stack-notes §5.4: deferred transactions hit SQLITE_BUSY
+// with two writer processes despite busy_timeout). Notifications go out only after the outermost commit.
+import { Database } from 'bun:sqlite';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ArtifactRepo } from './artifacts.ts';
+import { CommandRepo } from './commands.ts';
+import { LedgerRepo } from './ledger.ts';
+import { Notifier } from './notifier.ts';
+import { RunRepo } from './runs.ts';
+import { migrate } from './schema.ts';
+
+export interface StoreOptions {
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Where artifact blobs live (default: `artifacts/` beside the database file). */
+  artifactsDir?: string;
+  busyTimeoutMs?: number;
+}
+
+export class Store {
+  readonly runs: RunRepo;
+  readonly ledger: LedgerRepo;
+  readonly commands: CommandRepo;
+  readonly artifacts: ArtifactRepo;
+  readonly notifier = new Notifier();
+  private depth = 0;
+
+  private constructor(readonly db: Database, readonly path: string, artifactsDir: string) {
+    const inTx = <T>(fn: () => T): T => this.tx(fn);
+    this.runs = new RunRepo(db);
+    this.ledger = new LedgerRepo(db, this.notifier, inTx);
+    this.commands = new CommandRepo(db, this.notifier, inTx);
+    this.artifacts = new ArtifactRepo(db, artifactsDir);
+  }
+
+  static open(path: string, opts: StoreOptions = {}): Store {
+    const memory = path === ':memory:';
+    if (!memory) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { create: true, strict: true });
+    db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    if (!memory) db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
+    const artifactsDir =
+      opts.artifactsDir ?? (memory ? join(mkdtempSync(join(tmpdir(), 'ag-artifacts-')), 'artifacts') : join(dirname(path), 'artifacts'));
+    return new Store(db, path, artifactsDir);
+  }
+
+  /** Runs `fn` in one immediate transaction (nested calls join the outer one via a savepoint). */
+  tx<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      this.depth++;
+      try { return this.db.transaction(fn)(); } finally { this.depth--; }
+    }
+    this.depth = 1;
+    let out: T;
+    try {
+      out = this.db.transaction(fn).immediate();
+    } catch (err) {
+      this.notifier.discard();
+      throw err;
+    } finally {
+      this.depth = 0;
+    }
+    this.notifier.flush();
+    return out;
+  }
+
+  /** Changes whenever another connection (process) commits: a cheap cross-process change detector. */
+  dataVersion(): number {
+    return (this.db.query('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
+  /** Online, consistent copy of the database (safe while other processes write). */
+  backup(toPath: string): void {
+    this.db.query('VACUUM INTO ?').run(toPath);
+  }
+
+  integrityCheck(): string[] {
+    return (this.db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export type { RunIndexRow, RunListQuery } from './runs.ts';
+export type { ChainReport, NewStepRecord, RunMetrics } from './ledger.ts';
+export type { AppendResult, CommandWithOutcome, NewCommand } from './commands.ts';
+export type { ArtifactMeta } from './artifacts.ts';

@@ -1,0 +1,163 @@
+// Append-only per-run ledger with a tamper-evident hash chain (runtime-model §6.7): each record carries the
+// previous record's hash and its own SHA-256 over canonical JSON of the record without `record_hash` and
+// `signature`. The per-run head (last seq + last hash) lives in `ledger_heads`, updated in the same immediate
+// transaction, so seq allocation and chaining are serialised across processes.
+import type { Database } from 'bun:sqlite';
+import type { StepRecord } from '../runtime/types.ts';
+import { canonicalJson, sha256Hex } from '../util/json.ts';
+import type { Notifier } from './notifier.ts';
+
+export type NewStepRecord = Omit<StepRecord, 'prev_hash' | 'record_hash' | 'signature'>;
+
+export interface ChainReport {
+  ok: boolean;
+  count: number;
+  first_bad_seq: number | null;
+  errors: { seq: number; type: 'prev_hash_mismatch' | 'record_hash_mismatch' | 'missing_record_hash'; detail: string }[];
+  head_hash: string | null;
+}
+
+export interface RunMetrics { steps: number; llm_calls: number; tool_calls: number; tokens_total: number }
+
+export function hashRecord(record: StepRecord): string {
+  const { record_hash: _h, signature: _s, ...rest } = record;
+  return sha256Hex(canonicalJson(rest));
+}
+
+export class LedgerRepo {
+  constructor(
+    private readonly db: Database,
+    private readonly notifier: Notifier,
+    private readonly inTx: <T>(fn: () => T) => T,
+  ) {}
+
+  /** Appends one record (in the caller's transaction, or its own). Returns the record as stored and its seq. */
+  append(rec: NewStepRecord): { seq: number; record: StepRecord } {
+    return this.inTx(() => {
+      const head = this.db.query('SELECT last_seq, last_hash FROM ledger_heads WHERE run_id = ?').get(rec.run_id) as
+        | { last_seq: number; last_hash: string | null }
+        | null;
+      const seq = (head?.last_seq ?? 0) + 1;
+      const record: StepRecord = { ...rec, prev_hash: head?.last_hash ?? null, record_hash: null, signature: null };
+      record.record_hash = hashRecord(record);
+      this.db
+        .query(
+          `INSERT INTO ledger (run_id, seq, status, effect_type, idempotency_key, record_json)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(rec.run_id, seq, rec.status, rec.effect?.type ?? null, rec.idempotency_key, JSON.stringify(record));
+      this.db
+        .query(
+          `INSERT INTO ledger_heads (run_id, last_seq, last_hash) VALUES (?, ?, ?)
+           ON CONFLICT(run_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash`,
+        )
+        .run(rec.run_id, seq, record.record_hash);
+      this.notifier.queueLedger(rec.run_id);
+      return { seq, record };
+    });
+  }
+
+  /** Records at positions [after, after+limit): position N = seq N+1 (cursor = records consumed). */
+  listAfter(runId: string, after: number, limit: number): StepRecord[] {
+    const rows = this.db
+      .query('SELECT record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(runId, after, limit) as { record_json: string }[];
+    return rows.map((r) => JSON.parse(r.record_json) as StepRecord);
+  }
+
+  /** Raw JSON text of records (no parse), for streaming them out unchanged. */
+  listRawAfter(runId: string, after: number, limit: number): { seq: number; json: string }[] {
+    return (this.db
+      .query('SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(runId, after, limit) as { seq: number; record_json: string }[]).map((r) => ({ seq: r.seq, json: r.record_json }));
+  }
+
+  count(runId: string): number {
+    const row = this.db.query('SELECT last_seq FROM ledger_heads WHERE run_id = ?').get(runId) as { last_seq: number } | null;
+    return row?.last_seq ?? 0;
+  }
+
+  countMany(runIds: string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < runIds.length; i += 900) {
+      const chunk = runIds.slice(i, i + 900);
+      const rows = this.db
+        .query(`SELECT run_id, last_seq FROM ledger_heads WHERE run_id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { run_id: string; last_seq: number }[];
+      for (const r of rows) out.set(r.run_id, r.last_seq);
+    }
+    for (const id of runIds) if (!out.has(id)) out.set(id, 0);
+    return out;
+  }
+
+  /** Metrics over completed records (spec §6.4 metrics_many). */
+  metricsMany(runIds: string[]): Map<string, RunMetrics> {
+    const out = new Map<string, RunMetrics>();
+    for (let i = 0; i < runIds.length; i += 300) {
+      const chunk = runIds.slice(i, i + 300);
+      const rows = this.db
+        .query(
+          `SELECT run_id,
+             COUNT(*) AS steps,
+             SUM(CASE WHEN effect_type = 'llm_call' THEN 1 ELSE 0 END) AS llm_calls,
+             SUM(CASE WHEN effect_type = 'tool_calls'
+                 THEN COALESCE(json_array_length(record_json, '$.effect.payload.tool_calls'), 0) ELSE 0 END) AS tool_calls,
+             SUM(CASE WHEN effect_type = 'llm_call'
+                 THEN COALESCE(json_extract(record_json, '$.result.usage.total_tokens'), 0) ELSE 0 END) AS tokens_total
+           FROM ledger WHERE status = 'completed' AND run_id IN (${chunk.map(() => '?').join(',')})
+           GROUP BY run_id`,
+        )
+        .all(...chunk) as ({ run_id: string } & RunMetrics)[];
+      for (const r of rows) {
+        out.set(r.run_id, { steps: r.steps, llm_calls: r.llm_calls, tool_calls: r.tool_calls, tokens_total: r.tokens_total });
+      }
+    }
+    for (const id of runIds) if (!out.has(id)) out.set(id, { steps: 0, llm_calls: 0, tool_calls: 0, tokens_total: 0 });
+    return out;
+  }
+
+  /** The result of the first completed record with this idempotency key (effect de-duplication), if any. */
+  findCompleted(runId: string, idempotencyKey: string): StepRecord | null {
+    const row = this.db
+      .query(
+        `SELECT record_json FROM ledger WHERE run_id = ? AND idempotency_key = ? AND status = 'completed'
+         ORDER BY seq LIMIT 1`,
+      )
+      .get(runId, idempotencyKey) as { record_json: string } | null;
+    return row ? (JSON.parse(row.record_json) as StepRecord) : null;
+  }
+
+  /** The last record with this idempotency key (any status), e.g. to find an attempt left `started` by a crash. */
+  findLast(runId: string, idempotencyKey: string): StepRecord | null {
+    const row = this.db
+      .query(`SELECT record_json FROM ledger WHERE run_id = ? AND idempotency_key = ? ORDER BY seq DESC LIMIT 1`)
+      .get(runId, idempotencyKey) as { record_json: string } | null;
+    return row ? (JSON.parse(row.record_json) as StepRecord) : null;
+  }
+
+  /** Walks the run's chain and reports the first broken link. */
+  verify(runId: string): ChainReport {
+    const report: ChainReport = { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null };
+    let prev: string | null = null;
+    const stmt = this.db.query('SELECT seq, record_json FROM ledger WHERE run_id = ? ORDER BY seq');
+    for (const row of stmt.iterate(runId) as IterableIterator<{ seq: number; record_json: string }>) {
+      report.count++;
+      const rec = JSON.parse(row.record_json) as StepRecord;
+      const fail = (type: ChainReport['errors'][number]['type'], detail: string) => {
+        report.ok = false;
+        report.errors.push({ seq: row.seq, type, detail });
+        if (report.first_bad_seq === null) report.first_bad_seq = row.seq;
+      };
+      if (!rec.record_hash) {
+        fail('missing_record_hash', 'record has no record_hash');
+        break;
+      }
+      if ((rec.prev_hash ?? null) !== prev) fail('prev_hash_mismatch', `expected prev_hash ${prev}, found ${rec.prev_hash}`);
+      const computed = hashRecord(rec);
+      if (computed !== rec.record_hash) fail('record_hash_mismatch', `stored ${rec.record_hash}, computed ${computed}`);
+      prev = rec.record_hash;
+    }
+    report.head_hash = prev;
+    return report;
+  }
+}

@@ -1,0 +1,174 @@
+// Run checkpoints: one JSON document per run plus the columns the queries filter on.
+import type { Database } from 'bun:sqlite';
+import type { RunState, RunStatus, WaitReason } from '../runtime/types.ts';
+
+export interface RunIndexRow {
+  run_id: string;
+  workflow_id: string;
+  status: RunStatus;
+  wait_reason: WaitReason | null;
+  wait_until: string | null;
+  parent_run_id: string | null;
+  actor_id: string | null;
+  session_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunListQuery {
+  status?: RunStatus;
+  workflowId?: string;
+  sessionId?: string;
+  parentRunId?: string;
+  rootOnly?: boolean;
+  /** Include internal runs (workflow ids starting with `__`); implied when workflowId is given. */
+  includeInternal?: boolean;
+  limit: number;
+  /** Opaque cursor from a previous page's `next_cursor`. */
+  cursor?: string | null;
+}
+
+const INDEX_COLS =
+  'run_id, workflow_id, status, wait_reason, wait_until, parent_run_id, actor_id, session_id, created_at, updated_at';
+
+export const isInternalWorkflow = (workflowId: string): boolean => workflowId.startsWith('__');
+
+export function encodeRunCursor(row: { updated_at: string; run_id: string }): string {
+  return Buffer.from(JSON.stringify([row.updated_at, row.run_id])).toString('base64url');
+}
+
+export function decodeRunCursor(cursor: string): [string, string] | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {}
+  return null;
+}
+
+export class RunRepo {
+  constructor(private readonly db: Database) {}
+
+  get(runId: string): RunState | null {
+    const row = this.db.query('SELECT run_json FROM runs WHERE run_id = ?').get(runId) as { run_json: string } | null;
+    if (!row) return null;
+    try { return JSON.parse(row.run_json) as RunState; } catch { return null; }
+  }
+
+  exists(runId: string): boolean {
+    return this.db.query('SELECT 1 FROM runs WHERE run_id = ?').get(runId) !== null;
+  }
+
+  /** Upsert the whole checkpoint (callers set updated_at). */
+  save(run: RunState): void {
+    const w = run.waiting;
+    this.db
+      .query(
+        `INSERT INTO runs (run_id, workflow_id, status, internal, paused, wait_reason, wait_key, wait_until,
+           parent_run_id, actor_id, session_id, created_at, updated_at, run_json)
+         VALUES ($run_id, $workflow_id, $status, $internal, $paused, $wait_reason, $wait_key, $wait_until,
+           $parent_run_id, $actor_id, $session_id, $created_at, $updated_at, $run_json)
+         ON CONFLICT(run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
+           internal = excluded.internal, paused = excluded.paused, wait_reason = excluded.wait_reason,
+           wait_key = excluded.wait_key, wait_until = excluded.wait_until, parent_run_id = excluded.parent_run_id,
+           actor_id = excluded.actor_id, session_id = excluded.session_id, updated_at = excluded.updated_at,
+           run_json = excluded.run_json`,
+      )
+      .run({
+        run_id: run.run_id,
+        workflow_id: run.workflow_id,
+        status: run.status,
+        internal: isInternalWorkflow(run.workflow_id) ? 1 : 0,
+        paused: run.vars?._runtime?.control?.paused === true ? 1 : 0,
+        wait_reason: run.status === 'waiting' && w ? w.reason : null,
+        wait_key: run.status === 'waiting' && w ? w.wait_key : null,
+        wait_until: run.status === 'waiting' && w?.reason === 'until' ? w.until : null,
+        parent_run_id: run.parent_run_id,
+        actor_id: run.actor_id,
+        session_id: run.session_id,
+        created_at: run.created_at,
+        updated_at: run.updated_at,
+        run_json: JSON.stringify(run),
+      });
+  }
+
+  list(q: RunListQuery): { items: RunIndexRow[]; next_cursor: string | null } {
+    const where: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (q.status) { where.push('status = $status'); params.status = q.status; }
+    if (q.workflowId) { where.push('workflow_id = $workflow_id'); params.workflow_id = q.workflowId; }
+    else if (!q.includeInternal) where.push('internal = 0');
+    if (q.sessionId) { where.push('session_id = $session_id'); params.session_id = q.sessionId; }
+    if (q.parentRunId) { where.push('parent_run_id = $parent_run_id'); params.parent_run_id = q.parentRunId; }
+    if (q.rootOnly) where.push("(parent_run_id IS NULL OR parent_run_id = '')");
+    if (q.cursor) {
+      const c = decodeRunCursor(q.cursor);
+      if (c) {
+        where.push('(updated_at, run_id) < ($c_updated, $c_run)');
+        params.c_updated = c[0];
+        params.c_run = c[1];
+      }
+    }
+    params.limit = q.limit + 1;
+    const sql = `SELECT ${INDEX_COLS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY updated_at DESC, run_id DESC LIMIT $limit`;
+    const rows = this.db.query(sql).all(params) as RunIndexRow[];
+    const more = rows.length > q.limit;
+    const items = more ? rows.slice(0, q.limit) : rows;
+    return { items, next_cursor: more ? encodeRunCursor(items[items.length - 1]!) : null };
+  }
+
+  /** Runnable runs, least recently updated first so that no run starves (fairness). */
+  listRunnable(limit: number, actorId: string): string[] {
+    return (
+      this.db
+        .query(
+          `SELECT run_id FROM runs WHERE status = 'running' AND paused = 0 AND actor_id = ?
+           ORDER BY updated_at ASC LIMIT ?`,
+        )
+        .all(actorId, limit) as { run_id: string }[]
+    ).map((r) => r.run_id);
+  }
+
+  /** Runs waiting on a time that is due, earliest first. */
+  listDueUntil(nowIso: string, limit: number): string[] {
+    return (
+      this.db
+        .query(
+          `SELECT run_id FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until <= ?
+           AND paused = 0 ORDER BY wait_until ASC LIMIT ?`,
+        )
+        .all(nowIso, limit) as { run_id: string }[]
+    ).map((r) => r.run_id);
+  }
+
+  /** The earliest pending `until` (for the runner's timer), or null. */
+  nextDueUntil(): string | null {
+    const row = this.db
+      .query(`SELECT MIN(wait_until) AS u FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND paused = 0`)
+      .get() as { u: string | null };
+    return row.u;
+  }
+
+  /** Non-paused runs waiting on one of `keys` (event delivery). */
+  listWaitingOnKeys(keys: string[], limit = 10_000): RunState[] {
+    if (!keys.length) return [];
+    const marks = keys.map(() => '?').join(',');
+    const rows = this.db
+      .query(
+        `SELECT run_json FROM runs WHERE status = 'waiting' AND wait_key IN (${marks}) ORDER BY updated_at DESC LIMIT ?`,
+      )
+      .all(...keys, limit) as { run_json: string }[];
+    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+  }
+
+  children(parentRunId: string): RunState[] {
+    const rows = this.db
+      .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')
+      .all(parentRunId) as { run_json: string }[];
+    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+  }
+
+  count(): number {
+    return (this.db.query('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+  }
+}

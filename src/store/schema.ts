@@ -1,0 +1,108 @@
+// Versioned schema migrations, applied in order at open inside one immediate transaction each.
+// Append a new entry to change the schema; never edit a shipped one.
+import type { Database } from 'bun:sqlite';
+
+const MIGRATIONS: string[] = [
+  // 1: runs, ledger (+ per-run head with hash), command inbox with durable outcomes, artifacts, runner lease.
+  `
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    internal INTEGER NOT NULL DEFAULT 0,
+    paused INTEGER NOT NULL DEFAULT 0,
+    wait_reason TEXT,
+    wait_key TEXT,
+    wait_until TEXT,
+    parent_run_id TEXT,
+    actor_id TEXT,
+    session_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    run_json TEXT NOT NULL
+  );
+  CREATE INDEX idx_runs_list ON runs(internal, updated_at DESC, run_id DESC);
+  CREATE INDEX idx_runs_status ON runs(status, internal, updated_at DESC, run_id DESC);
+  CREATE INDEX idx_runs_workflow ON runs(workflow_id, updated_at DESC, run_id DESC);
+  CREATE INDEX idx_runs_session ON runs(session_id, updated_at DESC, run_id DESC);
+  CREATE INDEX idx_runs_parent ON runs(parent_run_id);
+  CREATE INDEX idx_runs_due ON runs(wait_until) WHERE status = 'waiting' AND wait_reason = 'until';
+  CREATE INDEX idx_runs_wait_key ON runs(wait_key) WHERE status = 'waiting';
+
+  CREATE TABLE ledger (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    effect_type TEXT,
+    idempotency_key TEXT,
+    record_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX idx_ledger_idem ON ledger(run_id, idempotency_key)
+    WHERE status = 'completed' AND idempotency_key IS NOT NULL;
+
+  CREATE TABLE ledger_heads (
+    run_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    last_hash TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE commands (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id TEXT NOT NULL UNIQUE,
+    run_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    client_id TEXT,
+    outcome TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    applied_at TEXT
+  );
+  CREATE INDEX idx_commands_run ON commands(run_id);
+
+  CREATE TABLE command_cursors (
+    consumer_id TEXT PRIMARY KEY,
+    cursor INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE artifacts (
+    artifact_id TEXT PRIMARY KEY,
+    run_id TEXT,
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    blob_id TEXT NOT NULL,
+    tags_json TEXT NOT NULL
+  );
+  CREATE INDEX idx_artifacts_run ON artifacts(run_id, created_at DESC);
+
+  CREATE TABLE runner_lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Applies pending migrations; refuses a database written by a newer version of the gateway. */
+export function migrate(db: Database): number {
+  const current = (db.query('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this gateway supports (${MIGRATIONS.length}); upgrade abstractgateway`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    }).immediate();
+  }
+  return MIGRATIONS.length;
+}

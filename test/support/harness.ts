@@ -1,0 +1,63 @@
+// Test harness over the real store (SQLite in memory or in a temp file) and the real runtime.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../src/store/index.ts';
+import { Runtime } from '../../src/runtime/runtime.ts';
+import { Runner } from '../../src/runtime/runner.ts';
+import { StaticWorkflows } from '../../src/runtime/graph.ts';
+import type { RunState, StepRecord, Vars, Workflow, WorkflowSource } from '../../src/runtime/types.ts';
+
+export function tempDir(prefix = 'ag-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface Harness {
+  store: Store;
+  runtime: Runtime;
+  workflows: WorkflowSource;
+  /** Ticks the run until it is no longer running (or `maxTicks` is hit). */
+  runToEnd(runId: string, maxTicks?: number): Promise<RunState>;
+  /** Resumes a waiting run with a payload, then runs it on. */
+  answer(runId: string, payload: Vars, waitKey?: string | null): Promise<RunState>;
+  /** Ticks every runnable run until none is left (listeners, children, parents). */
+  settle(maxRounds?: number): Promise<void>;
+  ledger(runId: string): StepRecord[];
+  run(runId: string): RunState;
+  runner(opts?: Partial<ConstructorParameters<typeof Runner>[2]>): Runner;
+  close(): void;
+}
+
+export function createHarness(opts: { workflows?: Workflow[] | WorkflowSource; path?: string } = {}): Harness {
+  const store = Store.open(opts.path ?? ':memory:');
+  const workflows = Array.isArray(opts.workflows) || !opts.workflows ? new StaticWorkflows(opts.workflows ?? []) : opts.workflows;
+  const runtime = new Runtime(store, workflows);
+  const h: Harness = {
+    store,
+    runtime,
+    workflows,
+    async runToEnd(runId, maxTicks = 1000) {
+      let run = await runtime.tick(runId);
+      for (let i = 0; i < maxTicks && run.status === 'running'; i++) run = await runtime.tick(runId);
+      return run;
+    },
+    async answer(runId, payload, waitKey) {
+      runtime.resume(runId, payload, waitKey);
+      await h.settle();
+      return h.run(runId);
+    },
+    async settle(maxRounds = 1000) {
+      for (let i = 0; i < maxRounds; i++) {
+        const ids = store.runs.listRunnable(1000, 'gateway');
+        if (!ids.length) return;
+        for (const id of ids) await runtime.tick(id);
+      }
+    },
+    ledger: (runId) => store.ledger.listAfter(runId, 0, 1_000_000),
+    run: (runId) => store.runs.get(runId)!,
+    runner: (o = {}) => new Runner(store, runtime, { pollMs: 20, commandBatchLimit: 200, tickMaxSteps: 100, runScanLimit: 200, ...o }),
+    close: () => store.close(),
+  };
+  return h;
+}
