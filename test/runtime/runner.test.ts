@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { graphWorkflow } from '../../src/runtime/graph.ts';
+import { Runner } from '../../src/runtime/runner.ts';
+import { createHarness, tempDir, type Harness } from '../support/harness.ts';
+
+let h: Harness;
+let runner: Runner | null = null;
+afterEach(async () => {
+  await runner?.stop();
+  runner = null;
+  h?.close();
+});
+
+const ask = graphWorkflow('ask', 'ask', {
+  ask: () => ({ effect: { type: 'ask_user', payload: { prompt: 'Name?' }, result_key: 'answer' }, next_node: 'done' }),
+  done: (run) => ({ complete_output: { answer: run.vars.answer } }),
+});
+const listen = graphWorkflow('listen', 'w', {
+  w: () => ({ effect: { type: 'wait_event', payload: { name: 'go' }, result_key: 'evt' }, next_node: 'd' }),
+  d: (run) => ({ complete_output: { evt: run.vars.evt } }),
+});
+const spin = graphWorkflow('spin', 'a', { a: () => ({ next_node: 'a' }) }); // never ends on its own
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await Bun.sleep(2);
+  }
+}
+
+describe('runner', () => {
+  test('ticks a new run at once and applies a resume command with payload', async () => {
+    h = createHarness({ workflows: [ask] });
+    runner = h.runner({ pollMs: 5000 }); // a long poll: progress must come from in-process wake-ups
+    expect(runner.start()).toBe(true);
+    const run = await h.runtime.start('ask');
+    await until(() => h.run(run.run_id).status === 'waiting');
+    const wrong = h.store.commands.append({ command_id: 'c0', run_id: run.run_id, type: 'resume', payload: { wait_key: 'nope', payload: { response: 'x' } } });
+    const ok = h.store.commands.append({ command_id: 'c1', run_id: run.run_id, type: 'resume', payload: { payload: { response: 'alice' } } });
+    await until(() => h.run(run.run_id).status === 'completed');
+    expect(h.run(run.run_id).output).toEqual({ answer: { response: 'alice' } });
+    expect(h.store.commands.get('c0')).toMatchObject({ seq: wrong.seq, status: 'rejected' });
+    expect(h.store.commands.get('c0')!.reason).toContain('wait_key mismatch');
+    expect(h.store.commands.get('c1')).toMatchObject({ seq: ok.seq, status: 'applied' });
+    expect(h.store.commands.cursor()).toBe(ok.seq);
+  });
+
+  test('pause, resume and cancel apply to the whole tree; unknown run is rejected', async () => {
+    const parent = graphWorkflow('parent', 's', {
+      s: () => ({ effect: { type: 'start_subworkflow', payload: { workflow_id: 'listen', async: true, wait: true }, result_key: 'sub' }, next_node: 'd' }),
+      d: () => ({ complete_output: {} }),
+    });
+    h = createHarness({ workflows: [listen, parent] });
+    runner = h.runner();
+    runner.start();
+    const run = await h.runtime.start('parent');
+    await until(() => h.runtime.tree(run.run_id).length === 2 && h.run(h.runtime.tree(run.run_id)[1]!).status === 'waiting');
+    const child = h.runtime.tree(run.run_id)[1]!;
+    h.store.commands.append({ command_id: 'p', run_id: run.run_id, type: 'pause', payload: { reason: 'ops' } });
+    await until(() => h.store.commands.get('p')!.status === 'applied');
+    expect(h.run(child).vars._runtime.control.paused).toBe(true);
+    expect(h.run(run.run_id).vars._runtime.control.pause_reason).toBe('ops');
+    h.store.commands.append({ command_id: 'r', run_id: run.run_id, type: 'resume' });
+    await until(() => h.store.commands.get('r')!.status === 'applied');
+    expect(h.run(child).vars._runtime.control.paused).toBeUndefined();
+    h.store.commands.append({ command_id: 'x', run_id: run.run_id, type: 'cancel' });
+    await until(() => h.run(child).status === 'cancelled');
+    expect(h.run(run.run_id).status).toBe('cancelled');
+    expect(h.run(run.run_id).error).toBe('Cancelled');
+    h.store.commands.append({ command_id: 'ghost', run_id: 'nope', type: 'pause' });
+    await until(() => h.store.commands.get('ghost')!.status !== 'pending');
+    expect(h.store.commands.get('ghost')).toMatchObject({ status: 'rejected', reason: "Run 'nope' not found" });
+  });
+
+  test('emit_event command delivers to session listeners with an external emitter', async () => {
+    h = createHarness({ workflows: [listen] });
+    runner = h.runner();
+    runner.start();
+    const a = await h.runtime.start('listen', { sessionId: 'S' });
+    await until(() => h.run(a.run_id).status === 'waiting');
+    h.store.commands.append({ command_id: 'e', run_id: 'S', type: 'emit_event', client_id: 'cli', payload: { name: 'go', payload: 5 } });
+    await until(() => h.run(a.run_id).status === 'completed');
+    expect(h.run(a.run_id).output!.evt).toMatchObject({ name: 'go', scope: 'session', session_id: 'S', payload: { value: 5 }, emitter: { source: 'external', client_id: 'cli' } });
+    expect(h.store.commands.get('e')!.reason).toBe('delivered to 1 run(s)');
+  });
+
+  test('a busy run does not starve others (bounded steps per tick, oldest first)', async () => {
+    h = createHarness({ workflows: [spin, ask] });
+    runner = h.runner({ tickMaxSteps: 50 });
+    runner.start();
+    for (let i = 0; i < 3; i++) await h.runtime.start('spin');
+    const run = await h.runtime.start('ask');
+    await until(() => h.run(run.run_id).status === 'waiting');
+  });
+
+  test('one active runner per database: a second waits; it takes over after stop', async () => {
+    const dir = tempDir();
+    h = createHarness({ workflows: [ask], path: join(dir.path, 'g.sqlite3') });
+    const a = h.runner();
+    const b = h.runner();
+    expect(a.start()).toBe(true);
+    expect(b.start()).toBe(false);
+    await a.stop();
+    expect(b.start()).toBe(true);
+    await b.stop();
+    h.close();
+    dir.cleanup();
+    h = createHarness();
+  });
+});
