@@ -120,7 +120,9 @@ export class LedgerRepo {
   findCompleted(runId: string, idempotencyKey: string): StepRecord | null {
     const row = this.db
       .query(
-        `SELECT record_json FROM ledger WHERE run_id = ? AND idempotency_key = ? AND status = 'completed'
+        // Without INDEXED BY the planner walks the primary key (ORDER BY seq) = a scan of the whole run per effect.
+        `SELECT record_json FROM ledger INDEXED BY idx_ledger_idem
+         WHERE run_id = ? AND idempotency_key = ? AND status = 'completed' AND idempotency_key IS NOT NULL
          ORDER BY seq LIMIT 1`,
       )
       .get(runId, idempotencyKey) as { record_json: string } | null;

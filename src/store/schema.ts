@@ -29,15 +29,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX idx_runs_due ON runs(wait_until) WHERE status = 'waiting' AND wait_reason = 'until';
   CREATE INDEX idx_runs_wait_key ON runs(wait_key) WHERE status = 'waiting';
 
+  -- A rowid table: records are large, and WITHOUT ROWID b-trees with large rows are several times slower.
   CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY,
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     status TEXT NOT NULL,
     effect_type TEXT,
     idempotency_key TEXT,
     record_json TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-  ) WITHOUT ROWID;
+    UNIQUE (run_id, seq)
+  );
   CREATE INDEX idx_ledger_idem ON ledger(run_id, idempotency_key)
     WHERE status = 'completed' AND idempotency_key IS NOT NULL;
 

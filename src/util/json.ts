@@ -1,27 +1,22 @@
 // Canonical JSON as Python's json.dumps(sort_keys=True, separators=(",", ":")) writes it, so that hashes
 // computed here match the ones the Python runtime computed (runtime-model.md §2.3, §6.7).
 
+// JSON.stringify escapes strings exactly like Python with ensure_ascii=False (quote, backslash, \b\f\n\r\t,
+// other control characters as lower-case \u00xx); ensure_ascii additionally escapes every non-ASCII unit.
+const NON_ASCII = /[\u0080-\uffff]/g;
+const escapeUnit = (c: string) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+
 function escapeString(s: string, asciiOnly: boolean): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else if (c < 0x20 || (asciiOnly && c > 0x7e)) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += s[i];
-  }
-  return out + '"';
+  const out = JSON.stringify(s);
+  return asciiOnly ? out.replace(NON_ASCII, escapeUnit) : out;
 }
 
 function num(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : n < 0 ? '-Infinity' : 'NaN';
   return JSON.stringify(n);
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Sorted keys, no spaces. `asciiOnly` mirrors Python's ensure_ascii (true for idempotency keys). */
 export function canonicalJson(value: unknown, asciiOnly = false): string {
@@ -32,16 +27,27 @@ export function canonicalJson(value: unknown, asciiOnly = false): string {
     case 'boolean': return value ? 'true' : 'false';
     case 'bigint': return value.toString();
     case 'object': {
-      if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v, asciiOnly)).join(',') + ']';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i], asciiOnly);
+        return out + ']';
+      }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(comparePy);
-      return '{' + keys.map((k) => escapeString(k, asciiOnly) + ':' + canonicalJson(obj[k], asciiOnly)).join(',') + '}';
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+      // Python sorts by code point; UTF-16 order differs only when a key has astral characters.
+      if (keys.some((k) => SURROGATE.test(k))) keys.sort(comparePy);
+      else keys.sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        out += (i ? ',' : '') + escapeString(k, asciiOnly) + ':' + canonicalJson(obj[k], asciiOnly);
+      }
+      return out + '}';
     }
     default: return 'null';
   }
 }
 
-/** Python sorts str keys by code point; JS sort compares UTF-16 units. Differ only for astral chars. */
 function comparePy(a: string, b: string): number {
   const ai = [...a], bi = [...b];
   const n = Math.min(ai.length, bi.length);

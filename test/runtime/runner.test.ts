@@ -22,7 +22,7 @@ const listen = graphWorkflow('listen', 'w', {
 });
 const spin = graphWorkflow('spin', 'a', { a: () => ({ next_node: 'a' }) }); // never ends on its own
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('timed out waiting for condition');

@@ -144,3 +144,15 @@ describe('artifacts', () => {
     expect(() => store.artifacts.put(Buffer.from('x'), { artifactId: '../etc/passwd' })).toThrow(/Invalid artifact id/);
   });
 });
+
+describe('query plans', () => {
+  test('effect de-duplication looks up the idempotency index, not a scan of the run', () => {
+    const { store } = openTemp();
+    const plan = store.db
+      .query(`EXPLAIN QUERY PLAN SELECT record_json FROM ledger INDEXED BY idx_ledger_idem
+         WHERE run_id = 'a' AND idempotency_key = 'k' AND status = 'completed' AND idempotency_key IS NOT NULL
+         ORDER BY seq LIMIT 1`)
+      .all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toContain('idx_ledger_idem');
+  });
+});

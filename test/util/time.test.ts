@@ -23,3 +23,12 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: 'é' }, true)).toBe('{"a":"\\u00e9"}');
   });
 });
+
+describe('canonicalJson (Python json.dumps compatibility)', () => {
+  test('control characters, quotes and astral keys', () => {
+    expect(canonicalJson('a"b\\c\n\t\u0001')).toBe('"a\\"b\\\\c\\n\\t\\u0001"');
+    expect(canonicalJson('😀', true)).toBe('"\\ud83d\\ude00"');
+    expect(canonicalJson({ '\uffff': 1, '😀': 2 })).toBe('{"\uffff":1,"😀":2}');
+    expect(canonicalJson([1.5, -0, 1e21, { b: undefined, a: null }])).toBe('[1.5,0,1e+21,{"a":null}]');
+  });
+});
