@@ -13,6 +13,11 @@ const extraAppliers = new Map<string, CommandApplier>();
 export function registerCommandType(type: string, applier: CommandApplier): void {
   extraAppliers.set(type, applier);
 }
+/** Called after a tree-wide resume (e.g. a recurrent schedule fires at once when resumed). */
+const treeResumedHooks: ((rt: Runtime, runId: string) => void)[] = [];
+export function onTreeResumed(hook: (rt: Runtime, runId: string) => void): void {
+  if (!treeResumedHooks.includes(hook)) treeResumedHooks.push(hook);
+}
 
 /** Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason. */
 export function applyCommand(rt: Runtime, cmd: CommandWithOutcome): { status: 'applied' | 'rejected'; reason: string | null } {
@@ -63,6 +68,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
         return;
       }
       for (const id of rt.tree(cmd.run_id)) rt.resumeRun(id);
+      for (const hook of treeResumedHooks) hook(rt, cmd.run_id);
       return;
     }
     case 'emit_event': {
