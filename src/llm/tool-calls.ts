@@ -1,0 +1,136 @@
+// The `tool_calls` effect (runtime-model.md §3.7): normalise calls, apply the allow-list, then either
+// execute built-in tools in-process (`local`) or wait for a person/host to run or approve them
+// (`passthrough`); plus the resume-side merge of §2.5 for hosts that answer such a wait.
+import { isPlainObject } from '../util/json.ts';
+import type { EffectContext, EffectHandler, EffectOutcome, Vars } from '../runtime/types.ts';
+import type { LlmConfig } from './config.ts';
+import { parseArguments } from './providers/common.ts';
+import { executeToolCall, type ToolResult } from './tools/index.ts';
+import type { ToolCall } from './types.ts';
+
+export interface RuntimeToolCall extends ToolCall {
+  runtime_call_id: string;
+}
+
+/** `tool_calls` may be a list, a single call object, or a JSON string of either. */
+function asCallList(raw: unknown): unknown[] | null {
+  let v = raw;
+  if (typeof v === 'string') {
+    try { v = JSON.parse(v); } catch { return null; }
+  }
+  if (isPlainObject(v)) return [v];
+  return Array.isArray(v) ? v : null;
+}
+
+function nameAndArgs(c: Record<string, any>): { name: string; arguments: Record<string, any> } {
+  const fn = isPlainObject(c.function) ? c.function : {};
+  return { name: String(c.name ?? fn.name ?? '').trim(), arguments: parseArguments(c.arguments ?? fn.arguments) };
+}
+
+/** §2.3 step 2: ids (existing call_id/id, else the runtime id `rtcall_<key>_<n>`), trimmed names, parsed args. */
+export function normalizeToolCalls(raw: unknown, idempotencyKey: string): RuntimeToolCall[] | null {
+  const list = asCallList(raw);
+  if (!list) return null;
+  return list.filter(isPlainObject).map((c, i) => {
+    const runtimeId = typeof c.runtime_call_id === 'string' && c.runtime_call_id ? c.runtime_call_id : `rtcall_${idempotencyKey}_${i + 1}`;
+    const callId = c.call_id ?? c.id;
+    return { ...nameAndArgs(c), call_id: typeof callId === 'string' && callId ? callId : runtimeId, runtime_call_id: runtimeId };
+  });
+}
+
+/** §2.3 step 1: the payload as it is hashed for the idempotency key (provider id drift must not matter). */
+export function toolCallsKeyPayload(payload: Vars): Vars {
+  const out: Vars = { ...payload };
+  const list = asCallList(payload.tool_calls);
+  if (list) out.tool_calls = list.filter(isPlainObject).map((c) => {
+    const { call_id: _a, id: _b, runtime_call_id: _c, model_call_id: _d, idempotency_key: _e, function: fn, ...rest } = c;
+    const norm: Vars = { ...rest, ...nameAndArgs(c) };
+    if (isPlainObject(fn)) norm.function = nameAndArgs(fn);
+    return norm;
+  });
+  if (Array.isArray(payload.allowed_tools)) out.allowed_tools = allowedList(payload.allowed_tools);
+  return out;
+}
+
+const allowedList = (raw: unknown[]): string[] =>
+  [...new Set(raw.filter((x): x is string => typeof x === 'string').map((s) => s.trim()).filter(Boolean))].sort();
+
+const blockedResult = (c: RuntimeToolCall): ToolResult => ({
+  call_id: c.call_id, runtime_call_id: c.runtime_call_id, name: c.name, success: false, output: null,
+  error: `Tool '${c.name}' is not allowed for this node`,
+});
+
+export function createToolCallsEffect(config: LlmConfig): EffectHandler {
+  return async (ctx: EffectContext): Promise<EffectOutcome> => {
+    const payload = ctx.effect.payload ?? {};
+    const calls = normalizeToolCalls(payload.tool_calls, ctx.idempotencyKey);
+    if (!calls) return { status: 'failed', error: 'tool_calls requires payload.tool_calls (list)' };
+    const allowed = Array.isArray(payload.allowed_tools) ? new Set(allowedList(payload.allowed_tools)) : null;
+    const blocked = new Map<number, ToolResult>();
+    calls.forEach((c, i) => { if (allowed && !allowed.has(c.name)) blocked.set(i, blockedResult(c)); });
+    const runnable = calls.filter((_, i) => !blocked.has(i));
+
+    if (config.toolMode === 'local' || runnable.length === 0) {
+      const results: ToolResult[] = [];
+      for (const [i, c] of calls.entries()) {
+        // sequential on purpose: later calls may depend on files earlier ones wrote
+        results.push(blocked.get(i) ?? await executeToolCall(c, { vars: ctx.run.vars, limits: config.tools, signal: ctx.signal }));
+      }
+      return { status: 'completed', result: { mode: 'executed', results } };
+    }
+
+    const details: Vars = { mode: 'passthrough', tool_calls: runnable, tool_calls_for_evidence: calls };
+    if (blocked.size) {
+      details.original_call_count = calls.length;
+      details.blocked_by_index = Object.fromEntries([...blocked].map(([i, r]) => [String(i), r]));
+    }
+    return {
+      status: 'waiting',
+      wait: {
+        reason: 'event',
+        wait_key: typeof payload.wait_key === 'string' && payload.wait_key ? payload.wait_key : `tool_calls:${ctx.run.run_id}:${ctx.nodeId}`,
+        until: null,
+        resume_to_node: typeof payload.resume_to_node === 'string' ? payload.resume_to_node : ctx.nextNode,
+        result_key: ctx.effect.result_key,
+        prompt: null,
+        choices: null,
+        allow_free_text: true,
+        details,
+      },
+    };
+  };
+}
+
+/**
+ * Resume payload for a tool wait -> the stored tool-results object (runtime-model.md §2.5).
+ * Accepts executed results (`{results:[...]}`, blocked entries merged back in original order) or an
+ * approval (`{approved: bool, reason?}`: denied -> every call fails; approved -> run in-process).
+ */
+export async function resolveToolResume(
+  details: Vars | null, payload: Vars, config: LlmConfig, vars: Vars, signal: AbortSignal,
+): Promise<Vars> {
+  const pending: RuntimeToolCall[] = Array.isArray(details?.tool_calls) ? details!.tool_calls : [];
+  let results: ToolResult[];
+  if (Array.isArray(payload.results)) {
+    results = payload.results;
+  } else if (typeof payload.approved === 'boolean') {
+    if (!payload.approved) {
+      const reason = typeof payload.reason === 'string' && payload.reason ? payload.reason : 'Denied by user';
+      results = pending.map((c) => ({ call_id: c.call_id, runtime_call_id: c.runtime_call_id, name: c.name, success: false, output: null, error: reason }));
+    } else {
+      results = [];
+      for (const c of pending) results.push(await executeToolCall(c, { vars, limits: config.tools, signal }));
+    }
+  } else {
+    return payload;
+  }
+  const total = typeof details?.original_call_count === 'number' ? details.original_call_count : results.length;
+  const fixed: Record<string, ToolResult> = isPlainObject(details?.blocked_by_index) ? details!.blocked_by_index : {};
+  if (results.length >= total || !Object.keys(fixed).length) return { ...payload, mode: payload.mode ?? 'executed', results };
+  const queue = [...results];
+  const merged: Vars[] = [];
+  for (let i = 0; i < total; i++) {
+    merged.push(fixed[String(i)] ?? queue.shift() ?? { success: false, output: null, error: 'Missing tool result' });
+  }
+  return { ...payload, mode: payload.mode ?? 'executed', results: merged };
+}

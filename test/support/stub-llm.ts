@@ -1,0 +1,162 @@
+// A real HTTP server speaking the OpenAI chat-completions, Ollama /api/chat and Anthropic /v1/messages wire
+// formats (plain and streamed), scripted per test: queue replies, inject errors/delays, inspect requests.
+
+export interface StubToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  id?: string;
+}
+
+export interface StubReply {
+  content?: string;
+  reasoning?: string;
+  tool_calls?: StubToolCall[];
+  usage?: { input: number; output: number };
+  finish_reason?: string;
+  /** answer with this HTTP error status (body `error`, default a JSON error message) */
+  status?: number;
+  error?: string;
+  headers?: Record<string, string>;
+  /** wait before answering (timeouts, cancellation) */
+  delayMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: any;
+}
+
+export interface StubLlm {
+  /** http://127.0.0.1:<port> (OpenAI-compatible base URL is `${url}/v1`) */
+  url: string;
+  requests: RecordedRequest[];
+  models: string[];
+  enqueue(...replies: StubReply[]): void;
+  /** replies not consumed yet */
+  pending(): number;
+  stop(): void;
+}
+
+const enc = new TextEncoder();
+const sse = (obj: unknown, event?: string) => (event ? `event: ${event}\n` : '') + `data: ${JSON.stringify(obj)}\n\n`;
+const pieces = (s: string): string[] => (s ? s.match(/[\s\S]{1,4}/g)! : []);
+const usageOf = (r: StubReply) => r.usage ?? { input: 11, output: 7 };
+const callId = (c: StubToolCall, i: number) => c.id ?? `call_stub_${i}`;
+
+function streamOf(parts: string[]): Response {
+  return new Response(new ReadableStream({
+    start(ctrl) {
+      for (const p of parts) ctrl.enqueue(enc.encode(p));
+      ctrl.close();
+    },
+  }), { headers: { 'content-type': 'text/event-stream' } });
+}
+
+function openai(r: StubReply, body: any): Response {
+  const model = body.model ?? 'stub';
+  const finish = r.finish_reason ?? (r.tool_calls?.length ? 'tool_calls' : 'stop');
+  const u = usageOf(r);
+  const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
+  if (!body.stream) {
+    return Response.json({
+      id: 'chatcmpl-stub', object: 'chat.completion', model,
+      choices: [{ index: 0, finish_reason: finish, message: {
+        role: 'assistant', content: r.content ?? null, ...(r.reasoning ? { reasoning_content: r.reasoning } : {}),
+        ...(r.tool_calls?.length ? { tool_calls: r.tool_calls.map((c, i) => ({ id: callId(c, i), type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+      } }],
+      usage,
+    });
+  }
+  const chunk = (delta: unknown, finish_reason: string | null = null) => sse({ id: 'chatcmpl-stub', model, choices: [{ index: 0, delta, finish_reason }] });
+  const parts = [chunk({ role: 'assistant' })];
+  if (r.reasoning) parts.push(chunk({ reasoning_content: r.reasoning }));
+  for (const p of pieces(r.content ?? '')) parts.push(chunk({ content: p }));
+  (r.tool_calls ?? []).forEach((c, i) => {
+    const args = JSON.stringify(c.arguments);
+    const half = Math.floor(args.length / 2);
+    parts.push(chunk({ tool_calls: [{ index: i, id: callId(c, i), type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }] }));
+    parts.push(chunk({ tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }));
+  });
+  parts.push(chunk({}, finish), sse({ id: 'chatcmpl-stub', model, choices: [], usage }), 'data: [DONE]\n\n');
+  return streamOf(parts);
+}
+
+function ollama(r: StubReply, body: any): Response {
+  const model = body.model ?? 'stub';
+  const u = usageOf(r);
+  const calls = (r.tool_calls ?? []).map((c) => ({ function: { name: c.name, arguments: c.arguments } }));
+  const final = { model, done: true, done_reason: r.finish_reason ?? 'stop', prompt_eval_count: u.input, eval_count: u.output };
+  if (body.stream === false) {
+    return Response.json({ ...final, message: { role: 'assistant', content: r.content ?? '', ...(r.reasoning ? { thinking: r.reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}) } });
+  }
+  const line = (o: unknown) => JSON.stringify(o) + '\n';
+  const parts = pieces(r.content ?? '').map((p) => line({ model, done: false, message: { role: 'assistant', content: p } }));
+  if (calls.length) parts.push(line({ model, done: false, message: { role: 'assistant', content: '', tool_calls: calls } }));
+  parts.push(line({ ...final, message: { role: 'assistant', content: '' } }));
+  return streamOf(parts);
+}
+
+function anthropic(r: StubReply, body: any): Response {
+  const model = body.model ?? 'stub';
+  const u = usageOf(r);
+  const stop = r.finish_reason ?? (r.tool_calls?.length ? 'tool_use' : 'end_turn');
+  const blocks: any[] = [];
+  if (r.content) blocks.push({ type: 'text', text: r.content });
+  (r.tool_calls ?? []).forEach((c, i) => blocks.push({ type: 'tool_use', id: c.id ?? `toolu_stub_${i}`, name: c.name, input: c.arguments }));
+  if (!body.stream) {
+    return Response.json({ id: 'msg_stub', type: 'message', role: 'assistant', model, content: blocks, stop_reason: stop, usage: { input_tokens: u.input, output_tokens: u.output } });
+  }
+  const parts = [sse({ type: 'message_start', message: { id: 'msg_stub', model, content: [], usage: { input_tokens: u.input, output_tokens: 1 } } }, 'message_start')];
+  blocks.forEach((b, index) => {
+    if (b.type === 'text') {
+      parts.push(sse({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, 'content_block_start'));
+      for (const p of pieces(b.text)) parts.push(sse({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: p } }, 'content_block_delta'));
+    } else {
+      parts.push(sse({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } }, 'content_block_start'));
+      for (const p of pieces(JSON.stringify(b.input))) parts.push(sse({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: p } }, 'content_block_delta'));
+    }
+    parts.push(sse({ type: 'content_block_stop', index }, 'content_block_stop'));
+  });
+  parts.push(sse({ type: 'message_delta', delta: { stop_reason: stop }, usage: { output_tokens: u.output } }, 'message_delta'));
+  parts.push(sse({ type: 'message_stop' }, 'message_stop'));
+  return streamOf(parts);
+}
+
+export function startStubLlm(): StubLlm {
+  const queue: StubReply[] = [];
+  const requests: RecordedRequest[] = [];
+  const stub: StubLlm = {
+    url: '',
+    requests,
+    models: ['stub-a', 'stub-b'],
+    enqueue: (...r) => { queue.push(...r); },
+    pending: () => queue.length,
+    stop: () => server.stop(true),
+  };
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const text = req.method === 'POST' ? await req.text() : '';
+      const body = text ? JSON.parse(text) : null;
+      requests.push({ method: req.method, path, headers: Object.fromEntries(req.headers), body });
+      if (req.method === 'GET' && path === '/v1/models') return Response.json({ object: 'list', data: stub.models.map((id) => ({ id, object: 'model' })) });
+      if (req.method === 'GET' && path === '/api/tags') return Response.json({ models: stub.models.map((name) => ({ name, model: name })) });
+      const handler = path === '/v1/chat/completions' ? openai : path === '/api/chat' ? ollama : path === '/v1/messages' ? anthropic : null;
+      if (!handler) return Response.json({ error: `stub: no route ${req.method} ${path}` }, { status: 404 });
+      const reply = queue.shift();
+      if (!reply) return Response.json({ error: { message: 'stub: no scripted reply left' } }, { status: 500 });
+      if (reply.delayMs) await Bun.sleep(reply.delayMs);
+      if (reply.status) {
+        return new Response(reply.error ?? JSON.stringify({ error: { message: `stub error ${reply.status}` } }), { status: reply.status, headers: reply.headers });
+      }
+      return handler(reply, body);
+    },
+  });
+  stub.url = `http://127.0.0.1:${server.port}`;
+  return stub;
+}
