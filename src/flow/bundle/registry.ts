@@ -1,0 +1,492 @@
+// The bundle registry: every `.flow` in the flows directory, keyed by (bundle_id, bundle_version), with
+// discovery shapes (gateway-contract.md §4.3), run-start resolution (§4.4.1), namespaced workflow JSON
+// (visualflow.md §1.6), install/remove and deprecations.
+//
+// Cross-process freshness: `mtimeSignature()` is a cheap fingerprint of the flows directory (name, inode, size,
+// mtime of each `*.flow` entry; stat calls only; install writes tmp + rename so every change shows). A separate
+// runner process calls `reloadIfChanged()` when `getWorkflow` misses, so bundles installed by the API process
+// become runnable without a restart.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { GatewayError, badRequest, conflict, notFound } from '../../util/errors.ts';
+import { sha256Hex } from '../../util/json.ts';
+import { bundleFromBytes, bundleFromPath, type Bundle } from './bundle.ts';
+import { DeprecationStore, WHOLE_BUNDLE, type DeprecationInfo } from './deprecations.ts';
+import { nodeIndex, startInputs, type FlowDoc } from './flowdoc.ts';
+import { eventListenerFlow, eventListenerWorkflowId, namespaceFlow, onEventNodeIds } from './namespace.ts';
+import {
+  bundleRefString, namespacedId, parseBundleRef, parseWorkflowId, pickLatest, sanitizeBundleId, sanitizeBundleVersion,
+} from './refs.ts';
+import type {
+  BundleDetail, BundleFlow, BundleListItem, DeprecateResult, DeprecationFields, InstallInfo, ReloadResult, ResolvedStart,
+  StartRequest, UndeprecateResult,
+} from './types.ts';
+import { DEFAULT_LIMITS, type ArchiveLimits } from './zip.ts';
+
+export type * from './types.ts';
+
+export interface BundleRegistryOptions {
+  /** A directory of `*.flow` files (zips or unpacked directories), or a single `.flow` file. */
+  flowsDir: string;
+  /** Holds `workflow_deprecations.json`. */
+  dataDir: string;
+  limits?: ArchiveLimits;
+}
+
+export interface LoadedBundle extends Bundle {
+  /** Absolute path of the `.flow` file or directory it was read from. */
+  file: string;
+}
+
+interface ListenerOrigin { bundle: LoadedBundle; flowId: string; nodeId: string }
+
+interface Index {
+  bundles: Map<string, Map<string, LoadedBundle>>;
+  listeners: Map<string, ListenerOrigin>;
+  /** Namespaced JSON built on first use, keyed by the requested workflow id. */
+  cache: Map<string, FlowDoc>;
+  signature: string;
+}
+
+const emptyIndex = (): Index => ({ bundles: new Map(), listeners: new Map(), cache: new Map(), signature: '' });
+const refOf = (b: Bundle): string => bundleRefString(b.manifest.bundle_id, b.manifest.bundle_version);
+const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export class BundleRegistry {
+  readonly flowsDir: string;
+  readonly deprecations: DeprecationStore;
+  private readonly limits: ArchiveLimits;
+  private index: Index = emptyIndex();
+
+  constructor(opts: BundleRegistryOptions) {
+    this.flowsDir = path.resolve(opts.flowsDir);
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.deprecations = new DeprecationStore(path.join(opts.dataDir, 'workflow_deprecations.json'));
+  }
+
+  // ---- loading -------------------------------------------------------------------------------------
+
+  /** Re-scan into a new index and swap it in; broken files are reported and skipped. */
+  reload(): ReloadResult {
+    const signature = this.mtimeSignature();
+    const { bundles, errors } = this.scan();
+    const next = emptyIndex();
+    next.signature = signature;
+    for (const b of bundles) {
+      const { bundle_id: id, bundle_version: ver } = b.manifest;
+      const versions = next.bundles.get(id) ?? new Map<string, LoadedBundle>();
+      const dup = versions.get(ver);
+      if (dup) {
+        errors.push({ file: this.displayName(b.file), reason: `duplicate bundle ${refOf(b)} (already loaded from ${this.displayName(dup.file)})` });
+        continue;
+      }
+      versions.set(ver, b);
+      next.bundles.set(id, versions);
+      for (const [flowId, flow] of b.flows) {
+        for (const nodeId of onEventNodeIds(flow)) {
+          next.listeners.set(eventListenerWorkflowId(namespacedId(id, ver, flowId), nodeId), { bundle: b, flowId, nodeId });
+        }
+      }
+    }
+    this.index = next;
+    const ids = this.bundleIds();
+    return { ok: errors.length === 0, bundle_ids: ids, count: ids.length, errors };
+  }
+
+  /** Reload when the flows directory changed since the last reload; true when it reloaded. */
+  reloadIfChanged(): boolean {
+    if (this.mtimeSignature() === this.index.signature) return false;
+    this.reload();
+    return true;
+  }
+
+  /** Cheap fingerprint of the flows directory (stat calls only, no reads). */
+  mtimeSignature(): string {
+    const parts: string[] = [];
+    for (const file of this.candidateFiles()) {
+      try {
+        const st = fs.statSync(file);
+        parts.push(`${path.basename(file)}:${st.ino}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        // vanished between readdir and stat: the next call sees the new state
+      }
+    }
+    return sha256Hex(parts.join('\n'));
+  }
+
+  /** flowsDir is one bundle (a `.flow` file or an unpacked bundle directory) rather than a directory of them. */
+  private isSingleBundle(): boolean {
+    try {
+      return !fs.statSync(this.flowsDir).isDirectory() || fs.existsSync(path.join(this.flowsDir, 'manifest.json'));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Paths to load: the single bundle, or every `*.flow` entry of the directory, sorted by name. */
+  private candidateFiles(): string[] {
+    if (this.isSingleBundle()) return [this.flowsDir];
+    if (!fs.existsSync(this.flowsDir)) return [];
+    return fs.readdirSync(this.flowsDir).filter((n) => n.endsWith('.flow')).sort().map((n) => path.join(this.flowsDir, n));
+  }
+
+  private scan(): { bundles: LoadedBundle[]; errors: ReloadResult['errors'] } {
+    const bundles: LoadedBundle[] = [];
+    const errors: ReloadResult['errors'] = [];
+    for (const file of this.candidateFiles()) {
+      try {
+        bundles.push({ ...bundleFromPath(file, this.limits), file });
+      } catch (e) {
+        errors.push({ file: this.displayName(file), reason: errMessage(e) });
+      }
+    }
+    return { bundles, errors };
+  }
+
+  private displayName(file: string): string {
+    return file === this.flowsDir ? path.basename(file) : path.relative(this.flowsDir, file);
+  }
+
+  // ---- lookup --------------------------------------------------------------------------------------
+
+  bundleIds(): string[] {
+    return [...this.index.bundles.keys()].sort();
+  }
+
+  /** The bundle id when exactly one is loaded, else null. */
+  defaultBundleId(): string | null {
+    const ids = this.bundleIds();
+    return ids.length === 1 ? ids[0]! : null;
+  }
+
+  private latest(bundleId: string): LoadedBundle | undefined {
+    const versions = this.index.bundles.get(bundleId);
+    if (!versions) return undefined;
+    return pickLatest([...versions.values()].map((b) => ({ version: b.manifest.bundle_version, created_at: b.manifest.created_at, b })))?.b;
+  }
+
+  private find(bundleId: string, version: string | null): LoadedBundle | undefined {
+    return version === null ? this.latest(bundleId) : this.index.bundles.get(bundleId)?.get(version);
+  }
+
+  private mustFind(bundleId: string, version: string | null): LoadedBundle {
+    const b = this.find(bundleId, version);
+    if (!b) throw notFound(`Bundle '${version === null ? bundleId : bundleRefString(bundleId, version)}' not found`);
+    return b;
+  }
+
+  /** `id` / `id@ver` plus an optional explicit version; they must agree. */
+  private parseRef(bundleIdOrRef: string, bundleVersion?: string | null): { bundleId: string; version: string | null } {
+    const ref = parseBundleRef(bundleIdOrRef);
+    if (!ref.bundleId) throw badRequest('bundle_id is required');
+    const explicit = bundleVersion?.trim() || null;
+    if (ref.version && explicit && ref.version !== explicit) {
+      throw badRequest("bundle_version conflicts with bundle_id (bundle_id already includes '@version')");
+    }
+    return { bundleId: ref.bundleId, version: ref.version ?? explicit };
+  }
+
+  // ---- discovery -----------------------------------------------------------------------------------
+
+  list(opts: { allVersions?: boolean; includeDeprecated?: boolean } = {}): { items: BundleListItem[]; default_bundle_id: string | null } {
+    const deps = this.deprecations.read();
+    const chosen: LoadedBundle[] = [];
+    for (const id of this.bundleIds()) {
+      if (opts.allVersions) {
+        const versions = [...this.index.bundles.get(id)!.values()];
+        versions.sort((a, b) => cmp(a.manifest.created_at, b.manifest.created_at) || cmp(a.manifest.bundle_version, b.manifest.bundle_version));
+        chosen.push(...versions);
+      } else {
+        chosen.push(this.latest(id)!);
+      }
+    }
+    const items: BundleListItem[] = [];
+    for (const b of chosen) {
+      const item = this.listItem(b, deps);
+      item.entrypoints = item.entrypoints.filter((ep) => opts.includeDeprecated || !ep.deprecated);
+      if (item.entrypoints.length) items.push(item);
+    }
+    const def = this.defaultBundleId();
+    return { items, default_bundle_id: def !== null && items.some((i) => i.bundle_id === def) ? def : null };
+  }
+
+  private listItem(b: LoadedBundle, deps: ReturnType<DeprecationStore['read']>): BundleListItem {
+    const m = b.manifest;
+    return {
+      bundle_id: m.bundle_id,
+      bundle_version: m.bundle_version,
+      bundle_ref: refOf(b),
+      created_at: m.created_at,
+      default_entrypoint: m.default_entrypoint,
+      entrypoints: m.entrypoints.map((ep) => ({ ...ep, ...deprecationFields(deps[m.bundle_id]?.[ep.flow_id] ?? deps[m.bundle_id]?.[WHOLE_BUNDLE]) })),
+    };
+  }
+
+  get(bundleIdOrRef: string, bundleVersion?: string | null): BundleDetail {
+    const { bundleId, version } = this.parseRef(bundleIdOrRef, bundleVersion);
+    const b = this.mustFind(bundleId, version);
+    const m = b.manifest;
+    const item = this.listItem(b, this.deprecations.read());
+    return {
+      ...item,
+      entrypoints: item.entrypoints.map((ep) => {
+        const flow = b.flows.get(ep.flow_id)!;
+        return { ...ep, workflow_id: namespacedId(m.bundle_id, m.bundle_version, ep.flow_id), inputs: startInputs(flow), node_index: nodeIndex(flow) };
+      }),
+      flows: [...b.flows.keys()],
+      metadata: m.metadata,
+    };
+  }
+
+  /** Raw (un-namespaced) flow JSON; `flowId` may be `bundle:flow` / `bundle@ver:flow`. */
+  getFlow(bundleIdOrRef: string, flowId: string, bundleVersion?: string | null): BundleFlow {
+    let { bundleId, version } = this.parseRef(bundleIdOrRef, bundleVersion);
+    let fid = flowId.trim();
+    if (fid.includes(':')) {
+      const parts = parseWorkflowId(fid);
+      if (!parts || parts.bundleId !== bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      version = mergeVersions(parts.version, version);
+      fid = parts.flowId;
+    }
+    const b = this.mustFind(bundleId, version);
+    const flow = b.flows.get(fid);
+    if (!flow) throw notFound(`Flow '${fid}' not found in bundle '${refOf(b)}'`);
+    const m = b.manifest;
+    return {
+      bundle_id: m.bundle_id,
+      bundle_version: m.bundle_version,
+      bundle_ref: refOf(b),
+      flow_id: fid,
+      workflow_id: namespacedId(m.bundle_id, m.bundle_version, fid),
+      flow: structuredClone(flow),
+    };
+  }
+
+  // ---- runs/start resolution -----------------------------------------------------------------------
+
+  /**
+   * Resolve a start request (gateway-contract.md §4.4.1): 404 unknown bundle/flow, 409 deprecated, 400
+   * `Failed to start run: ...` for every other resolution error.
+   */
+  resolveStart(req: StartRequest): ResolvedStart {
+    const flowId = req.flow_id?.trim() || null;
+    const bundleRef = req.bundle_id?.trim() || null;
+    if (!flowId && !bundleRef) throw badRequest('flow_id is required (or provide bundle_id to start a bundle entrypoint)');
+    let resolved: ResolvedStart;
+    try {
+      resolved = this.resolveStartTarget(flowId, bundleRef, req.bundle_version ?? null);
+    } catch (e) {
+      if (e instanceof GatewayError && e.status === 400) throw badRequest(`Failed to start run: ${e.message}`, e.errCode);
+      throw e;
+    }
+    if (resolved.bundle_id !== null) {
+      const dep = this.deprecations.get(resolved.bundle_id, resolved.flow_id);
+      if (dep) {
+        const name = `${resolved.bundle_id}:${resolved.flow_id}`;
+        throw conflict(`Workflow '${name}' is deprecated${dep.reason ? `: ${dep.reason}` : ''}`, 'deprecated');
+      }
+    }
+    return resolved;
+  }
+
+  private resolveStartTarget(flowId: string | null, bundleRef: string | null, bundleVersion: string | null): ResolvedStart {
+    const given = bundleRef ? this.parseRef(bundleRef, bundleVersion) : null;
+    let bundleId: string;
+    let version: string | null;
+    let fid: string;
+    if (!flowId) {
+      const b = this.mustFind(given!.bundleId, given!.version);
+      const eps = b.manifest.entrypoints;
+      const chosen = eps.length === 1 ? eps[0]!.flow_id : b.manifest.default_entrypoint;
+      if (!chosen) throw badRequest(`Bundle '${refOf(b)}' has ${eps.length} entrypoints; specify flow_id`);
+      return this.startTarget(b, chosen);
+    }
+    const parts = flowId.includes(':') ? parseWorkflowId(flowId) : null;
+    if (parts && this.index.bundles.has(parts.bundleId)) {
+      if (given && given.bundleId !== parts.bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      bundleId = parts.bundleId;
+      version = mergeVersions(parts.version, given ? given.version : bundleVersion?.trim() || null);
+      fid = parts.flowId;
+    } else if (given) {
+      ({ bundleId, version } = given);
+      fid = flowId;
+    } else if (flowId.includes(':')) {
+      // Not a bundle prefix: a dynamic workflow id (e.g. `scheduled:<uuid>`) the caller resolves elsewhere.
+      return { workflow_id: flowId, bundle_id: null, bundle_version: null, flow_id: flowId };
+    } else {
+      const ids = this.bundleIds();
+      if (ids.length === 0) throw notFound(`Flow '${flowId}' not found`);
+      if (ids.length > 1) throw badRequest(`bundle_id is required when multiple bundles are loaded (flow_id '${flowId}')`);
+      bundleId = ids[0]!;
+      version = bundleVersion?.trim() || null;
+      fid = flowId;
+    }
+    const b = this.mustFind(bundleId, version);
+    if (!b.flows.has(fid)) throw notFound(`Flow '${fid}' not found in bundle '${refOf(b)}'`);
+    return this.startTarget(b, fid);
+  }
+
+  private startTarget(b: LoadedBundle, flowId: string): ResolvedStart {
+    const { bundle_id, bundle_version } = b.manifest;
+    return { workflow_id: namespacedId(bundle_id, bundle_version, flowId), bundle_id, bundle_version, flow_id: flowId };
+  }
+
+  // ---- namespaced workflows --------------------------------------------------------------------------
+
+  /**
+   * Namespaced VisualFlow JSON for `<bundle>@<ver>:<flow>`, legacy `<bundle>:<flow>` (latest version), or an
+   * event-listener id `visual_event_listener_<flow>_<node>`; undefined when unknown. The returned object is
+   * cached and shared: treat it as read-only.
+   */
+  getWorkflow(workflowId: string): FlowDoc | undefined {
+    const idx = this.index;
+    const cached = idx.cache.get(workflowId);
+    if (cached) return cached;
+    let doc: FlowDoc | undefined;
+    const listener = idx.listeners.get(workflowId);
+    if (listener) {
+      doc = eventListenerFlow(this.namespaced(listener.bundle, listener.flowId), listener.nodeId);
+    } else {
+      const parts = parseWorkflowId(workflowId);
+      const b = parts ? this.find(parts.bundleId, parts.version) : undefined;
+      if (parts && b?.flows.has(parts.flowId)) doc = this.namespaced(b, parts.flowId);
+    }
+    if (doc && this.index === idx) idx.cache.set(workflowId, doc);
+    return doc;
+  }
+
+  private namespaced(b: LoadedBundle, flowId: string): FlowDoc {
+    const { bundle_id, bundle_version } = b.manifest;
+    return namespaceFlow(b.flows.get(flowId)!, bundle_id, bundle_version, flowId, new Set(b.flows.keys()));
+  }
+
+  /** Ids of the event-listener workflows derived from a flow's `on_event` nodes (started with each root run). */
+  listenerWorkflowIds(workflowId: string): string[] {
+    const parts = parseWorkflowId(workflowId);
+    const b = parts ? this.find(parts.bundleId, parts.version) : undefined;
+    const flow = parts ? b?.flows.get(parts.flowId) : undefined;
+    if (!b || !flow) return [];
+    const ns = namespacedId(b.manifest.bundle_id, b.manifest.bundle_version, parts!.flowId);
+    return onEventNodeIds(flow).map((nodeId) => eventListenerWorkflowId(ns, nodeId));
+  }
+
+  // ---- install / remove ------------------------------------------------------------------------------
+
+  private requireDir(action: string): void {
+    if (this.isSingleBundle()) {
+      throw badRequest(`Cannot ${action} bundles: the flows path ${this.flowsDir} is a single bundle, not a directory of .flow files`);
+    }
+  }
+
+  /**
+   * Validate and write `<flowsDir>/<bundle_id>@<version>.flow` (tmp + rename). Does not reload: call
+   * `reload()` afterwards to make it visible.
+   */
+  install(bytes: Uint8Array, opts: { overwrite?: boolean } = {}): InstallInfo {
+    this.requireDir('install');
+    const bundle = bundleFromBytes(bytes, this.limits);
+    const m = bundle.manifest;
+    assertSafe('bundle_id', m.bundle_id, sanitizeBundleId(m.bundle_id));
+    assertSafe('bundle_version', m.bundle_version, sanitizeBundleVersion(m.bundle_version));
+    const fileName = `${refOf(bundle)}.flow`;
+    const target = path.join(this.flowsDir, fileName);
+    // Other files holding the same id@version (e.g. a hand-named `demo.flow`) would make it ambiguous.
+    const others = this.scan().bundles.filter((b) => refOf(b) === refOf(bundle) && b.file !== target);
+    if (!opts.overwrite && (fs.existsSync(target) || others.length)) {
+      throw badRequest(`Bundle already installed: ${fs.existsSync(target) ? fileName : this.displayName(others[0]!.file)}`);
+    }
+    fs.mkdirSync(this.flowsDir, { recursive: true });
+    const tmp = path.join(this.flowsDir, `.${fileName}.${process.pid}.${Date.now()}.tmp`);
+    try {
+      fs.writeFileSync(tmp, bytes);
+      fs.renameSync(tmp, target);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    for (const o of others) fs.rmSync(o.file, { recursive: true, force: true });
+    return {
+      bundle_id: m.bundle_id,
+      bundle_version: m.bundle_version,
+      bundle_ref: refOf(bundle),
+      sha256: bundle.sha256,
+      default_entrypoint: m.default_entrypoint,
+      entrypoints: m.entrypoints,
+    };
+  }
+
+  /** Delete every file of `bundle_id` (or of one version); returns how many. Does not reload. */
+  remove(bundleIdOrRef: string, bundleVersion?: string | null): number {
+    this.requireDir('remove');
+    const { bundleId, version } = this.parseRef(bundleIdOrRef, bundleVersion);
+    const victims = this.scan().bundles.filter(
+      (b) => b.manifest.bundle_id === bundleId && (version === null || b.manifest.bundle_version === version),
+    );
+    if (!victims.length) throw notFound(`Bundle '${version === null ? bundleId : bundleRefString(bundleId, version)}' not found`);
+    for (const b of victims) fs.rmSync(b.file, { recursive: true, force: true });
+    return victims.length;
+  }
+
+  // ---- deprecations ----------------------------------------------------------------------------------
+
+  /** Deprecate one entrypoint (`flowId`) or the whole bundle (null); 404 for unknown bundle/entrypoint. */
+  deprecate(bundleIdOrRef: string, flowId: string | null, reason: string | null): DeprecateResult {
+    const { bundleId, flowKey } = this.deprecationTarget(bundleIdOrRef, flowId);
+    const versions = this.index.bundles.get(bundleId);
+    if (!versions) throw notFound(`Bundle '${bundleId}' not found`);
+    if (flowKey !== WHOLE_BUNDLE && ![...versions.values()].some((b) => b.manifest.entrypoints.some((ep) => ep.flow_id === flowKey))) {
+      throw notFound(`Entrypoint '${flowKey}' not found in bundle '${bundleId}'`);
+    }
+    const info = this.deprecations.set(bundleId, flowKey, reason?.trim() || null);
+    return { ok: true, bundle_id: bundleId, flow_id: flowKey, deprecated_at: info.deprecated_at, reason: info.reason };
+  }
+
+  /** Remove a deprecation; `removed: false` when there was none (no 404, so stale entries can be cleaned). */
+  undeprecate(bundleIdOrRef: string, flowId: string | null): UndeprecateResult {
+    const { bundleId, flowKey } = this.deprecationTarget(bundleIdOrRef, flowId);
+    return { ok: true, bundle_id: bundleId, flow_id: flowKey, removed: this.deprecations.remove(bundleId, flowKey) };
+  }
+
+  /** Deprecation of a `bundle[@ver]:flow` workflow id (per flow, else whole bundle), or null. */
+  deprecationOf(workflowId: string): DeprecationInfo | null {
+    const parts = parseWorkflowId(workflowId);
+    return parts ? this.deprecations.get(parts.bundleId, parts.flowId) : null;
+  }
+
+  isDeprecated(workflowId: string): boolean {
+    return this.deprecationOf(workflowId) !== null;
+  }
+
+  private deprecationTarget(bundleIdOrRef: string, flowId: string | null): { bundleId: string; flowKey: string } {
+    const { bundleId } = this.parseRef(bundleIdOrRef);
+    let flowKey = flowId?.trim() || WHOLE_BUNDLE;
+    if (flowKey.includes(':')) {
+      const parts = parseWorkflowId(flowKey);
+      if (!parts || parts.bundleId !== bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      flowKey = parts.flowId;
+    }
+    return { bundleId, flowKey };
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A version from a `bundle@ver:` prefix and one given separately must agree. */
+function mergeVersions(fromPrefix: string | null, given: string | null): string | null {
+  if (fromPrefix && given && fromPrefix !== given) {
+    throw badRequest(`flow_id version '${fromPrefix}' conflicts with bundle_version '${given}'`);
+  }
+  return fromPrefix ?? given;
+}
+
+function deprecationFields(info: DeprecationInfo | undefined): DeprecationFields {
+  return { deprecated: !!info, deprecated_at: info?.deprecated_at ?? null, deprecated_reason: info?.reason ?? null };
+}
+
+function assertSafe(field: string, value: string, safe: string): void {
+  if (value === safe) return;
+  const hint = safe ? `; use '${safe}'` : '; use only letters, digits, "_", "-"' + (field === 'bundle_version' ? ' and "."' : '');
+  throw badRequest(`${field} '${value}' is not a safe file name${hint}`, 'unsafe_bundle_id');
+}
