@@ -27,6 +27,11 @@ export function canonicalJson(value: unknown, asciiOnly = false): string {
     case 'boolean': return value ? 'true' : 'false';
     case 'bigint': return value.toString();
     case 'object': {
+      // Boxed numbers mark Python floats that happen to be whole (5.0): Python writes them as `5.0`.
+      if (value instanceof Number) {
+        const n = value.valueOf();
+        return Number.isInteger(n) && Math.abs(n) < 1e16 ? `${n}.0` : num(n);
+      }
       if (Array.isArray(value)) {
         let out = '[';
         for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i], asciiOnly);
@@ -68,5 +73,5 @@ export function parseJsonSafe<T = unknown>(text: string, fallback: T): T {
 }
 
 export function isPlainObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Number);
 }

@@ -32,3 +32,7 @@ describe('canonicalJson (Python json.dumps compatibility)', () => {
     expect(canonicalJson([1.5, -0, 1e21, { b: undefined, a: null }])).toBe('[1.5,0,1e+21,{"a":null}]');
   });
 });
+
+test('canonicalJson writes boxed whole floats the Python way', () => {
+  expect(canonicalJson({ a: new Number(5), b: 5, c: new Number(2.5) })).toBe('{"a":5.0,"b":5,"c":2.5}');
+});

@@ -1,0 +1,109 @@
+// Real python3 child processes (the sandbox is the thing under test).
+import { describe, expect, test } from 'bun:test';
+import { codeFromBody, codeNodeOutput, pyIdentifier, runPythonCode, validatePythonCode } from '../../../src/flow/builtins/code.ts';
+import { PyFloat, pyFloat, pyStr, toJsonValue } from '../../../src/flow/values.ts';
+
+const fn = (body: string) => `def transform(_input):\n${body.split('\n').map((l) => '    ' + l).join('\n')}\n`;
+
+describe('runPythonCode: results', () => {
+  test('object result; floats keep their Python identity in both directions', async () => {
+    const r = await runPythonCode(fn('return {"twice": _input["a"] * 2, "s": str(_input["f"]), "f": _input["f"] * 1, "u": "é"}'),
+      { a: 21, f: pyFloat(5) });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(toJsonValue(r.result)).toEqual({ twice: 42, s: '5.0', f: 5, u: 'é' });
+    expect((r.result as any).f).toBeInstanceOf(PyFloat);
+    expect(r.execution.permissions).toBe('sandbox');
+    expect(r.execution.memory_rss_mb).toBeGreaterThan(0);
+    expect(typeof r.execution.duration_ms).toBe('number');
+  });
+  test('scalar, tuple and set results are JSON-mapped; helpers and restricted builtins work; print is a no-op', async () => {
+    const code = 'LIMIT = 3\ndef _norm(s):\n    return s.strip().lower()\n\ndef transform(d):\n    print("ignored")\n' +
+      '    try:\n        int("x")\n    except Exception:\n        pass\n' +
+      '    return (sorted({_norm(x) for x in d["items"]})[:LIMIT], repr(None), any([0, 1]), None)';
+    const r = await runPythonCode(code, { items: [' B', 'a ', 'b', 'C', 'd'] });
+    expect(r).toMatchObject({ ok: true, result: [['a', 'b', 'c'], 'None', true, null] });
+  });
+  test('a custom function name', async () => {
+    const r = await runPythonCode('def main(x):\n    return x.get("n", 0) + 1', { n: 1 }, { functionName: 'main' });
+    expect(r).toMatchObject({ ok: true, result: 2 });
+  });
+});
+
+describe('runPythonCode: failures', () => {
+  const cases: [string, string, RegExp][] = [
+    ['syntax error', 'def transform(d)\n    return 1', /^Syntax error: .*\(line 1\)/],
+    ['import', 'import os\ndef transform(d):\n    return 1', /^Code validation failed: imports are not allowed \(line 1\)/],
+    ['from-import', 'def transform(d):\n    from os import path\n    return 1', /imports are not allowed \(line 2\)/],
+    ['dunder escape', fn('return ().__class__.__bases__[0].__subclasses__()'), /attribute '__\w+__' is not allowed/],
+    ['dunder name', fn('return __builtins__'), /name '__builtins__' is not allowed/],
+    ['eval call', fn('return eval("1+1")'), /calling eval\(\) is not allowed/],
+    ['frame walk', 'def g():\n    yield 1\n\ndef transform(d):\n    return g().gi_frame.f_back', /attribute '(gi_frame|f_back)' is not allowed/],
+    ['runtime error', fn('return 1 / 0'), /^Runtime error: division by zero$/],
+    ['key error', fn('return _input["missing"]'), /^Runtime error: 'missing'$/],
+    ['no open()', fn('return open("/etc/passwd").read()'), /^Runtime error: name 'open' is not defined$/],
+    ['missing function', 'x = 1', /Code must define a function named 'transform'/],
+    ['unserialisable', fn('return object'), /^Runtime error: name 'object' is not defined$/],
+  ];
+  for (const [name, code, re] of cases) {
+    test(name, async () => {
+      const r = await runPythonCode(code, {});
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(re);
+    });
+  }
+  test('an infinite loop is killed at the time limit', async () => {
+    const t0 = performance.now();
+    const r = await runPythonCode(fn('while True:\n    pass'), {}, { timeoutMs: 400 });
+    expect(r).toMatchObject({ ok: false, error: 'Execution timed out after 400 ms' });
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+  test('a memory hog hits the address-space limit', async () => {
+    const r = await runPythonCode(fn('x = [0] * (10 ** 9)\nreturn len(x)'), {}, { memoryMb: 128 });
+    expect(r).toMatchObject({ ok: false, error: 'Memory limit exceeded (128 MB)' });
+  });
+  test('the child gets no environment (secrets stay in the gateway)', async () => {
+    process.env.ABSTRACTGATEWAY_TEST_SECRET = 'leak';
+    const r = await runPythonCode(fn('return str(_input)'), { x: 1 });
+    delete process.env.ABSTRACTGATEWAY_TEST_SECRET;
+    expect(r).toMatchObject({ ok: true, result: "{'x': 1}" });
+  });
+  test('without python3 on PATH the node reports it instead of crashing', async () => {
+    const src = new URL('../../../src/flow/builtins/code.ts', import.meta.url).pathname;
+    const script = `import { runPythonCode } from ${JSON.stringify(src)};\n` +
+      'console.log(JSON.stringify(await runPythonCode("def transform(d):\\n    return 1", {})));';
+    const p = Bun.spawn([process.execPath, '-e', script], { env: { PATH: '/nonexistent' }, stdout: 'pipe', stderr: 'pipe' });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ ok: false, error: 'code node requires python3 on PATH' });
+  });
+});
+
+describe('validatePythonCode', () => {
+  test('accepts good code, rejects forbidden code with the reason', async () => {
+    expect(await validatePythonCode(fn('return 1'))).toBeNull();
+    expect(await validatePythonCode('import sys')).toMatch(/imports are not allowed/);
+    expect(await validatePythonCode('def transform(')).toMatch(/^Syntax error/);
+  });
+});
+
+describe('codeBody wrapper and output record', () => {
+  test('codeFromBody generates one local per input pin (sanitised), skipping permissions', async () => {
+    const code = codeFromBody('return nb1 + nb2', ['nb1', 'nb2']);
+    expect(code).toBe('def transform(_input):\n    nb1 = _input.get("nb1")\n    nb2 = _input.get("nb2")\n    return nb1 + nb2\n');
+    expect(codeFromBody('', ['permissions', 'my-pin'])).toBe('def transform(_input):\n    my_pin = _input.get("my-pin")\n    return _input\n');
+    expect([pyIdentifier('1st'), pyIdentifier('class'), pyIdentifier('a b')]).toEqual(['_1st', 'class_', 'a_b']);
+    const r = await runPythonCode(codeFromBody('total = nb1 + nb2\nreturn {"total": total}', ['nb1', 'nb2']), { nb1: 2, nb2: pyFloat(3) });
+    expect(r.ok && pyStr(r.result)).toBe("{'total': 5.0}");
+  });
+  test('codeNodeOutput shapes success and failure records', () => {
+    const execution = { duration_ms: 1, cpu_time_ms: 1, cpu_percent: 100, memory_rss_mb: 10, permissions: 'sandbox' as const };
+    expect(codeNodeOutput({ ok: true, result: { greeting: 'hi' }, execution })).toEqual({
+      greeting: 'hi', success: true, output: { greeting: 'hi' }, result: { greeting: 'hi' }, execution,
+    });
+    expect(codeNodeOutput({ ok: true, result: 3, execution })).toEqual({ success: true, output: 3, result: 3, execution });
+    expect(codeNodeOutput({ ok: false, error: 'Runtime error: x', execution })).toEqual({
+      success: false, output: null, result: null, error: 'Runtime error: x', execution,
+    });
+  });
+});
