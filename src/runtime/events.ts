@@ -5,7 +5,7 @@ import { nowIso } from '../util/time.ts';
 import { eventWaitKey, parseScope, type EventScope } from './keys.ts';
 import type { Runtime } from './runtime.ts';
 import { isPaused } from './runtime.ts';
-import type { Vars } from './types.ts';
+import type { RunState, Vars } from './types.ts';
 
 export interface EventSpec {
   name: string;
@@ -43,7 +43,13 @@ export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string):
   const out: Delivery = { wait_key: key, name: envelope.name, scope, delivered: 0, delivered_to: [], resumed: [] };
   rt.store.tx(() => {
     for (const run of rt.store.runs.listWaitingOnKeys(key === wildcard ? [key] : [key, wildcard])) {
-      if (run.run_id === excludeRunId || isPaused(run) || run.waiting?.reason !== 'event') continue;
+      if (run.run_id === excludeRunId || run.waiting?.reason !== 'event') continue;
+      if (isPaused(run)) {
+        // Held for the listener, delivered when it is resumed and waits on this key again (none lost).
+        holdEvent(rt, run, run.waiting.wait_key!, envelope);
+        out.resumed.push({ run_id: run.run_id, status: 'held' });
+        continue;
+      }
       try {
         rt.applyResume(run, envelope, run.waiting.wait_key);
         out.delivered++;
@@ -55,4 +61,26 @@ export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string):
     }
   });
   return out;
+}
+
+const MAX_HELD = 1000;
+
+function holdEvent(rt: Runtime, run: RunState, waitKey: string, envelope: Vars): void {
+  const runtimeVars = (run.vars._runtime ??= {});
+  const held: { wait_key: string; envelope: Vars }[] = (runtimeVars.held_events ??= []);
+  if (held.length >= MAX_HELD) held.shift();
+  held.push({ wait_key: waitKey, envelope });
+  rt.commit(run, []);
+}
+
+/** The next held event for a run now waiting (not paused) on an event key, removed from the queue. */
+export function takeHeldEvent(run: RunState): Vars | null {
+  const held = run.vars?._runtime?.held_events;
+  const key = run.waiting?.wait_key;
+  if (!Array.isArray(held) || !held.length || run.status !== 'waiting' || run.waiting?.reason !== 'event' || isPaused(run)) return null;
+  const i = held.findIndex((h: { wait_key: string }) => h.wait_key === key);
+  if (i < 0) return null;
+  const [hit] = held.splice(i, 1);
+  if (!held.length) delete run.vars._runtime.held_events;
+  return hit.envelope;
 }

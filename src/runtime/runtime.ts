@@ -8,6 +8,7 @@ import type { Store } from '../store/index.ts';
 import { isPlainObject } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
+import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
 import {
@@ -61,6 +62,7 @@ export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
+  private ticking = new Map<string, Promise<RunState>>();
 
   constructor(
     readonly store: Store,
@@ -87,6 +89,12 @@ export class Runtime {
   /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
     const wf = await this.getWorkflow(workflowId);
+    const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
+    return this.createRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
+  }
+
+  /** Synchronous start for a workflow already at hand (commits in the caller's transaction, if any). */
+  createRun(wf: Workflow, opts: StartOptions = {}, listenerWfs: Workflow[] = []): RunState {
     const runId = crypto.randomUUID();
     const vars: Vars = { ...(opts.vars ?? {}) };
     if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
@@ -97,7 +105,7 @@ export class Runtime {
     const now = nowIso();
     const run: RunState = {
       run_id: runId,
-      workflow_id: workflowId,
+      workflow_id: wf.workflow_id,
       status: 'running',
       current_node: wf.entry_node,
       vars,
@@ -110,8 +118,6 @@ export class Runtime {
       session_id: opts.sessionId || runId,
       parent_run_id: opts.parentRunId ?? null,
     };
-    const listeners = (opts.startListeners ?? !run.parent_run_id) ? (wf.listeners?.() ?? []) : [];
-    const listenerWfs = await Promise.all(listeners.map((id) => this.getWorkflow(id)));
     this.store.tx(() => {
       this.store.runs.save(run);
       for (const lw of listenerWfs) {
@@ -131,8 +137,22 @@ export class Runtime {
 
   // ---- tick ----------------------------------------------------------------------------------------------
 
-  /** Advances a run by at most `maxSteps` node steps. Returns the run as committed. */
+  /**
+   * Advances a run by at most `maxSteps` node steps. Returns the run as committed. Ticks of one run never overlap:
+   * a second caller (the runner, while a parent ticks its sync child inline) waits for the first to finish.
+   */
   async tick(runId: string, maxSteps = 100): Promise<RunState> {
+    for (let cur = this.ticking.get(runId); cur; cur = this.ticking.get(runId)) await cur.catch(() => {});
+    const p = this.tickNow(runId, maxSteps);
+    this.ticking.set(runId, p);
+    try {
+      return await p;
+    } finally {
+      if (this.ticking.get(runId) === p) this.ticking.delete(runId);
+    }
+  }
+
+  private async tickNow(runId: string, maxSteps: number): Promise<RunState> {
     const stored = this.store.runs.get(runId);
     if (!stored) throw new RuntimeError(`Run '${runId}' not found`);
     let run = stored;
@@ -370,6 +390,9 @@ export class Runtime {
     run.updated_at = nowIso();
     this.store.tx(() => {
       for (const r of records) this.store.ledger.append(stripHash(r));
+      // An event held while this listener was paused is delivered as soon as it waits on that key again.
+      const held = takeHeldEvent(run);
+      if (held) return this.applyResume(run, held, run.waiting!.wait_key);
       this.store.runs.save(run);
       if (run.status === 'running') this.store.notifier.queueRunChange();
     });

@@ -110,3 +110,28 @@ describe('runner', () => {
     h = createHarness();
   });
 });
+
+describe('events for paused listeners', () => {
+  test('are held and delivered in order when the listener resumes (none lost)', async () => {
+    const loopListener = graphWorkflow('ll', 'w', {
+      w: () => ({ effect: { type: 'wait_event', payload: { name: 'tick' }, result_key: 'evt' }, next_node: 'h' }),
+      h: (run) => {
+        (run.vars.seen ??= []).push(run.vars.evt.payload.n);
+        return { next_node: 'w' };
+      },
+    });
+    h = createHarness({ workflows: [loopListener] });
+    runner = h.runner();
+    runner.start();
+    const l = await h.runtime.start('ll', { sessionId: 'S' });
+    await until(() => h.run(l.run_id).status === 'waiting');
+    h.store.commands.append({ command_id: 'p', run_id: l.run_id, type: 'pause' });
+    for (let n = 1; n <= 3; n++) h.store.commands.append({ command_id: `e${n}`, run_id: 'S', type: 'emit_event', payload: { name: 'tick', payload: { n } } });
+    await until(() => h.store.commands.get('e3')!.status === 'applied');
+    expect(h.run(l.run_id).vars.seen).toBeUndefined();
+    h.store.commands.append({ command_id: 'r', run_id: l.run_id, type: 'resume' });
+    await until(() => (h.run(l.run_id).vars.seen ?? []).length === 3);
+    expect(h.run(l.run_id).vars.seen).toEqual([1, 2, 3]);
+    expect(h.run(l.run_id).vars._runtime.held_events).toBeUndefined();
+  });
+});
