@@ -101,6 +101,11 @@ export class BundleRegistry {
     return true;
   }
 
+  /** Signature of the loaded index: changes on every reload that saw different files (compiled-flow caches key on it). */
+  get loadedSignature(): string {
+    return this.index.signature;
+  }
+
   /** Cheap fingerprint of the flows directory (stat calls only, no reads). */
   mtimeSignature(): string {
     const parts: string[] = [];
