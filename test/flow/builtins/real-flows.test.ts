@@ -4,8 +4,9 @@ import { expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTINS, isBuiltin } from '../../../src/flow/builtins/index.ts';
+import { SHARED_FLOWS } from '../../support/shared.ts';
 
-const DIR = '/work/shared/flows';
+const DIR = SHARED_FLOWS;
 
 interface Node { id: string; type?: string; data: Record<string, any> }
 

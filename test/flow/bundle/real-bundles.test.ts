@@ -6,8 +6,9 @@ import path from 'node:path';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
 import { readZip } from '../../../src/flow/bundle/zip.ts';
 import { tmpDir } from './helpers.ts';
+import { SHARED_BUNDLES } from '../../support/shared.ts';
 
-const SHARED = '/work/shared/bundles';
+const SHARED = SHARED_BUNDLES;
 const dataDir = tmpDir();
 const registry = new BundleRegistry({ flowsDir: SHARED, dataDir });
 const loaded = registry.reload();

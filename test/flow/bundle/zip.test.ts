@@ -6,6 +6,7 @@ import { GatewayError } from '../../../src/util/errors.ts';
 import { bundleFromBytes } from '../../../src/flow/bundle/bundle.ts';
 import { readBundleDir, readZip, unsafeEntryName, type ArchiveLimits } from '../../../src/flow/bundle/zip.ts';
 import { patchName, tmpDir } from './helpers.ts';
+import { SHARED_BUNDLES } from '../../support/shared.ts';
 
 const SMALL: ArchiveLimits = { maxEntries: 5, maxEntryBytes: 64 * 1024, maxTotalBytes: 100 * 1024 };
 
@@ -94,7 +95,7 @@ describe('readZip', () => {
   });
 
   test('random damage to real bundles is always a clean 400, never a crash', () => {
-    const dir = '/work/shared/bundles';
+    const dir = SHARED_BUNDLES;
     const real = fs.readdirSync(dir).map((f) => new Uint8Array(fs.readFileSync(path.join(dir, f))));
     let seed = 42;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
