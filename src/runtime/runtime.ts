@@ -102,6 +102,9 @@ export class Runtime {
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
     vars._runtime = rt;
+    const listenerVars = structuredClone(vars);
+    // The root's first tick parks its listeners on their event waits before the root itself runs.
+    if (listenerWfs.length) rt.listeners_pending = true;
     const now = nowIso();
     const run: RunState = {
       run_id: runId,
@@ -126,7 +129,7 @@ export class Runtime {
           run_id: crypto.randomUUID(),
           workflow_id: lw.workflow_id,
           current_node: lw.entry_node,
-          vars: { ...structuredClone(vars), _temp: {} },
+          vars: { ...structuredClone(listenerVars), _temp: {} },
           parent_run_id: run.run_id,
         });
       }
@@ -163,6 +166,13 @@ export class Runtime {
       run.status = 'running';
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
+    }
+    if (run.vars._runtime?.listeners_pending) {
+      // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
+      for (const child of this.store.runs.children(runId)) {
+        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tick(child.run_id, 10);
+      }
+      delete run.vars._runtime.listeners_pending;
     }
     const controller = new AbortController();
     this.inflight.set(runId, controller);

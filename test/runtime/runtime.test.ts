@@ -283,3 +283,25 @@ describe('hash chain', () => {
     expect(rep.errors[0]!.type).toBe('record_hash_mismatch');
   });
 });
+
+describe('listeners', () => {
+  test('are parked before their root runs, so an event the root emits at once is not missed', async () => {
+    const listener = graphWorkflow('lst', 'w', {
+      w: () => ({ effect: { type: 'wait_event', payload: { name: 'ping' }, result_key: 'evt' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { got: run.vars.evt.payload } }),
+    });
+    const root = graphWorkflow('root', 'e', {
+      e: () => ({ effect: { type: 'emit_event', payload: { name: 'ping', payload: { hi: 1 } }, result_key: 'r' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { delivered: run.vars.r.delivered } }),
+    }, ['lst']);
+    h = createHarness({ workflows: [listener, root] });
+    const run = await h.runtime.start('root', { sessionId: 'S' });
+    const [child] = h.store.runs.children(run.run_id);
+    expect(child!.workflow_id).toBe('lst');
+    expect(child!.session_id).toBe('S');
+    const done = await h.runToEnd(run.run_id);
+    expect(done.output).toEqual({ delivered: 1 });
+    await h.settle();
+    expect(h.run(child!.run_id).output).toEqual({ got: { hi: 1 } });
+  });
+});
