@@ -1,0 +1,66 @@
+// /api/gateway/runs/{id}/artifacts: list, metadata, content (streamed from the blob file).
+import { Elysia } from 'elysia';
+import { isSafeArtifactId } from '../../store/artifacts.ts';
+import type { Store } from '../../store/index.ts';
+import { badRequest, notFound } from '../../util/errors.ts';
+import { errors } from '../common.ts';
+import { RunIdParams } from '../runs/schemas.ts';
+import { runNotFound } from '../runs/service.ts';
+import { ArtifactList, ArtifactListQuery, ArtifactMetaSchema, ArtifactParams } from './schemas.ts';
+
+/** Session-memory owners may not exist yet (no attachment stored): treat them as empty, not unknown. */
+const isSessionOwnerId = (runId: string) => /^session_memory_[A-Za-z0-9_-]+$/.test(runId);
+
+export const artifactRoutes = (store: Store) => {
+  const requireRun = (runId: string) => {
+    if (!store.runs.exists(runId) && !isSessionOwnerId(runId)) throw runNotFound(runId);
+  };
+  const metaOf = (runId: string, artifactId: string) => {
+    if (!isSafeArtifactId(artifactId)) throw badRequest(`Invalid artifact id: ${artifactId}`, 'invalid_artifact_id');
+    requireRun(runId);
+    const meta = store.artifacts.meta(artifactId);
+    if (!meta || meta.run_id !== runId) throw notFound(`Artifact '${artifactId}' not found`, 'artifact_not_found');
+    return meta;
+  };
+
+  return new Elysia({ name: 'artifacts', prefix: '/api/gateway/runs', tags: ['artifacts'] })
+    .get(
+      '/:run_id/artifacts',
+      ({ params, query }) => {
+        requireRun(params.run_id);
+        const items = store.artifacts.listByRun(params.run_id, query.limit).map(
+          ({ artifact_id, content_type, size_bytes, created_at, tags }) => ({ artifact_id, content_type, size_bytes, created_at, tags }),
+        );
+        return { items };
+      },
+      {
+        params: RunIdParams,
+        query: ArtifactListQuery,
+        response: { 200: ArtifactList, ...errors(404, 422) },
+        detail: { summary: "A run's artifacts, newest first" },
+      },
+    )
+    .get('/:run_id/artifacts/:artifact_id', ({ params }) => metaOf(params.run_id, params.artifact_id), {
+      params: ArtifactParams,
+      response: { 200: ArtifactMetaSchema, ...errors(400, 404) },
+      detail: { summary: 'Artifact metadata' },
+    })
+    .get(
+      '/:run_id/artifacts/:artifact_id/content',
+      ({ params }) => {
+        const meta = metaOf(params.run_id, params.artifact_id);
+        const file = store.artifacts.content(meta.artifact_id);
+        if (!file) throw notFound(`Artifact '${meta.artifact_id}' not found`, 'artifact_not_found');
+        return new Response(file, {
+          headers: { 'content-type': meta.content_type || 'application/octet-stream', 'content-length': String(meta.size_bytes) },
+        });
+      },
+      {
+        params: ArtifactParams,
+        detail: {
+          summary: 'Artifact bytes (content-type = stored type)',
+          responses: { 200: { description: 'raw bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } },
+        },
+      },
+    );
+};

@@ -1,0 +1,92 @@
+// /api/gateway/runs/{id}/ledger: replay by cursor, batch replay, and the SSE tail.
+import { Elysia } from 'elysia';
+import type { Store } from '../../store/index.ts';
+import { GatewayError } from '../../util/errors.ts';
+import { errors } from '../common.ts';
+import { runNotFound } from '../runs/service.ts';
+import { tailLedger, type LedgerHub } from '../sse.ts';
+import { BatchBody, BatchResponse, LedgerPage, LedgerQuery, RunIdParams, STREAM_EXAMPLE, StreamQuery } from './schemas.ts';
+
+export interface LedgerRouteDeps {
+  store: Store;
+  hub: LedgerHub;
+}
+
+/** `Last-Event-ID` as a cursor (used only when `after` is absent). */
+function lastEventId(header: string | undefined): number {
+  if (header === undefined || header.trim() === '') return 0;
+  const n = Number(header.trim());
+  if (!Number.isInteger(n) || n < 0) {
+    throw new GatewayError(422, "Invalid header 'Last-Event-ID': expected a non-negative integer cursor", 'validation_error');
+  }
+  return n;
+}
+
+export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
+  const page = (runId: string, after: number, limit: number) => {
+    const items = store.ledger.listAfter(runId, after, limit);
+    return { items, next_after: after + items.length };
+  };
+
+  return new Elysia({ name: 'ledger', prefix: '/api/gateway/runs', tags: ['ledger'] })
+    .get(
+      '/:run_id/ledger',
+      ({ params, query }) => {
+        if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
+        return page(params.run_id, query.after, query.limit);
+      },
+      {
+        params: RunIdParams,
+        query: LedgerQuery,
+        response: { 200: LedgerPage, ...errors(404, 422) },
+        detail: {
+          summary: 'Replay ledger records [after, after+limit)',
+          description: 'Cursor = records already consumed. `next_after = after + len(items)`; past the end → empty page.',
+        },
+      },
+    )
+    .post(
+      '/ledger/batch',
+      ({ body }) => {
+        const runs: Record<string, ReturnType<typeof page>> = {};
+        for (const r of body.runs) {
+          if (!r.run_id || !store.runs.exists(r.run_id)) continue; // unknown runs are omitted
+          runs[r.run_id] = page(r.run_id, r.after, body.limit);
+        }
+        return { runs };
+      },
+      {
+        body: BatchBody,
+        response: { 200: BatchResponse, ...errors(422) },
+        detail: { summary: 'Replay several ledgers at once (unknown runs omitted)' },
+      },
+    )
+    .get(
+      '/:run_id/ledger/stream',
+      async function* ({ params, query, headers, request, set, server }) {
+        if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
+        const after = query.after ?? lastEventId(headers['last-event-id']);
+        // Bun cuts connections idle for `idleTimeout` (10 s by default); heartbeat_s may be up to 60 s.
+        server?.timeout(request, 0);
+        set.headers['content-type'] = 'text/event-stream; charset=utf-8';
+        set.headers['cache-control'] = 'no-cache';
+        set.headers['x-accel-buffering'] = 'no';
+        yield* tailLedger(hub, params.run_id, after, query.heartbeat_s * 1000, request.signal);
+      },
+      {
+        params: RunIdParams,
+        query: StreamQuery,
+        detail: {
+          summary: 'Tail the ledger over SSE',
+          description:
+            'Each record is `id: <cursor>` / `event: step` / `data: {"cursor": n, "record": {...}}`. Idle streams get ' +
+            '`: keep-alive` comments every `heartbeat_s`. Once the run is terminal and every record has been sent, ' +
+            '`event: done` (no id) ends the stream. Resume with `?after=<cursor>` or the `Last-Event-ID` header.',
+          responses: {
+            200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' }, example: STREAM_EXAMPLE } } },
+            404: { description: "Unknown run: `{\"detail\": \"Run 'x' not found\", \"code\": \"run_not_found\"}`" },
+          },
+        },
+      },
+    );
+};

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { startGateway, type TestGateway } from './support.ts';
+
+let gw: TestGateway;
+beforeAll(async () => { gw = await startGateway(); });
+afterAll(() => gw.close());
+
+const submit = (body: unknown) => gw.post('/api/gateway/commands', body);
+
+describe('POST /commands', () => {
+  test('accepted with a store seq; duplicate command_id appends nothing and returns the original seq', async () => {
+    const a = await submit({ command_id: 'c-1', run_id: 'r1', type: 'pause', payload: { reason: 'x' }, client_id: 'web' });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual({ accepted: true, duplicate: false, seq: expect.any(Number) });
+    const dup = await submit({ command_id: 'c-1', run_id: 'other', type: 'cancel' });
+    expect(dup.body).toEqual({ accepted: false, duplicate: true, seq: a.body.seq });
+    expect(gw.store.commands.lastSeq()).toBe(a.body.seq);
+    const stored = gw.store.commands.get('c-1')!;
+    expect(stored).toMatchObject({ run_id: 'r1', type: 'pause', payload: { reason: 'x' }, client_id: 'web' });
+  });
+
+  test('empty command_id → generated id (no idempotency)', async () => {
+    const a = await submit({ command_id: '', run_id: 'r1', type: 'resume' });
+    const b = await submit({ command_id: '', run_id: 'r1', type: 'resume' });
+    expect(a.body.accepted && b.body.accepted).toBe(true);
+    expect(b.body.seq).toBeGreaterThan(a.body.seq);
+  });
+
+  test('bad type → 400 listing the types (case-sensitive)', async () => {
+    const r = await submit({ command_id: 'c-2', run_id: 'r1', type: 'Pause' });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toBe('type must be one of pause|resume|cancel|emit_event|update_schedule|compact_memory');
+  });
+
+  test('empty run_id → 400 "Failed to append command: ..."', async () => {
+    const r = await submit({ command_id: 'c-3', run_id: '  ', type: 'pause' });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toStartWith('Failed to append command: ');
+  });
+
+  test('missing command_id → 422; non-object payload → 422, each naming the field', async () => {
+    const m = await submit({ run_id: 'r1', type: 'pause' });
+    expect(m.status).toBe(422);
+    expect(m.body.detail).toContain("'command_id'");
+    const p = await submit({ command_id: 'c-4', run_id: 'r1', type: 'pause', payload: [1] });
+    expect(p.status).toBe(422);
+    expect(p.body.detail).toContain("'payload'");
+  });
+});
+
+describe('GET /commands/{command_id}', () => {
+  test('pending until applied, then the durable outcome', async () => {
+    const a = await submit({ command_id: 'c-out', run_id: 'r9', type: 'cancel' });
+    const p = await gw.json('/api/gateway/commands/c-out');
+    expect(p.body).toEqual({ command_id: 'c-out', seq: a.body.seq, status: 'pending', reason: null });
+    gw.store.tx(() => gw.store.commands.setOutcome(a.body.seq, 'rejected', "Run 'r9' not found"));
+    const q = await gw.json('/api/gateway/commands/c-out');
+    expect(q.body).toEqual({ command_id: 'c-out', seq: a.body.seq, status: 'rejected', reason: "Run 'r9' not found" });
+  });
+
+  test('unknown command → 404', async () => {
+    const r = await gw.json('/api/gateway/commands/nope');
+    expect(r.status).toBe(404);
+    expect(r.body.code).toBe('command_not_found');
+  });
+});
