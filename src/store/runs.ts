@@ -7,7 +7,9 @@ export interface RunIndexRow {
   workflow_id: string;
   status: RunStatus;
   wait_reason: WaitReason | null;
+  wait_key: string | null;
   wait_until: string | null;
+  paused: number;
   parent_run_id: string | null;
   actor_id: string | null;
   session_id: string | null;
@@ -29,7 +31,7 @@ export interface RunListQuery {
 }
 
 const INDEX_COLS =
-  'run_id, workflow_id, status, wait_reason, wait_until, parent_run_id, actor_id, session_id, created_at, updated_at';
+  'run_id, workflow_id, status, wait_reason, wait_key, wait_until, paused, parent_run_id, actor_id, session_id, created_at, updated_at';
 
 export const isInternalWorkflow = (workflowId: string): boolean => workflowId.startsWith('__');
 

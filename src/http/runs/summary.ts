@@ -96,7 +96,7 @@ export function toListItem(row: RunIndexRow, schedule: Record<string, unknown> |
     session_id: row.session_id,
     parent_run_id: row.parent_run_id,
     error: null,
-    paused: false,
+    paused: row.paused === 1,
     pause_reason: null,
     paused_at: null,
     resumed_at: null,
