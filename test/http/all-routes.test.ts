@@ -40,7 +40,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, headers: Record<string, string> = {}, body?: BodyInit): Promise<Response> {
+async function call(method: string, path: string, headers: Record<string, string> = {}, body?: RequestInit["body"]): Promise<Response> {
   const res = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(5000) });
   const text = path.endsWith('/stream') && res.status === 200 ? '' : await res.text();
   seen.push(text, JSON.stringify([...res.headers]));
@@ -104,7 +104,7 @@ describe('every /api/gateway route requires a valid token', () => {
 
 const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
 const INVALID_UTF8 = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]);
-const BODIES: [string, BodyInit, string][] = [
+const BODIES: [string, RequestInit["body"], string][] = [
   ['malformed JSON', '{"command_id": ', 'application/json'],
   ['not an object', '[1,2,3]', 'application/json'],
   ['null', 'null', 'application/json'],
