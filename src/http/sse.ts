@@ -11,12 +11,14 @@ import { isTerminal } from '../runtime/types.ts';
 export interface RawRecord { seq: number; json: string }
 
 export type TailEvent =
-  | { kind: 'records'; records: RawRecord[] }
+  | { kind: 'records'; records: RawRecord[]; frames: Uint8Array }
   | { kind: 'done'; cursor: number }
   | { kind: 'idle' }
   | { kind: 'closed' };
 
 const BATCH = 200;
+/** Resolution of heartbeats (heartbeat_s is at least 0.1 s). */
+const HEARTBEAT_TICK_MS = 50;
 
 type Deliver = (ev: TailEvent) => void;
 
@@ -27,8 +29,10 @@ export class Subscription {
   doneReady = false;
   waiter: Deliver | null = null;
   closed = false;
+  /** When this subscriber last received something (heartbeats are due `heartbeatMs` after it). */
+  lastSent = Date.now();
 
-  constructor(private readonly channel: RunChannel, after: number) {
+  constructor(private readonly channel: RunChannel, after: number, readonly heartbeatMs: number) {
     this.cursor = after;
   }
 
@@ -37,26 +41,28 @@ export class Subscription {
     return this.channel.read([this]).get(this) ?? { kind: 'idle' };
   }
 
-  /** Next event: records, done, `idle` after `idleMs` without news, or `closed` on abort. */
-  next(idleMs: number, signal: AbortSignal): Promise<TailEvent> {
-    if (this.closed || signal.aborted) return Promise.resolve({ kind: 'closed' });
+  /**
+   * Next event: records, done, `idle` when a heartbeat is due (the hub's one timer decides), or `closed`.
+   * No per-call timers or listeners: with a thousand subscribers on a run, each delivery stays cheap.
+   */
+  next(): Promise<TailEvent> {
+    if (this.closed) return Promise.resolve({ kind: 'closed' });
     if (this.doneReady) return Promise.resolve({ kind: 'done', cursor: this.cursor });
     return new Promise<TailEvent>((resolve) => {
-      const finish = (ev: TailEvent) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+      this.waiter = (ev) => {
         this.waiter = null;
+        this.lastSent = Date.now();
         resolve(ev);
       };
-      const onAbort = () => finish({ kind: 'closed' });
-      const timer = setTimeout(() => {
-        this.seen = -1; // re-check the run on the next call: a cheap safety net for status-only changes
-        finish({ kind: 'idle' });
-      }, idleMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiter = finish;
       if (this.seen !== this.channel.wakes) this.channel.schedule();
     });
+  }
+
+  /** Called by the hub's heartbeat timer. */
+  heartbeat(now: number): void {
+    if (!this.waiter || now - this.lastSent < this.heartbeatMs) return;
+    this.seen = -1; // re-check the run on the next call: a cheap safety net for status-only changes
+    this.waiter({ kind: 'idle' });
   }
 
   close(): void {
@@ -113,6 +119,14 @@ class RunChannel {
       return out;
     }
     const end = rows.length ? rows[rows.length - 1]!.seq : from;
+    // Subscribers at the same cursor get the same bytes: frame them once per read, not once per subscriber.
+    const framed = new Map<string, Uint8Array>();
+    const frames = (recs: RawRecord[]) => {
+      const k = `${recs[0]!.seq}-${recs.length}`;
+      let f = framed.get(k);
+      if (!f) framed.set(k, (f = stepFrames(recs)));
+      return f;
+    };
     for (const sub of targets) {
       let mine = rows.filter((r) => r.seq > sub.cursor);
       let full = rows.length === BATCH;
@@ -123,7 +137,7 @@ class RunChannel {
       if (mine.length) sub.cursor = mine[mine.length - 1]!.seq;
       sub.seen = full ? -1 : wakes;
       sub.doneReady = terminal && !full;
-      if (mine.length) out.set(sub, { kind: 'records', records: mine });
+      if (mine.length) out.set(sub, { kind: 'records', records: mine, frames: frames(mine) });
       else out.set(sub, sub.doneReady ? { kind: 'done', cursor: sub.cursor } : { kind: 'idle' });
     }
     return out;
@@ -143,20 +157,23 @@ export class LedgerHub {
   private readonly channels = new Map<string, RunChannel>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private version = -1;
+  private lastVersionCheck = 0;
   /** Ledger reads performed (observability and tests of read sharing). */
   reads = 0;
 
   constructor(private readonly store: Store, private readonly crossProcessPollMs = 250) {}
 
-  open(runId: string, after: number): Subscription {
+  open(runId: string, after: number, heartbeatMs: number, signal: AbortSignal): Subscription {
     let ch = this.channels.get(runId);
     if (!ch) {
       ch = new RunChannel(this, this.store, runId);
       this.channels.set(runId, ch);
       this.startTimer();
     }
-    const sub = new Subscription(ch, after);
+    const sub = new Subscription(ch, after, heartbeatMs);
     ch.subs.add(sub);
+    signal.addEventListener('abort', () => sub.close(), { once: true });
+    if (signal.aborted) sub.close();
     return sub;
   }
 
@@ -177,6 +194,16 @@ export class LedgerHub {
     this.stopTimer();
   }
 
+  /** One timer for the hub: heartbeats due, and commits made by other processes. */
+  private onTimer(): void {
+    const now = Date.now();
+    for (const ch of this.channels.values()) for (const sub of ch.subs) sub.heartbeat(now);
+    if (now - this.lastVersionCheck >= this.crossProcessPollMs) {
+      this.lastVersionCheck = now;
+      this.checkOtherProcesses();
+    }
+  }
+
   /** Another process committed (the runner in split mode): wake every channel once. */
   private checkOtherProcesses(): void {
     let v: number;
@@ -189,7 +216,7 @@ export class LedgerHub {
   private startTimer(): void {
     if (this.timer) return;
     this.version = this.store.dataVersion();
-    this.timer = setInterval(() => this.checkOtherProcesses(), this.crossProcessPollMs);
+    this.timer = setInterval(() => this.onTimer(), Math.min(HEARTBEAT_TICK_MS, this.crossProcessPollMs));
     this.timer.unref?.();
   }
 
@@ -227,15 +254,15 @@ export async function* tailLedger(
   heartbeatMs: number,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  const sub = hub.open(runId, after);
+  const sub = hub.open(runId, after, heartbeatMs, signal);
   try {
     let ev = sub.initial();
     for (;;) {
-      if (ev.kind === 'records') yield stepFrames(ev.records);
+      if (ev.kind === 'records') yield ev.frames;
       else if (ev.kind === 'done') { yield doneFrame(runId, ev.cursor); return; }
       else if (ev.kind === 'idle') yield KEEP_ALIVE;
       else return;
-      ev = await sub.next(heartbeatMs, signal);
+      ev = await sub.next();
     }
   } finally {
     sub.close();

@@ -63,6 +63,8 @@ export class Runtime {
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
+  private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private commitScheduled = false;
 
   constructor(
     readonly store: Store,
@@ -90,11 +92,19 @@ export class Runtime {
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
-    return this.createRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
+    const { run, write } = this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
+    await this.commitSoon(write);
+    return run;
   }
 
   /** Synchronous start for a workflow already at hand (commits in the caller's transaction, if any). */
   createRun(wf: Workflow, opts: StartOptions = {}, listenerWfs: Workflow[] = []): RunState {
+    const { run, write } = this.newRun(wf, opts, listenerWfs);
+    this.store.tx(write);
+    return run;
+  }
+
+  private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
     const runId = crypto.randomUUID();
     const vars: Vars = { ...(opts.vars ?? {}) };
     if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
@@ -121,7 +131,7 @@ export class Runtime {
       session_id: opts.sessionId || runId,
       parent_run_id: opts.parentRunId ?? null,
     };
-    this.store.tx(() => {
+    const write = () => {
       this.store.runs.save(run);
       for (const lw of listenerWfs) {
         this.store.runs.save({
@@ -134,8 +144,43 @@ export class Runtime {
         });
       }
       this.store.notifier.queueRunChange();
+    };
+    return { run, write };
+  }
+
+  /**
+   * Group commit: `write` runs in the next shared immediate transaction (scheduled right after the current burst of
+   * work), and the promise resolves once it is durable. Many ticks and starts in flight share one commit instead
+   * of paying one each. Each write is its own savepoint, so one failing write does not undo the others.
+   */
+  commitSoon(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.commitQueue.push({ write, resolve, reject });
+      if (this.commitScheduled) return;
+      this.commitScheduled = true;
+      setImmediate(() => this.flushCommits());
     });
-    return run;
+  }
+
+  private flushCommits(): void {
+    this.commitScheduled = false;
+    const batch = this.commitQueue.splice(0);
+    const failed = new Map<number, unknown>();
+    try {
+      this.store.tx(() => {
+        batch.forEach((item, i) => {
+          try {
+            this.store.tx(item.write);
+          } catch (err) {
+            failed.set(i, err);
+          }
+        });
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => (failed.has(i) ? item.reject(failed.get(i)) : item.resolve()));
   }
 
   // ---- tick ----------------------------------------------------------------------------------------------
@@ -184,7 +229,7 @@ export class Runtime {
         if (controller.signal.aborted) break;
         await this.step(wf, t, controller.signal);
       }
-      t.flush();
+      await t.flush();
       return run;
     } catch (err) {
       if (controller.signal.aborted) return this.store.runs.get(runId) ?? run;
@@ -195,7 +240,7 @@ export class Runtime {
       run.waiting = null;
       pending.push(tickExceptionRecord(run, message));
       t.terminal();
-      t.flush();
+      await t.flush();
       return run;
     } finally {
       this.inflight.delete(runId);
@@ -241,7 +286,7 @@ export class Runtime {
       const reg = this.effects.get(effect.type);
       const started = effectRecord(run, nodeId, effect, key, 'started');
       t.pending.push(started);
-      if (reg?.external) t.flush();
+      if (reg?.external) await t.flush();
       if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
       else {
         try {
@@ -451,12 +496,12 @@ class TickState {
    * Commits the working copy. A command applied while this tick was in flight (cancel, pause, resume_run) wins:
    * a cancelled run is left as it is; pause flags are adopted, and a running run parks in a pause wait.
    */
-  flush(): void {
+  flush(): Promise<void> {
     const records = this.pending.splice(0);
-    let terminal = this.terminalPending;
+    const terminal = this.terminalPending;
     this.terminalPending = false;
     const run = this.run;
-    this.rt.store.tx(() => {
+    return this.rt.commitSoon(() => {
       const cur = this.rt.store.runs.get(run.run_id);
       if (cur && cur.updated_at !== this.baseUpdatedAt) {
         if (isTerminal(cur.status)) {

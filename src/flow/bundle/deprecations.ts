@@ -19,10 +19,28 @@ export type DeprecationInfo = z.infer<typeof infoSchema>;
 type Bundles = Record<string, Record<string, DeprecationInfo>>;
 
 export class DeprecationStore {
+  /** Parsed file keyed by its stat: every run start consults it, and the file changes rarely. */
+  private cache: { key: string; bundles: Bundles } | null = null;
+
   constructor(readonly file: string) {}
 
   /** All entries. A corrupt file is renamed to `<file>.corrupt.<ms>` and treated as empty. */
   read(): Bundles {
+    let key: string;
+    try {
+      const st = fs.statSync(this.file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw e;
+    }
+    if (this.cache?.key === key) return structuredClone(this.cache.bundles);
+    const bundles = this.readFile();
+    this.cache = { key, bundles };
+    return structuredClone(bundles);
+  }
+
+  private readFile(): Bundles {
     let text: string;
     try {
       text = fs.readFileSync(this.file, 'utf8');

@@ -1,6 +1,5 @@
 // Thin-client workspace safety for run inputs (gateway-contract §4.4.1 steps 2-3): a client may narrow its
 // workspace but never widen it beyond the operator roots, and every run ends up with a workspace_root.
-import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Vars } from '../../runtime/types.ts';
 import type { WorkspacePolicy } from '../deps.ts';
@@ -42,9 +41,8 @@ export function applyWorkspacePolicy(input: Vars, policy: WorkspacePolicy, works
     }
   }
   if (typeof out.workspace_root !== 'string' || !out.workspace_root.trim()) {
-    const dir = join(workspacesDir, crypto.randomUUID().replaceAll('-', ''));
-    mkdirSync(dir, { recursive: true });
-    out.workspace_root = dir;
+    // The directory itself is created on first use by the file nodes and tools (a mkdir per start is costly).
+    out.workspace_root = join(workspacesDir, crypto.randomUUID().replaceAll('-', ''));
   }
   return out;
 }

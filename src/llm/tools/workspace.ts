@@ -1,6 +1,6 @@
 // Workspace confinement for built-in tools: every path argument resolves inside the run's
 // `vars.workspace_root`, following symlinks, so neither `../` nor a symlink can reach outside it.
-import { realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 
 export class ToolError extends Error {}
@@ -78,6 +78,7 @@ export function workspaceFor(vars: Record<string, any>): Workspace {
   if (typeof root !== 'string' || !root.trim()) {
     throw new ToolError('This run has no workspace (vars.workspace_root is not set); file and command tools are disabled');
   }
+  mkdirSync(resolve(root), { recursive: true }); // created on first use, not at run start
   const mode = (ACCESS_MODES as readonly string[]).includes(vars.workspace_access_mode) ? (vars.workspace_access_mode as AccessMode) : 'workspace_only';
   return new Workspace(root, { mode, allowed: strList(vars.workspace_allowed_paths), ignored: strList(vars.workspace_ignored_paths) });
 }

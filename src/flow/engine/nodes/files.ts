@@ -20,6 +20,7 @@ function workspaceRoot(x: Exec): string {
   if (typeof root !== 'string' || !root.trim()) {
     throw new Error(`${x.node.type} needs a workspace: the run has no 'workspace_root' variable`);
   }
+  mkdirSync(resolve(root), { recursive: true }); // created on first use, not at run start
   return realpathSync(resolve(root));
 }
 
