@@ -1,0 +1,134 @@
+// `doctor`: checks an installation and says what to fix. Exit 1 when something is broken (warnings are fine).
+import { Database } from 'bun:sqlite';
+import { defineCommand } from 'citty';
+import { accessSync, constants, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { GatewayConfig } from '../config.ts';
+import { EXIT, c, configFrom, dataDirArgs, errMessage, flowsDirArgs, intArg, jsonArgs, printJson } from './common.ts';
+
+export interface Check { name: string; status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string }
+
+const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
+const warn = (name: string, detail: string, fix?: string): Check => ({ name, status: 'warn', detail, fix });
+const fail = (name: string, detail: string, fix?: string): Check => ({ name, status: 'fail', detail, fix });
+
+function checkDataDir(config: GatewayConfig): Check {
+  const dir = config.dataDir;
+  if (!existsSync(dir)) {
+    let parent = dirname(dir);
+    while (!existsSync(parent) && parent !== dirname(parent)) parent = dirname(parent);
+    try {
+      accessSync(parent, constants.W_OK);
+      return warn('data dir', `${dir} does not exist yet`, '`abstractgateway serve` creates it on first start.');
+    } catch {
+      return fail('data dir', `${dir} does not exist and ${parent} is not writable`, 'Create it with the right owner, or choose another --data-dir.');
+    }
+  }
+  const probe = join(dir, `.doctor-${process.pid}.tmp`);
+  try {
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+    const python = readdirSync(dir).some((n) => /^(run_.+\.json|ledger_.+\.jsonl|commands\.jsonl)$/.test(n));
+    if (python) return warn('data dir', `${dir} holds Python gateway files (run_*.json, ...)`, `Import them: abstractgateway migrate --from ${dir} --data-dir <new dir>`);
+    return ok('data dir', `${dir} is writable`);
+  } catch (e) {
+    return fail('data dir', `${dir} is not writable: ${errMessage(e)}`, `Fix its permissions (the gateway runs as uid ${process.getuid?.() ?? '?'}).`);
+  }
+}
+
+async function checkDatabase(config: GatewayConfig): Promise<Check[]> {
+  if (!existsSync(config.dbPath)) return [warn('database', `${config.dbPath} does not exist yet`, 'It is created on first `abstractgateway serve`.')];
+  const { SCHEMA_VERSION } = await import('../store/schema.ts');
+  let db: Database | null = null;
+  try {
+    db = new Database(config.dbPath, { readonly: true });
+    db.exec('PRAGMA busy_timeout = 5000');
+    const res = (db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
+    const version = (db.query('PRAGMA user_version').get() as { user_version: number }).user_version;
+    const out: Check[] = [];
+    if (res.length === 1 && res[0] === 'ok') out.push(ok('database', `${config.dbPath}: integrity ok, schema v${version}`));
+    else out.push(fail('database', `${config.dbPath}: integrity_check reported ${res.slice(0, 3).join('; ')}`, 'Stop the gateway and restore the latest `abstractgateway backup` file.'));
+    if (version > SCHEMA_VERSION) out.push(fail('database', `schema v${version} is newer than this binary supports (v${SCHEMA_VERSION})`, 'Upgrade abstractgateway.'));
+    const lease = db.query('SELECT host, pid, expires_at FROM runner_lease WHERE id = 1').get() as { host: string; pid: number; expires_at: number } | null;
+    out.push(lease && lease.expires_at > Date.now()
+      ? ok('runner', `active: ${lease.host} pid ${lease.pid}`)
+      : warn('runner', 'no runner is active for this data dir', 'Runs advance only while `serve` (with its runner) or `runner` is running.'));
+    return out;
+  } catch (e) {
+    return [fail('database', `${config.dbPath} cannot be read: ${errMessage(e)}`, 'Check file permissions, or restore from a backup.')];
+  } finally {
+    db?.close();
+  }
+}
+
+async function checkFlows(config: GatewayConfig): Promise<Check[]> {
+  if (!existsSync(config.flowsDir)) {
+    return [warn('flows', `${config.flowsDir} does not exist`, config.flowsDir === join(config.dataDir, 'flows') ? 'It is created with example bundles on first `serve`.' : 'Create it or fix ABSTRACTGATEWAY_FLOWS_DIR / --flows-dir.')];
+  }
+  const { BundleRegistry } = await import('../flow/bundle/registry.ts');
+  const res = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir }).reload();
+  const out: Check[] = res.errors.map((e) => fail('flows', `${e.file}: ${e.reason}`, `Check it with \`abstractgateway bundles validate ${join(config.flowsDir, e.file)}\`, then fix or remove it.`));
+  if (!res.count) out.push(warn('flows', `no bundles in ${config.flowsDir}`, 'Install one with `abstractgateway bundles install <file.flow>`.'));
+  else out.push(ok('flows', `${res.count} bundle(s) load: ${res.bundle_ids.join(', ')}`));
+  return out;
+}
+
+async function checkToken(config: GatewayConfig): Promise<Check> {
+  const { isWeakToken } = await import('../http/security/tokens.ts');
+  const env = (process.env.ABSTRACTGATEWAY_AUTH_TOKEN || process.env.ABSTRACTGATEWAY_AUTH_TOKENS || '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (env.length) {
+    return env.some(isWeakToken)
+      ? warn('token', 'ABSTRACTGATEWAY_AUTH_TOKEN(S) contains a weak token (< 15 chars or a placeholder)', 'Use a random 32+ character token; `serve` refuses weak tokens on non-loopback hosts.')
+      : ok('token', 'from ABSTRACTGATEWAY_AUTH_TOKEN(S)');
+  }
+  const file = join(config.dataDir, 'gateway_token');
+  if (!existsSync(file)) return warn('token', 'no token configured yet', 'Run `abstractgateway token` (serve also creates one on first start).');
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) return fail('token', `${file} has mode ${mode.toString(8).padStart(4, '0')}: other users can read the token`, `chmod 600 ${file}`);
+  return ok('token', `${file} (mode 0600)`);
+}
+
+async function checkPort(config: GatewayConfig): Promise<Check> {
+  if (config.port === 0) return ok('port', 'port 0: any free port is used');
+  const where = `${config.host}:${config.port}`;
+  try {
+    const server = Bun.listen({ hostname: config.host, port: config.port, socket: { data() {} } });
+    server.stop(true);
+    return ok('port', `${where} is free`);
+  } catch (e) {
+    const healthy = await fetch(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/api/health`, { signal: AbortSignal.timeout(1000) })
+      .then((r) => r.ok).catch(() => false);
+    if (healthy) return warn('port', `${where} is in use by a running gateway`, 'Fine if that is this installation; otherwise pick another --port.');
+    return fail('port', `${where} is not available: ${errMessage(e)}`, 'Stop whatever uses it, or choose another --port / ABSTRACTGATEWAY_PORT.');
+  }
+}
+
+export default defineCommand({
+  meta: { name: 'doctor', description: 'Check the data dir, database, bundles, token and port, and say what to fix' },
+  args: {
+    host: { type: 'string', valueHint: 'host', description: 'Host to check (default: as serve would use)' },
+    port: { type: 'string', valueHint: 'port', description: 'Port to check (default: as serve would use)' },
+    ...dataDirArgs,
+    ...flowsDirArgs,
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const config = configFrom(args, { host: args.host?.trim() || undefined, port: intArg('port', args.port, 0, 65535) });
+    const checks: Check[] = [
+      checkDataDir(config),
+      ...(await checkDatabase(config)),
+      ...(await checkFlows(config)),
+      await checkToken(config),
+      await checkPort(config),
+    ];
+    const healthy = !checks.some((x) => x.status === 'fail');
+    if (args.json) printJson({ ok: healthy, data_dir: config.dataDir, checks });
+    else {
+      const mark = { ok: c.green('ok  '), warn: c.yellow('warn'), fail: c.red('FAIL') };
+      const lines = checks.flatMap((x) => [`${mark[x.status]}  ${x.name.padEnd(9)} ${x.detail}`, ...(x.fix && x.status !== 'ok' ? [`      ${' '.repeat(9)} ${c.dim('-> ' + x.fix)}`] : [])]);
+      lines.push('', healthy ? c.green('No problems found.') : c.red(`${checks.filter((x) => x.status === 'fail').length} problem(s) to fix.`));
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    if (!healthy) process.exitCode = EXIT.FAIL;
+  },
+});

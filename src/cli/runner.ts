@@ -1,0 +1,60 @@
+// `runner`: the worker half of a split deployment. Ticks runs and applies commands for one data directory,
+// with no HTTP server. Only one runner may be active per data directory (a lease in the database): a second
+// one waits, says so, and takes over as soon as the active one stops or dies.
+import { defineCommand } from 'citty';
+import { join } from 'node:path';
+import { EXIT, c, configFrom, dataDirArgs, errMessage, flowsDirArgs } from './common.ts';
+import { seedFlows } from './seed.ts';
+
+export default defineCommand({
+  meta: { name: 'runner', description: 'Run only the runner (ticks runs, applies commands); pair with `serve --no-runner`' },
+  args: { ...dataDirArgs, ...flowsDirArgs },
+  async run({ args }) {
+    const config = configFrom(args, { runner: true });
+    if (config.flowsDir === join(config.dataDir, 'flows')) await seedFlows(config.flowsDir);
+    const log = (m: string) => console.error(`${c.dim(new Date().toISOString())} ${m}`);
+    const { createGateway } = await import('../gateway.ts');
+    const gw = await createGateway(config, { security: false, log });
+    for (const n of gw.notices) log(n);
+
+    let stopping = false;
+    let wake: (() => void) | null = null;
+    const shutdown = async (sig: string) => {
+      if (stopping) process.exit(EXIT.FAIL);
+      stopping = true;
+      log(`${sig}: stopping the runner (finishing in-flight steps; Ctrl-C again to force)`);
+      wake?.();
+      try {
+        await gw.close();
+        log('runner stopped');
+        process.exit(EXIT.OK);
+      } catch (err) {
+        log(`error while stopping: ${errMessage(err)}`);
+        process.exit(EXIT.FAIL);
+      }
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+    const holder = () => {
+      const row = gw.store.db.query('SELECT host, pid FROM runner_lease WHERE id = 1').get() as { host: string; pid: number } | null;
+      return row ? `${row.host} pid ${row.pid}` : 'another process';
+    };
+    const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
+    // Supervise: take the lease or wait for it; if it is ever lost (e.g. this process was suspended past the
+    // lease), go back to waiting instead of exiting.
+    let waited = false;
+    while (!stopping) {
+      if (!gw.runner.start()) {
+        if (!waited) log(`waiting: the runner for ${config.dataDir} is held by ${holder()}; this process takes over when it stops`);
+        waited = true;
+        await sleep(1000);
+        continue;
+      }
+      log(`${waited ? 'took over: ' : ''}runner active for ${config.dataDir} (pid ${process.pid}, ${gw.registry.bundleIds().length} bundles in ${config.flowsDir})`);
+      waited = false;
+      while (!stopping && gw.runner.active) await sleep(1000);
+      if (!stopping) log('runner lease lost; waiting to take it back');
+    }
+  },
+});

@@ -1,0 +1,97 @@
+// Operator tools: token, doctor, backup.
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { Database } from 'bun:sqlite';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../src/store/index.ts';
+import { tempDir } from '../support/harness.ts';
+import { cli, cliJson, dataDirWithExamples } from './helpers.ts';
+
+setDefaultTimeout(30_000);
+const tmp = tempDir('ag-cli-ops-');
+afterAll(() => tmp.cleanup());
+
+describe('token', () => {
+  const dd = ['--data-dir', join(tmp.path, 'tok')];
+  test('prints (creating once) the stored token; --rotate replaces it', async () => {
+    const first = await cli(['token', ...dd]);
+    expect(first.code).toBe(0);
+    const token = first.stdout.trim(); // piped: just the token, for TOKEN=$(abstractgateway token)
+    expect(token).toMatch(/^agw_[A-Za-z0-9_-]{40,}$/);
+    expect((await cli(['token', ...dd])).stdout.trim()).toBe(token);
+    const j = await cliJson(['token', ...dd]);
+    expect(j).toMatchObject({ token, created: false, rotated: false, path: join(tmp.path, 'tok', 'gateway_token') });
+    const rotated = await cliJson(['token', '--rotate', ...dd]);
+    expect(rotated.token).not.toBe(token);
+    expect(readFileSync(rotated.path, 'utf8').trim()).toBe(rotated.token);
+    expect((await cliJson(['token', 'rotate', ...dd])).token).not.toBe(rotated.token);
+    expect((await cli(['token', 'bogus', ...dd])).code).toBe(2);
+  });
+});
+
+describe('doctor', () => {
+  test('healthy installation: exit 0, every check reported', async () => {
+    const { dataDir } = dataDirWithExamples(join(tmp.path, 'doc'));
+    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    await cli(['token', '--data-dir', dataDir]);
+    const r = await cli(['doctor', '--data-dir', dataDir, '--port', '0', '--json']);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.ok).toBe(true);
+    const byName = Object.fromEntries(rep.checks.filter((x: any) => x.name !== 'runner').map((x: any) => [x.name, x.status]));
+    expect(byName).toEqual({ 'data dir': 'ok', database: 'ok', flows: 'ok', token: 'ok', port: 'ok' });
+    const human = await cli(['doctor', '--data-dir', dataDir, '--port', '0']);
+    expect(human.stdout).toContain('No problems found.');
+  });
+
+  test('problems exit 1 and say how to fix them', async () => {
+    const { dataDir, flowsDir } = dataDirWithExamples(join(tmp.path, 'sick'));
+    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    const tok = await cliJson(['token', '--data-dir', dataDir]);
+    chmodSync(tok.path, 0o644);
+    writeFileSync(join(flowsDir, 'broken.flow'), 'not a zip');
+    const busy = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    try {
+      const r = await cli(['doctor', '--data-dir', dataDir, '--port', String(busy.port)]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`chmod 600 ${tok.path}`);
+      expect(r.stdout).toMatch(/FAIL\s+flows\s+broken\.flow: .*not a zip file/);
+      expect(r.stdout).toMatch(/FAIL\s+port\s+127\.0\.0\.1:\d+ is not available/);
+      expect(r.stdout).toMatch(/3 problem\(s\) to fix/);
+    } finally {
+      busy.stop(true);
+    }
+  });
+
+  test('a corrupt database fails the integrity check', async () => {
+    const dataDir = join(tmp.path, 'corrupt');
+    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    writeFileSync(join(dataDir, 'gateway.sqlite3'), 'garbage'.repeat(1000));
+    const r = await cliJson(['doctor', '--data-dir', dataDir, '--port', '0']).catch(() => null);
+    expect(r).toBeNull(); // exit 1
+    const raw = await cli(['doctor', '--data-dir', dataDir, '--port', '0', '--json']);
+    expect(raw.code).toBe(1);
+    expect(JSON.parse(raw.stdout).checks.find((x: any) => x.name === 'database').status).toBe('fail');
+  });
+});
+
+describe('backup', () => {
+  test('writes a consistent copy; refuses to overwrite without --overwrite', async () => {
+    const dataDir = join(tmp.path, 'bk');
+    const store = Store.open(join(dataDir, 'gateway.sqlite3'));
+    store.commands.append({ run_id: 'r1', type: 'pause' });
+    const dest = join(tmp.path, 'backup.sqlite3');
+    const r = await cliJson(['backup', dest, '--data-dir', dataDir]); // while another connection holds the db open
+    store.close();
+    expect(r).toMatchObject({ ok: true, file: dest });
+    const copy = new Database(dest, { readonly: true });
+    expect((copy.query('SELECT COUNT(*) AS n FROM commands').get() as { n: number }).n).toBe(1);
+    copy.close();
+    const again = await cli(['backup', dest, '--data-dir', dataDir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('--overwrite');
+    expect((await cli(['backup', dest, '--overwrite', '--data-dir', dataDir])).code).toBe(0);
+    expect((await cli(['backup', join(tmp.path, 'x.sqlite3'), '--data-dir', join(tmp.path, 'none')])).code).toBe(1);
+    expect(existsSync(join(tmp.path, 'none'))).toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+// `serve` as a real process: first-run seeding, health, the API with the stored token, split API/runner
+// deployment, refusals (weak token on a public bind, port in use) and graceful SIGTERM.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/harness.ts';
+import { Bg, cli, cliJson, until } from './helpers.ts';
+
+const tmp = tempDir('ag-cli-serve-');
+const env = { ABSTRACTGATEWAY_POLL_S: '0.05' };
+const bgs: Bg[] = [];
+afterAll(async () => {
+  await Promise.all(bgs.map((b) => b.stop('SIGKILL')));
+  tmp.cleanup();
+});
+const bg = (args: string[], extra: Record<string, string> = {}) => { const b = new Bg(args, { env: { ...env, ...extra } }); bgs.push(b); return b; };
+const listening = async (b: Bg) => (await b.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+
+describe('serve', () => {
+  test('first run seeds the examples, serves /api/health, accepts the stored token; SIGTERM exits 0', async () => {
+    const dataDir = join(tmp.path, 'one');
+    const srv = bg(['serve', '--port', '0', '--data-dir', dataDir]);
+    const url = await listening(srv);
+    expect(srv.out).toContain('First run: installed example bundles');
+    expect(readdirSync(join(dataDir, 'flows')).sort()).toEqual(['ask@1.0.0.flow', 'countdown@1.0.0.flow', 'hello@1.0.0.flow']);
+    expect((await fetch(`${url}/api/health`)).status).toBe(200);
+    const tokenFile = join(dataDir, 'gateway_token');
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+
+    const remote = ['--url', url, '--data-dir', dataDir]; // token read from <data-dir>/gateway_token
+    const { run_id } = await cliJson(['runs', 'start', 'hello', '--input', 'name=Bob', ...remote]);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    await until(async () => {
+      const r = await fetch(`${url}/api/gateway/runs/${run_id}`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await r.json()) as { status: string }).status === 'completed';
+    }, 'run to complete');
+    const cmd = await cliJson(['commands', 'pause', run_id, '--wait', ...remote]);
+    expect(cmd).toMatchObject({ accepted: true, outcome: { status: 'applied' } });
+    const denied = await cli(['commands', 'pause', run_id, '--url', url, '--token', 'wrong-token-xxxxxxxx']);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('401');
+
+    // a second server on the same port cannot start
+    const port = new URL(url).port;
+    const busy = await cli(['serve', '--port', port, '--data-dir', join(tmp.path, 'busy')]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain('already in use');
+
+    expect(await srv.stop('SIGTERM')).toBe(0);
+    expect(srv.out).toContain('SIGTERM: stopping');
+  }, 30_000);
+
+  test('split deployment: serve --no-runner creates runs, a separate runner ticks them', async () => {
+    const dataDir = join(tmp.path, 'split');
+    const api = bg(['serve', '--no-runner', '--port', '0', '--data-dir', dataDir]);
+    const url = await listening(api);
+    expect(api.out).toContain('runner: off');
+    const { run_id } = await cliJson(['runs', 'start', 'countdown', '--url', url, '--data-dir', dataDir]);
+    await Bun.sleep(300);
+    expect((await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status).toBe('running');
+    const worker = bg(['runner', '--data-dir', dataDir]);
+    await worker.waitFor(/runner active/);
+    await until(async () => (await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status === 'completed', 'countdown to complete');
+    expect(await worker.stop('SIGTERM')).toBe(0);
+    expect(await api.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
+  test('refuses a weak token on a public interface (exit 2, says how to fix)', async () => {
+    const r = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmp.path, 'weak')], { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 't' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Refusing to start');
+    expect(existsSync(join(tmp.path, 'weak', 'gateway_token'))).toBe(false);
+  });
+});
