@@ -1,12 +1,10 @@
-// Composition root: wires store → runtime (+ flow engine, LLM effects) → runner → HTTP app for one data
-// directory. The CLI's `serve` and `runner` commands and the tests build the gateway through here.
+// Composition root of the core: store → runtime (+ flow engine, LLM effects, schedules, memory) → runner for one
+// data directory. It does not load the HTTP stack (the `runner` command runs without it); src/serve.ts adds HTTP.
 import { mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
 import { FlowWorkflows } from './flow/workflows.ts';
-import { createApp, type GatewayApp } from './http/app.ts';
-import { checkBindSafety, loadSecurityPolicy, maxRequestBodySize, securityWarnings, type SecurityPolicy } from './http/security/index.ts';
-import { createAgentWorkflow, createLlmDiscovery, createLlmEffects, loadLlmConfig } from './llm/index.ts';
+import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } from './llm/index.ts';
 import { Runner } from './runtime/runner.ts';
 import { Runtime } from './runtime/runtime.ts';
 import { StaticWorkflows } from './runtime/graph.ts';
@@ -21,17 +19,15 @@ export interface Gateway {
   registry: BundleRegistry;
   runtime: Runtime;
   runner: Runner;
-  security: SecurityPolicy | null;
+  llmConfig: LlmConfig;
+  env: Env;
   /** Lines worth printing at start-up (bundle load errors, security warnings). */
   notices: string[];
-  createHttpApp(): GatewayApp;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   env?: Env;
-  /** Build the security layer (default true; tests of other concerns may pass false). */
-  security?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -91,19 +87,15 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     log,
   });
 
-  const security = opts.security === false ? null : loadSecurityPolicy(env, { dataDir: config.dataDir });
-  if (security) notices.push(...securityWarnings(security));
-  const llm = createLlmDiscovery(llmConfig);
-
   return {
     config,
     store,
     registry,
     runtime,
     runner,
-    security,
+    llmConfig,
+    env,
     notices,
-    createHttpApp: () => createApp({ store, registry, runtime, config, security, llm }),
     async close() {
       await runner.stop();
       store.close();
@@ -111,60 +103,3 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   };
 }
 
-export interface ServeOptions extends GatewayOptions {
-  /** Print a line (stdout): the URL, the token hint. */
-  print?: (line: string) => void;
-}
-
-export interface ServedGateway {
-  gateway: Gateway;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts the HTTP server (and the runner unless disabled); throws Error with an actionable message. */
-export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {}): Promise<ServedGateway> {
-  const print = opts.print ?? ((l: string) => console.log(l));
-  const gw = await createGateway(config, opts);
-  const sec = gw.security;
-  if (sec?.enabled) {
-    const check = checkBindSafety(config.host, sec.tokens, { allowedOrigins: sec.allowedOrigins });
-    for (const w of check.warnings) gw.notices.push(w);
-    if (check.error) {
-      await gw.close();
-      throw new Error(check.error);
-    }
-  }
-  const app = gw.createHttpApp();
-  app.listen({
-    hostname: config.host,
-    port: config.port,
-    maxRequestBodySize: sec ? maxRequestBodySize(sec) : undefined,
-    idleTimeout: 120,
-  });
-  const server = app.server!;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-
-  let takeover: ReturnType<typeof setInterval> | null = null;
-  if (config.runner && !gw.runner.start()) {
-    gw.notices.push('another runner holds this data directory; serving the API only and taking over if it stops');
-    takeover = setInterval(() => {
-      if (gw.runner.start() && takeover) {
-        clearInterval(takeover);
-        takeover = null;
-        print('runner: took over ticking runs for this data directory');
-      }
-    }, 1000);
-  }
-  for (const n of gw.notices) console.error(n);
-  print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
-  return {
-    gateway: gw,
-    url,
-    async stop() {
-      if (takeover) clearInterval(takeover);
-      await app.stop(true);
-      await gw.close();
-    },
-  };
-}

@@ -7,7 +7,7 @@ import { fmt, rawInsertTx, writeBenchBundles, type Figure } from './common.ts';
 
 export async function loopSteps(dir: string, iterations = 10_000): Promise<Figure> {
   writeBenchBundles(join(dir, 'flows'));
-  const gw = await createGateway(loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), { security: false, log: () => {} });
+  const gw = await createGateway(loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), { log: () => {} });
   try {
     const { workflow_id } = gw.registry.resolveStart({ bundle_id: 'loop' });
     const run = await gw.runtime.start(workflow_id);

@@ -14,7 +14,7 @@ export default defineCommand({
     if (config.flowsDir === join(config.dataDir, 'flows')) await seedFlows(config.flowsDir);
     const log = (m: string) => console.error(`${c.dim(new Date().toISOString())} ${m}`);
     const { createGateway } = await import('../gateway.ts');
-    const gw = await createGateway(config, { security: false, log });
+    const gw = await createGateway(config, { log });
     for (const n of gw.notices) log(n);
 
     let stopping = false;

@@ -132,7 +132,7 @@ const start = defineCommand({
 /** Starts through the same composition root as the server (same runtime defaults), without its HTTP server. */
 async function startLocal(config: ReturnType<typeof configFrom>, bundle: string, flow: string | null, vars: Record<string, unknown>, session: string | null): Promise<string> {
   const { createGateway } = await import('../gateway.ts');
-  const gw = await createGateway(config, { security: false, log: () => {} });
+  const gw = await createGateway(config, { log: () => {} });
   try {
     if (!gw.registry.bundleIds().length) {
       throw new CliFailure(`No bundles installed in ${config.flowsDir}`, 'Install one with `abstractgateway bundles install <file.flow>` (check --flows-dir).');

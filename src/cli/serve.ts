@@ -40,7 +40,7 @@ export default defineCommand({
       if (seeded.length) console.error(`First run: installed example bundles into ${config.flowsDir}: ${seeded.join(', ')}`);
     }
     if (config.port !== 0 && !portFree(config.host, config.port)) throw portInUse(config.host, config.port);
-    const { serveGateway } = await import('../gateway.ts');
+    const { serveGateway } = await import('../serve.ts');
     let served: Awaited<ReturnType<typeof serveGateway>>;
     try {
       served = await serveGateway(config);

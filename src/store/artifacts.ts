@@ -20,7 +20,12 @@ const SAFE_ID = /^[a-zA-Z0-9_-]{1,128}$/;
 export const isSafeArtifactId = (id: string): boolean => SAFE_ID.test(id);
 
 export class ArtifactRepo {
-  constructor(private readonly db: Database, private readonly dir: string) {}
+  /** `dir` is a function so an in-memory store creates its temp blob dir only when a blob is first written. */
+  constructor(private readonly db: Database, private readonly dirOf: () => string) {}
+
+  private get dir(): string {
+    return this.dirOf();
+  }
 
   private blobPath(blobId: string): string {
     return join(this.dir, 'blobs', `${blobId}.bin`);

@@ -2,7 +2,7 @@
 // Every write transaction is BEGIN IMMEDIATE (bun-stack-notes §5.4: deferred transactions hit SQLITE_BUSY
 // with two writer processes despite busy_timeout). Notifications go out only after the outermost commit.
 import { Database } from 'bun:sqlite';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ArtifactRepo } from './artifacts.ts';
@@ -26,13 +26,15 @@ export class Store {
   readonly artifacts: ArtifactRepo;
   readonly notifier = new Notifier();
   private depth = 0;
+  /** Temp blob dir of an in-memory store, created on first use and removed on close. */
+  private tempArtifacts: string | null = null;
 
-  private constructor(readonly db: Database, readonly path: string, artifactsDir: string) {
+  private constructor(readonly db: Database, readonly path: string, artifactsDir: string | null) {
     const inTx = <T>(fn: () => T): T => this.tx(fn);
     this.runs = new RunRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
-    this.artifacts = new ArtifactRepo(db, artifactsDir);
+    this.artifacts = new ArtifactRepo(db, () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))));
   }
 
   static open(path: string, opts: StoreOptions = {}): Store {
@@ -44,8 +46,7 @@ export class Store {
     db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
-    const artifactsDir =
-      opts.artifactsDir ?? (memory ? join(mkdtempSync(join(tmpdir(), 'ag-artifacts-')), 'artifacts') : join(dirname(path), 'artifacts'));
+    const artifactsDir = opts.artifactsDir ?? (memory ? null : join(dirname(path), 'artifacts'));
     return new Store(db, path, artifactsDir);
   }
 
@@ -85,6 +86,7 @@ export class Store {
 
   close(): void {
     this.db.close();
+    if (this.tempArtifacts) rmSync(this.tempArtifacts, { recursive: true, force: true });
   }
 }
 

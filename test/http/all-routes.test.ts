@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
+import type { GatewayApp } from '../../src/http/app.ts';
+import { createHttpApp } from '../../src/serve.ts';
 import { assertNoTokenLeak } from './security/leak.ts';
 import { bundleZip } from './support.ts';
 
@@ -16,7 +18,7 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 let dir: string;
 let gw: Gateway;
-let app: ReturnType<Gateway['createHttpApp']>;
+let app: GatewayApp;
 let base: string;
 let runId: string;
 const seen: string[] = [];
@@ -28,7 +30,7 @@ beforeAll(async () => {
   const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 50 };
   // Lockout off for this sweep: it sends many unauthenticated requests on purpose (lockout has its own tests).
   gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKENS: `${TOKEN},${OTHER}`, ABSTRACTGATEWAY_LOCKOUT_AFTER: '1000' }, log: () => {} });
-  app = gw.createHttpApp();
+  app = createHttpApp(gw).app;
   app.listen({ port: 0, hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${app.server!.port}`;
   const res = await fetch(`${base}/api/gateway/runs/start`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"bundle_id":"demo"}' });

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
+import type { GatewayApp } from '../../src/http/app.ts';
+import { createHttpApp } from '../../src/serve.ts';
 import { bundleZip, sseEvents, sseReader } from './support.ts';
 
 const TOKEN = 'fullstack-token-0123456789';
@@ -35,7 +37,7 @@ const askFlow = {
 
 let dir: string;
 let gw: Gateway;
-let app: ReturnType<Gateway['createHttpApp']>;
+let app: GatewayApp;
 let base: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ag-full-'));
@@ -44,7 +46,7 @@ beforeAll(async () => {
   const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 50 };
   gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
   gw.runner.start();
-  app = gw.createHttpApp();
+  app = createHttpApp(gw).app;
   app.listen({ port: 0, hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${app.server!.port}`;
 });
