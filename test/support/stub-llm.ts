@@ -34,6 +34,8 @@ export interface StubLlm {
   requests: RecordedRequest[];
   models: string[];
   enqueue(...replies: StubReply[]): void;
+  /** Answer from the request itself instead of the queue (deterministic replies across retries and restarts). */
+  respond: ((body: any, path: string) => StubReply) | null;
   /** replies not consumed yet */
   pending(): number;
   stop(): void;
@@ -132,6 +134,7 @@ export function startStubLlm(): StubLlm {
     requests,
     models: ['stub-a', 'stub-b'],
     enqueue: (...r) => { queue.push(...r); },
+    respond: null,
     pending: () => queue.length,
     stop: () => server.stop(true),
   };
@@ -148,7 +151,7 @@ export function startStubLlm(): StubLlm {
       if (req.method === 'GET' && path === '/api/tags') return Response.json({ models: stub.models.map((name) => ({ name, model: name })) });
       const handler = path === '/v1/chat/completions' ? openai : path === '/api/chat' ? ollama : path === '/v1/messages' ? anthropic : null;
       if (!handler) return Response.json({ error: `stub: no route ${req.method} ${path}` }, { status: 404 });
-      const reply = queue.shift();
+      const reply = stub.respond ? stub.respond(body, path) : queue.shift();
       if (!reply) return Response.json({ error: { message: 'stub: no scripted reply left' } }, { status: 500 });
       if (reply.delayMs) await Bun.sleep(reply.delayMs);
       if (reply.status) {
