@@ -5,7 +5,7 @@ import { Store } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { AUTH, fmt, get, ms, pct, post, rawInsertTx, readSse, startServer, writeBenchBundles, type Figure } from './common.ts';
 
-const CLIENTS = 8;
+const CLIENTS = Number(process.env.AG_BENCH_CLIENTS ?? 32);
 
 /** Trivial runs started and completed per second, N keep-alive clients, vs raw one-row insert tx/s. */
 export async function trivialRuns(dir: string, seconds = 5): Promise<Figure> {

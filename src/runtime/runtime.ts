@@ -112,7 +112,7 @@ export class Runtime {
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
     vars._runtime = rt;
-    const listenerVars = structuredClone(vars);
+    const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
     const now = nowIso();
@@ -170,7 +170,7 @@ export class Runtime {
       this.store.tx(() => {
         batch.forEach((item, i) => {
           try {
-            this.store.tx(item.write);
+            this.store.savepoint(item.write);
           } catch (err) {
             failed.set(i, err);
           }
@@ -502,8 +502,9 @@ class TickState {
     this.terminalPending = false;
     const run = this.run;
     return this.rt.commitSoon(() => {
-      const cur = this.rt.store.runs.get(run.run_id);
-      if (cur && cur.updated_at !== this.baseUpdatedAt) {
+      // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
+      const cur = this.rt.store.runs.updatedAt(run.run_id) === this.baseUpdatedAt ? null : this.rt.store.runs.get(run.run_id);
+      if (cur) {
         if (isTerminal(cur.status)) {
           Object.assign(run, cur);
           return;

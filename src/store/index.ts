@@ -50,12 +50,12 @@ export class Store {
     return new Store(db, path, artifactsDir);
   }
 
-  /** Runs `fn` in one immediate transaction (nested calls join the outer one via a savepoint). */
+  /**
+   * Runs `fn` in one immediate transaction. Nested calls simply join the outer transaction (no savepoint: an error
+   * rolls the whole unit back, which is what callers want; `savepoint` isolates a part explicitly).
+   */
   tx<T>(fn: () => T): T {
-    if (this.depth > 0) {
-      this.depth++;
-      try { return this.db.transaction(fn)(); } finally { this.depth--; }
-    }
+    if (this.depth > 0) return fn();
     this.depth = 1;
     let out: T;
     try {
@@ -68,6 +68,12 @@ export class Store {
     }
     this.notifier.flush();
     return out;
+  }
+
+  /** Inside a transaction: runs `fn` so that its failure undoes only its own writes. */
+  savepoint<T>(fn: () => T): T {
+    if (this.depth === 0) return this.tx(fn);
+    return this.db.transaction(fn)();
   }
 
   /** Changes whenever another connection (process) commits: a cheap cross-process change detector. */

@@ -56,6 +56,12 @@ export class RunRepo {
     try { return JSON.parse(row.run_json) as RunState; } catch { return null; }
   }
 
+  /** The stored `updated_at` (null when the run does not exist): a cheap change check before a commit. */
+  updatedAt(runId: string): string | null {
+    const row = this.db.query('SELECT updated_at FROM runs WHERE run_id = ?').get(runId) as { updated_at: string } | null;
+    return row?.updated_at ?? null;
+  }
+
   exists(runId: string): boolean {
     return this.db.query('SELECT 1 FROM runs WHERE run_id = ?').get(runId) !== null;
   }
