@@ -14,8 +14,9 @@ async function freePort(): Promise<number> {
 }
 
 export async function startup(): Promise<Figure[]> {
-  if (!existsSync(BINARY)) {
-    const build = Bun.spawnSync([process.execPath, resolve(import.meta.dir, '../build.ts')], { stdout: 'inherit', stderr: 'inherit' });
+  {
+    // Always a fresh build: a stale dist/ would measure old code.
+    const build = Bun.spawnSync([process.execPath, resolve(import.meta.dir, '../build.ts')], { stdout: 'ignore', stderr: 'inherit' });
     if (build.exitCode !== 0 || !existsSync(BINARY)) throw new Error('could not build dist/abstractgateway (npm run build)');
   }
   const times: number[] = [];

@@ -33,7 +33,11 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
       '/:run_id/ledger',
       ({ params, query }) => {
         if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
-        return page(params.run_id, query.after, query.limit);
+        // Records are immutable JSON text in the store: send them as stored, without parse/validate/serialize
+        // (a 2,000-record page is the hot path of replay-first clients).
+        const rows = store.ledger.listRawAfter(params.run_id, query.after, query.limit);
+        const body = `{"items":[${rows.map((r) => r.json).join(',')}],"next_after":${query.after + rows.length}}`;
+        return new Response(body, { headers: { 'content-type': 'application/json' } });
       },
       {
         params: RunIdParams,
