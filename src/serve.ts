@@ -2,7 +2,7 @@
 import type { GatewayConfig } from './config.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 import { createApp, type GatewayApp } from './http/app.ts';
-import { checkBindSafety, loadSecurityPolicy, maxRequestBodySize, securityWarnings, type SecurityPolicy } from './http/security/index.ts';
+import { checkBindSafety, curlExample, loadSecurityPolicy, maxRequestBodySize, securityWarnings, type SecurityPolicy } from './http/security/index.ts';
 import { createLlmDiscovery } from './llm/index.ts';
 
 /** The HTTP app over a gateway; `security: false` only for tests of other concerns. */
@@ -62,6 +62,10 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
   }
   for (const n of gw.notices) console.error(n);
   print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
+  if (sec?.tokenCreated && sec.tokens[0]) {
+    // First run with a generated token: show it once, ready to paste (it stays in the 0600 token file).
+    print(`Access token (generated, stored in ${sec.tokenFile}):\n  ${sec.tokens[0]}\nTry:\n  ${curlExample(sec.tokens[0], url)}`);
+  }
   return {
     gateway: gw,
     url,

@@ -26,10 +26,13 @@ describe('serve', () => {
     expect((await fetch(`${url}/api/health`)).status).toBe(200);
     const tokenFile = join(dataDir, 'gateway_token');
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    // the generated token is shown once, with a ready-to-paste curl line
+    await Bun.sleep(50);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(srv.out).toContain(`curl -H "Authorization: Bearer ${token}" ${url}/api/gateway/bundles`);
 
     const remote = ['--url', url, '--data-dir', dataDir]; // token read from <data-dir>/gateway_token
     const { run_id } = await cliJson(['runs', 'start', 'hello', '--input', 'name=Bob', ...remote]);
-    const token = readFileSync(tokenFile, 'utf8').trim();
     await until(async () => {
       const r = await fetch(`${url}/api/gateway/runs/${run_id}`, { headers: { authorization: `Bearer ${token}` } });
       return ((await r.json()) as { status: string }).status === 'completed';
