@@ -2,6 +2,7 @@
 // (real bundles copied in, small ones built with fflate), real runtime (+ optional real runner), and the app
 // listening on 127.0.0.1:<ephemeral>.
 import { strToU8, zipSync } from 'fflate';
+import { flowDoc as bundleFlowDoc } from '../flow/bundle/helpers.ts';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,26 +23,7 @@ export { SHARED_BUNDLES } from '../support/shared.ts';
 import { SHARED_BUNDLES } from '../support/shared.ts';
 
 /** Minimal VisualFlow JSON: on_flow_start (with `params` as string pins) → on_flow_end. */
-export function flowDoc(id: string, params: Record<string, unknown> = {}): Vars {
-  return {
-    id,
-    name: id,
-    nodes: [
-      {
-        id: 'start',
-        type: 'on_flow_start',
-        data: {
-          label: 'On Flow Start',
-          outputs: [{ id: 'exec-out', label: '', type: 'execution' }, ...Object.keys(params).map((p) => ({ id: p, label: p, type: 'string' }))],
-          pinDefaults: params,
-        },
-      },
-      { id: 'end', type: 'on_flow_end', data: { label: 'On Flow End', inputs: [{ id: 'exec-in', type: 'execution' }] } },
-    ],
-    edges: [{ id: 'e1', source: 'start', sourceHandle: 'exec-out', target: 'end', targetHandle: 'exec-in' }],
-    entryNode: 'start',
-  };
-}
+export const flowDoc = (id: string, params: Record<string, unknown> = {}): Vars => bundleFlowDoc(id, { params });
 
 /** A real `.flow` zip. Every flow is an entrypoint. */
 export function bundleZip(id: string, version = '0.0.1', flows: Record<string, Vars> = { root: flowDoc('root', { prompt: 'hi' }) }): Uint8Array {
