@@ -71,6 +71,9 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
     url,
     async stop() {
       if (takeover) clearInterval(takeover);
+      // SSE streams end with a final comment before the sockets close (clients reconnect with their cursor).
+      app.decorator.ledgerHub.close();
+      await Bun.sleep(20);
       await app.stop(true);
       await gw.close();
     },

@@ -52,11 +52,22 @@ export const askLoopFlow = (iterations: number) =>
     end('e'),
   ], ['s.exec-out>for.exec-in', 'for.loop>ask.exec-in', 'for.index>q.b', 'q.result>ask.prompt', 'for.done>e.exec-in']);
 
+/** A loop whose body says something each iteration (two ledger records per answer_user). */
+export const chattyFlow = (iterations: number) =>
+  flow('root', [
+    start('s'),
+    n('for', 'for', { in: ['exec-in', 'start', 'end', 'step'], out: ['loop', 'done', 'i', 'index'], pinDefaults: { start: 0, end: iterations } }),
+    n('msg', 'concat', { in: ['a', 'b'], out: ['result'], pinDefaults: { a: 'step ' } }),
+    n('say', 'answer_user', { in: ['exec-in', 'message'], out: ['exec-out'] }),
+    end('e'),
+  ], ['s.exec-out>for.exec-in', 'for.loop>say.exec-in', 'for.index>msg.b', 'msg.result>say.message', 'for.done>e.exec-in']);
+
 export function writeBenchBundles(flowsDir: string): void {
   mkdirSync(flowsDir, { recursive: true });
   writeFileSync(join(flowsDir, 'trivial@1.0.0.flow'), bundleZip('trivial', '1.0.0', { root: trivialFlow() }));
   writeFileSync(join(flowsDir, 'loop@1.0.0.flow'), bundleZip('loop', '1.0.0', { root: loopFlow(10_000) }));
   writeFileSync(join(flowsDir, 'askloop@1.0.0.flow'), bundleZip('askloop', '1.0.0', { root: askLoopFlow(500) }));
+  writeFileSync(join(flowsDir, 'chatty@1.0.0.flow'), bundleZip('chatty', '1.0.0', { root: chattyFlow(5000) }));
 }
 
 export interface BenchServer { url: string; stop(): Promise<void> }

@@ -31,3 +31,29 @@ export async function loopSteps(dir: string, iterations = 10_000): Promise<Figur
     await gw.close();
   }
 }
+
+/** Ledger appends per second inside one run: a loop whose body says something (answer_user) each iteration. */
+export async function ledgerAppends(dir: string, iterations = 5000): Promise<Figure> {
+  writeBenchBundles(join(dir, 'flows'));
+  const gw = await createGateway(loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), { log: () => {} });
+  try {
+    const { workflow_id } = gw.registry.resolveStart({ bundle_id: 'chatty' });
+    const run = await gw.runtime.start(workflow_id);
+    const t = performance.now();
+    let r = run;
+    while (r.status === 'running') r = await gw.runtime.tick(run.run_id, gw.config.tickMaxSteps);
+    const secs = (performance.now() - t) / 1000;
+    const records = gw.store.ledger.count(run.run_id);
+    if (r.status !== 'completed' || records < iterations * 2) throw new Error(`chatty run ended ${r.status} with ${records} records`);
+    const rate = records / secs;
+    const raw = rawInsertTx(dir);
+    return {
+      name: `ledger appends/s in one run (answer_user in a loop of ${fmt(iterations)}, hash-chained)`,
+      value: `${fmt(rate)} records/s`,
+      reference: `raw SQLite one-row append tx/s: ${fmt(raw)}`,
+      ratio: `${((rate / raw) * 100).toFixed(1)} %`,
+    };
+  } finally {
+    await gw.close();
+  }
+}

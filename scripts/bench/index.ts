@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figure } from './common.ts';
-import { loopSteps } from './engine.ts';
+import { ledgerAppends, loopSteps } from './engine.ts';
 import { fanOut, ledgerReplay, resumeLatency, runsList, trivialRuns } from './http.ts';
 import { startup } from './startup.ts';
 
@@ -23,6 +23,7 @@ const tmp = () => {
 const suite: [string, () => Promise<Figure | Figure[]>][] = [
   ['trivial', () => trivialRuns(tmp())],
   ['steps', () => loopSteps(tmp())],
+  ['appends', () => ledgerAppends(tmp())],
   ['resume', () => resumeLatency(tmp())],
   ['fanout', () => fanOut(tmp())],
   ['replay', () => ledgerReplay(tmp())],

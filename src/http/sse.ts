@@ -14,7 +14,8 @@ export type TailEvent =
   | { kind: 'records'; records: RawRecord[]; frames: Uint8Array }
   | { kind: 'done'; cursor: number }
   | { kind: 'idle' }
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  | { kind: 'shutdown' };
 
 const BATCH = 200;
 /** Resolution of heartbeats (heartbeat_s is at least 0.1 s). */
@@ -65,10 +66,10 @@ export class Subscription {
     this.waiter({ kind: 'idle' });
   }
 
-  close(): void {
+  close(kind: 'closed' | 'shutdown' = 'closed'): void {
     if (this.closed) return;
     this.closed = true;
-    this.waiter?.({ kind: 'closed' });
+    this.waiter?.({ kind });
     this.channel.remove(this);
   }
 }
@@ -190,7 +191,7 @@ export class LedgerHub {
   }
 
   close(): void {
-    for (const ch of [...this.channels.values()]) for (const s of [...ch.subs]) s.close();
+    for (const ch of [...this.channels.values()]) for (const s of [...ch.subs]) s.close('shutdown');
     this.stopTimer();
   }
 
@@ -230,6 +231,8 @@ export class LedgerHub {
 
 const enc = new TextEncoder();
 export const KEEP_ALIVE = enc.encode(': keep-alive\n\n');
+/** Sent when the server stops: the client reconnects later with its last cursor (the ledger is the truth). */
+export const SHUTDOWN = enc.encode(': server shutting down, reconnect with your last cursor\n\n');
 
 /** `id: n\nevent: step\ndata: {"cursor":n,"record":{...}}\n\n` per record, as one chunk. */
 export function stepFrames(records: RawRecord[]): Uint8Array {
@@ -261,6 +264,7 @@ export async function* tailLedger(
       if (ev.kind === 'records') yield ev.frames;
       else if (ev.kind === 'done') { yield doneFrame(runId, ev.cursor); return; }
       else if (ev.kind === 'idle') yield KEEP_ALIVE;
+      else if (ev.kind === 'shutdown') { yield SHUTDOWN; return; }
       else return;
       ev = await sub.next();
     }

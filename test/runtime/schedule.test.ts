@@ -119,3 +119,23 @@ describe('scheduled runs', () => {
     expect(kids[1]!.created_at >= kids[0]!.updated_at).toBe(true);
   });
 });
+
+describe('missed fires', () => {
+  test('a runner that was down fires once on wake, not once per missed slot', async () => {
+    const rt = setup();
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '0.3s', repeat_count: 100 });
+    await until(() => store.runs.children(parent.run_id).length >= 1 && store.runs.get(parent.run_id)!.current_node === 'wait_interval');
+    await runner!.stop();
+    const before = store.runs.children(parent.run_id).length;
+    await Bun.sleep(1600); // five slots missed
+    runner = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
+    runner.start();
+    await until(() => store.runs.children(parent.run_id).length > before);
+    await Bun.sleep(100);
+    const after = store.runs.children(parent.run_id).length;
+    expect(after - before).toBeGreaterThanOrEqual(1);
+    expect(after - before).toBeLessThanOrEqual(2); // catch-up would have fired five times at once
+    const s = store.runs.get(parent.run_id)!.vars._meta.schedule;
+    expect(s.next_fire_at > new Date(Date.now() - 50).toISOString().replace('Z', '')).toBe(true);
+  });
+});
