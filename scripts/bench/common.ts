@@ -153,3 +153,37 @@ export async function readSse(url: string, onRecord: (cursor: number, record: Se
     }
   }
 }
+
+/**
+ * A lean SSE client on a raw socket for the fan-out figure: 1,000 fetch() streams in one process would measure
+ * the client's stream machinery more than the server. Reports each resume record's arrival (and its started_at).
+ */
+export function rawSseClient(url: string, onResume: (at: number, startedAtMs: number) => void): Promise<{ live: Promise<void>; close(): void }> {
+  const u = new URL(url);
+  const dec = new TextDecoder();
+  let live!: () => void;
+  const isLive = new Promise<void>((r) => (live = r));
+  let tail = '';
+  return Bun.connect({
+    hostname: u.hostname,
+    port: Number(u.port),
+    socket: {
+      open(sock) {
+        sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: ${AUTH.authorization}\r\nAccept: text/event-stream\r\n\r\n`);
+      },
+      data(_sock, buf) {
+        const at = performance.timeOrigin + performance.now();
+        const text = tail + dec.decode(buf, { stream: true });
+        live();
+        let i = text.indexOf('"type":"resume"');
+        while (i >= 0) {
+          const m = /"started_at":"([^"]+)"/.exec(text.slice(i, i + 2000));
+          if (m) onResume(at, Date.parse(m[1]!.slice(0, 23) + 'Z') + Number(m[1]!.slice(23, 26)) / 1000);
+          i = text.indexOf('"type":"resume"', i + 1);
+        }
+        tail = text.slice(-64); // a marker split across two packets is still found
+        if (tail.includes('"type":"resume"')) tail = '';
+      },
+    },
+  }).then((sock) => ({ live: isLive, close: () => sock.end() }));
+}

@@ -3,7 +3,7 @@ import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import { Store } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
-import { AUTH, fmt, get, ms, pct, post, rawInsertTx, readSse, startServer, writeBenchBundles, type Figure } from './common.ts';
+import { AUTH, fmt, get, ms, pct, post, rawInsertTx, rawSseClient, readSse, startServer, writeBenchBundles, type Figure } from './common.ts';
 
 const CLIENTS = Number(process.env.AG_BENCH_CLIENTS ?? 32);
 
@@ -101,28 +101,23 @@ export async function fanOut(dir: string, subscribers = 1000, resumes = 20): Pro
       const { run_id } = await post(`${server.url}/api/gateway/runs/start`, { bundle_id: 'askloop' });
       await waitFor(async () => (await get(`${server.url}/api/gateway/runs/${run_id}`)).status === 'waiting');
       const delays: number[] = [];
-      let live = 0;
-      const ctrl = new AbortController();
       let counted = 0;
-      const resumed = new Map<number, number>();
-      const streams = Array.from({ length: n }, () =>
-        readSse(`${server.url}/api/gateway/runs/${run_id}/ledger/stream?after=0`, (cursor, rec, at) => {
-          if (cursor === 1) live++;
-          if (rec.type !== 'resume') return;
-          delays.push(at - rec.startedAtMs);
-          resumed.set(cursor, (resumed.get(cursor) ?? 0) + 1);
-          counted++;
-        }, ctrl.signal).catch(() => {}),
+      const clients = await Promise.all(
+        Array.from({ length: n }, () =>
+          rawSseClient(`${server.url}/api/gateway/runs/${run_id}/ledger/stream?after=0`, (at, startedAt) => {
+            delays.push(at - startedAt);
+            counted++;
+          }),
+        ),
       );
-      await waitFor(async () => live >= n, 60_000);
+      await Promise.all(clients.map((c) => c.live));
       for (let i = 0; i < resumes; i++) {
         const before = counted;
         await post(`${server.url}/api/gateway/commands`, { command_id: crypto.randomUUID(), run_id, type: 'resume', payload: { payload: { response: `r${i}` } } });
         await waitFor(async () => counted >= before + n, 30_000);
         await waitFor(async () => (await get(`${server.url}/api/gateway/runs/${run_id}`)).status === 'waiting');
       }
-      ctrl.abort();
-      await Promise.all(streams);
+      for (const c of clients) c.close();
       return delays.sort((a, b) => a - b);
     };
     const one = await measure(1);

@@ -6,6 +6,7 @@
 // and hands each its own slice. Reading the status before the ledger makes "terminal + nothing left to read"
 // a safe moment to send `done`: every record committed up to the final status is in that read.
 import type { Store } from '../store/index.ts';
+import { releaseSseSlot } from './security/index.ts';
 import { isTerminal } from '../runtime/types.ts';
 
 export interface RawRecord { seq: number; json: string }
@@ -21,56 +22,91 @@ const BATCH = 200;
 /** Resolution of heartbeats (heartbeat_s is at least 0.1 s). */
 const HEARTBEAT_TICK_MS = 50;
 
-type Deliver = (ev: TailEvent) => void;
+
+/** Where a subscriber's bytes go: Bun's direct-stream controller (write buffers, flush sends). */
+export interface Sink {
+  write(chunk: Uint8Array): unknown;
+  flush(): unknown;
+  close(): void;
+}
 
 export class Subscription {
   cursor: number;
   /** Channel wake counter at the last read that left this subscriber caught up (-1 = must read). */
   seen = -1;
-  doneReady = false;
-  waiter: Deliver | null = null;
   closed = false;
+  /** A flush is still pending (slow client): no pushes until it drains; it then catches up from its cursor. */
+  busy = false;
   /** When this subscriber last received something (heartbeats are due `heartbeatMs` after it). */
   lastSent = Date.now();
+  private readonly ended: (() => void)[] = [];
 
-  constructor(private readonly channel: RunChannel, after: number, readonly heartbeatMs: number) {
+  constructor(private readonly channel: RunChannel, after: number, readonly heartbeatMs: number, private readonly sink: Sink) {
     this.cursor = after;
   }
 
-  /** First batch, read synchronously so the stream can answer at once. */
-  initial(): TailEvent {
-    return this.channel.read([this]).get(this) ?? { kind: 'idle' };
+  /** First delivery, synchronous: the client gets its backlog (or a keep-alive) at once. */
+  start(): void {
+    const ev = this.channel.read([this]).get(this) ?? { kind: 'idle' as const };
+    if (ev.kind === 'idle') this.send(KEEP_ALIVE);
+    else this.deliver(ev);
   }
 
-  /**
-   * Next event: records, done, `idle` when a heartbeat is due (the hub's one timer decides), or `closed`.
-   * No per-call timers or listeners: with a thousand subscribers on a run, each delivery stays cheap.
-   */
-  next(): Promise<TailEvent> {
-    if (this.closed) return Promise.resolve({ kind: 'closed' });
-    if (this.doneReady) return Promise.resolve({ kind: 'done', cursor: this.cursor });
-    return new Promise<TailEvent>((resolve) => {
-      this.waiter = (ev) => {
-        this.waiter = null;
-        this.lastSent = Date.now();
-        resolve(ev);
-      };
-      if (this.seen !== this.channel.wakes) this.channel.schedule();
-    });
+  onEnd(cb: () => void): void {
+    if (this.closed) cb();
+    else this.ended.push(cb);
+  }
+
+  /** Pushes an event straight to the socket: no per-subscriber promise or generator on the hot path. */
+  deliver(ev: TailEvent): void {
+    if (this.closed) return;
+    if (ev.kind === 'records') {
+      this.send(ev.frames);
+      if (this.seen === -1) this.channel.schedule(); // a full batch: there is more to read
+    } else if (ev.kind === 'done') {
+      this.send(doneFrame(this.channel.runId, ev.cursor));
+      this.close();
+    } else if (ev.kind === 'closed' || ev.kind === 'shutdown') {
+      this.close(ev.kind);
+    }
   }
 
   /** Called by the hub's heartbeat timer. */
   heartbeat(now: number): void {
-    if (!this.waiter || now - this.lastSent < this.heartbeatMs) return;
-    this.seen = -1; // re-check the run on the next call: a cheap safety net for status-only changes
-    this.waiter({ kind: 'idle' });
+    if (this.closed || this.busy || now - this.lastSent < this.heartbeatMs) return;
+    this.seen = -1; // re-check the run on the next read: a cheap safety net for status-only changes
+    this.send(KEEP_ALIVE);
+    this.channel.schedule();
+  }
+
+  private send(bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.sink.write(bytes);
+      this.lastSent = Date.now();
+      const flushed = this.sink.flush();
+      if (flushed && typeof (flushed as Promise<unknown>).then === 'function') {
+        this.busy = true;
+        (flushed as Promise<unknown>).then(
+          () => {
+            this.busy = false;
+            if (this.seen !== this.channel.wakes) this.channel.schedule();
+          },
+          () => this.close(),
+        );
+      }
+    } catch {
+      this.close(); // the client went away mid-write
+    }
   }
 
   close(kind: 'closed' | 'shutdown' = 'closed'): void {
     if (this.closed) return;
+    if (kind === 'shutdown') this.send(SHUTDOWN);
     this.closed = true;
-    this.waiter?.({ kind });
     this.channel.remove(this);
+    try { this.sink.close(); } catch {}
+    for (const cb of this.ended.splice(0)) cb();
   }
 }
 
@@ -89,15 +125,16 @@ class RunChannel {
     this.schedule();
   }
 
-  /** Coalesces wakes and next() calls made in the same tick into one read. */
+  /** Coalesces wakes made in the same tick into one read for every subscriber that is behind. */
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
-      const waiting = [...this.subs].filter((s) => s.waiter);
-      if (!waiting.length) return;
-      for (const [sub, ev] of this.read(waiting)) if (ev.kind !== 'idle') sub.waiter?.(ev);
+      const behind: Subscription[] = [];
+      for (const s of this.subs) if (!s.closed && !s.busy && s.seen !== this.wakes) behind.push(s);
+      if (!behind.length) return;
+      for (const [sub, ev] of this.read(behind)) sub.deliver(ev);
     });
   }
 
@@ -137,9 +174,11 @@ class RunChannel {
       }
       if (mine.length) sub.cursor = mine[mine.length - 1]!.seq;
       sub.seen = full ? -1 : wakes;
-      sub.doneReady = terminal && !full;
-      if (mine.length) out.set(sub, { kind: 'records', records: mine, frames: frames(mine) });
-      else out.set(sub, sub.doneReady ? { kind: 'done', cursor: sub.cursor } : { kind: 'idle' });
+      const doneReady = terminal && !full;
+      if (mine.length) {
+        out.set(sub, { kind: 'records', records: mine, frames: frames(mine) });
+        if (doneReady) sub.seen = -1; // the next read sends done
+      } else out.set(sub, doneReady ? { kind: 'done', cursor: sub.cursor } : { kind: 'idle' });
     }
     return out;
   }
@@ -164,14 +203,14 @@ export class LedgerHub {
 
   constructor(private readonly store: Store, private readonly crossProcessPollMs = 250) {}
 
-  open(runId: string, after: number, heartbeatMs: number, signal: AbortSignal): Subscription {
+  open(runId: string, after: number, heartbeatMs: number, sink: Sink, signal: AbortSignal): Subscription {
     let ch = this.channels.get(runId);
     if (!ch) {
       ch = new RunChannel(this, this.store, runId);
       this.channels.set(runId, ch);
       this.startTimer();
     }
-    const sub = new Subscription(ch, after, heartbeatMs);
+    const sub = new Subscription(ch, after, heartbeatMs, sink);
     ch.subs.add(sub);
     signal.addEventListener('abort', () => sub.close(), { once: true });
     if (signal.aborted) sub.close();
@@ -247,28 +286,30 @@ export function doneFrame(runId: string, cursor: number): Uint8Array {
 }
 
 /**
- * The SSE body for one client: records from `after`, keep-alives when idle, `done` once the run is terminal and
- * fully sent. Yields at once (Elysia sends headers only on the first yield) and never yields nullish.
+ * The SSE response for one client, as a Bun "direct" stream: records from `after`, keep-alives when idle, `done`
+ * once the run is terminal and fully sent, a final comment on shutdown. Bytes are written straight to the socket by
+ * the run's channel, so a delivery to 1,000 subscribers costs 1,000 writes, not 1,000 generator resumptions.
+ * The SSE concurrency slot is released when the stream ends, whatever ends it.
  */
-export async function* tailLedger(
-  hub: LedgerHub,
-  runId: string,
-  after: number,
-  heartbeatMs: number,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  const sub = hub.open(runId, after, heartbeatMs, signal);
-  try {
-    let ev = sub.initial();
-    for (;;) {
-      if (ev.kind === 'records') yield ev.frames;
-      else if (ev.kind === 'done') { yield doneFrame(runId, ev.cursor); return; }
-      else if (ev.kind === 'idle') yield KEEP_ALIVE;
-      else if (ev.kind === 'shutdown') { yield SHUTDOWN; return; }
-      else return;
-      ev = await sub.next();
-    }
-  } finally {
-    sub.close();
-  }
+export function sseResponse(hub: LedgerHub, runId: string, after: number, heartbeatMs: number, request: Request): Response {
+  let sub: Subscription | null = null;
+  const source = {
+    type: 'direct' as const,
+    pull(controller: Sink) {
+      return new Promise<void>((resolve) => {
+        sub = hub.open(runId, after, heartbeatMs, controller, request.signal);
+        sub.onEnd(() => {
+          releaseSseSlot(request);
+          resolve();
+        });
+        sub.start();
+      });
+    },
+    cancel() {
+      sub?.close();
+    },
+  };
+  return new Response(new ReadableStream(source as unknown as ConstructorParameters<typeof ReadableStream>[0]), {
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+  });
 }

@@ -4,7 +4,7 @@ import type { Store } from '../../store/index.ts';
 import { GatewayError } from '../../util/errors.ts';
 import { errors } from '../common.ts';
 import { runNotFound } from '../runs/service.ts';
-import { tailLedger, type LedgerHub } from '../sse.ts';
+import { sseResponse, type LedgerHub } from '../sse.ts';
 import { BatchBody, BatchResponse, LedgerPage, LedgerQuery, RunIdParams, STREAM_EXAMPLE, StreamQuery } from './schemas.ts';
 
 export interface LedgerRouteDeps {
@@ -67,15 +67,12 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     )
     .get(
       '/:run_id/ledger/stream',
-      async function* ({ params, query, headers, request, set, server }) {
+      ({ params, query, headers, request, server }) => {
         if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
         const after = query.after ?? lastEventId(headers['last-event-id']);
         // Bun cuts connections idle for `idleTimeout` (10 s by default); heartbeat_s may be up to 60 s.
         server?.timeout(request, 0);
-        set.headers['content-type'] = 'text/event-stream; charset=utf-8';
-        set.headers['cache-control'] = 'no-cache';
-        set.headers['x-accel-buffering'] = 'no';
-        yield* tailLedger(hub, params.run_id, after, query.heartbeat_s * 1000, request.signal);
+        return sseResponse(hub, params.run_id, after, query.heartbeat_s * 1000, request);
       },
       {
         params: RunIdParams,
