@@ -19,40 +19,45 @@ export async function startup(): Promise<Figure[]> {
     const build = Bun.spawnSync([process.execPath, resolve(import.meta.dir, '../build.ts')], { stdout: 'ignore', stderr: 'inherit' });
     if (build.exitCode !== 0 || !existsSync(BINARY)) throw new Error('could not build dist/abstractgateway (npm run build)');
   }
+  // One data directory: the first start seeds it (examples, token, schema); the next five are restarts.
+  const dir = mkdtempSync(join(tmpdir(), 'ag-bench-start-'));
   const times: number[] = [];
+  let first = NaN;
   let rssKb = NaN;
-  for (let i = 0; i < 5; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-bench-start-'));
-    const port = await freePort();
-    const t = performance.now();
-    const proc = Bun.spawn([BINARY, 'serve', '--port', String(port)], {
-      env: { ...process.env, ABSTRACTGATEWAY_DATA_DIR: dir, ABSTRACTGATEWAY_AUTH_TOKEN: 'bench-token-0123456789abcdefghijklmnop' },
-      stdout: 'ignore',
-      stderr: 'ignore',
-    });
-    try {
-      for (;;) {
-        const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.status === 200, () => false);
-        if (ok) break;
-        if (performance.now() - t > 10_000) throw new Error('binary did not answer /api/health within 10 s');
-        await Bun.sleep(1);
+  try {
+    for (let i = 0; i < 6; i++) {
+      const port = await freePort();
+      const t = performance.now();
+      const proc = Bun.spawn([BINARY, 'serve', '--port', String(port)], {
+        env: { ...process.env, ABSTRACTGATEWAY_DATA_DIR: dir, ABSTRACTGATEWAY_AUTH_TOKEN: 'bench-token-0123456789abcdefghijklmnop' },
+        stdout: 'ignore',
+        stderr: 'ignore',
+      });
+      try {
+        for (;;) {
+          const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.status === 200, () => false);
+          if (ok) break;
+          if (performance.now() - t > 10_000) throw new Error('binary did not answer /api/health within 10 s');
+          await Bun.sleep(1);
+        }
+        if (i === 0) first = performance.now() - t;
+        else times.push(performance.now() - t);
+        if (i === 5) {
+          await Bun.sleep(1000);
+          rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);
+        }
+      } finally {
+        proc.kill('SIGTERM');
+        await proc.exited;
       }
-      times.push(performance.now() - t);
-      if (i === 4) {
-        await Bun.sleep(1000);
-        const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-        rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-      }
-    } finally {
-      proc.kill('SIGTERM');
-      await proc.exited;
-      rmSync(dir, { recursive: true, force: true });
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   times.sort((a, b) => a - b);
   const size = statSync(BINARY).size;
   return [
-    { name: 'start-up: binary exec → first 200 on /api/health (median of 5, first run seeds the data dir)', value: ms(times[2]!), reference: '—', ratio: '—', target: '≤ 150 ms', ok: times[2]! <= 150 },
+    { name: 'start-up: binary exec → first 200 on /api/health (median of 5 restarts)', value: ms(times[2]!), reference: `first start on an empty data dir (seeds it): ${ms(first)}`, ratio: '—', target: '≤ 150 ms', ok: times[2]! <= 150 },
     { name: 'idle RSS of the serving binary (1 s after start)', value: `${fmt(rssKb / 1024, 1)} MiB`, reference: '—', ratio: '—' },
     { name: 'binary size (dist/abstractgateway)', value: `${fmt(size / 1024 / 1024, 1)} MiB`, reference: '—', ratio: '—' },
   ];

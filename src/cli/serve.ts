@@ -8,19 +8,6 @@ import { seedFlows } from './seed.ts';
 const portInUse = (host: string, port: number) =>
   new CliFailure(`Port ${port} on ${host} is already in use`, 'Pick another with --port (0 = any free port), or stop the process using it (`abstractgateway doctor` checks this).');
 
-/**
- * Probe without SO_REUSEPORT: Elysia listens with reusePort on, which would let a second gateway silently
- * share the port with the first instead of failing.
- */
-function portFree(host: string, port: number): boolean {
-  try {
-    Bun.listen({ hostname: host, port, socket: { data() {} } }).stop(true);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export default defineCommand({
   meta: { name: 'serve', description: 'Run the gateway HTTP API (and the runner, unless --no-runner)' },
   args: {
@@ -39,7 +26,6 @@ export default defineCommand({
       const seeded = await seedFlows(config.flowsDir);
       if (seeded.length) console.error(`First run: installed example bundles into ${config.flowsDir}: ${seeded.join(', ')}`);
     }
-    if (config.port !== 0 && !portFree(config.host, config.port)) throw portInUse(config.host, config.port);
     const { serveGateway } = await import('../serve.ts');
     let served: Awaited<ReturnType<typeof serveGateway>>;
     try {
