@@ -105,7 +105,9 @@ export class Runtime {
   }
 
   private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
-    const runId = crypto.randomUUID();
+    // Time-ordered ids (UUIDv7, same text form as v4): inserts append to the run indexes instead of touching
+    // random b-tree pages, which makes each commit write far fewer pages.
+    const runId = Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
     if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
     const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
@@ -136,7 +138,7 @@ export class Runtime {
       for (const lw of listenerWfs) {
         this.store.runs.save({
           ...run,
-          run_id: crypto.randomUUID(),
+          run_id: Bun.randomUUIDv7(),
           workflow_id: lw.workflow_id,
           current_node: lw.entry_node,
           vars: { ...structuredClone(listenerVars), _temp: {} },

@@ -1,7 +1,8 @@
 // Append-only per-run ledger with a tamper-evident hash chain (runtime-model §6.7): each record carries the
 // previous record's hash and its own SHA-256 over canonical JSON of the record without `record_hash` and
-// `signature`. The per-run head (last seq + last hash) lives in `ledger_heads`, updated in the same immediate
-// transaction, so seq allocation and chaining are serialised across processes.
+// `signature`. The per-run head (last seq + last hash) is the run's last row, found through the (run_id, seq)
+// index inside the same immediate transaction, so seq allocation and chaining are serialised across processes
+// (and the UNIQUE (run_id, seq) constraint makes a duplicate impossible).
 import type { Database } from 'bun:sqlite';
 import type { StepRecord } from '../runtime/types.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
@@ -34,24 +35,18 @@ export class LedgerRepo {
   /** Appends one record (in the caller's transaction, or its own). Returns the record as stored and its seq. */
   append(rec: NewStepRecord): { seq: number; record: StepRecord } {
     return this.inTx(() => {
-      const head = this.db.query('SELECT last_seq, last_hash FROM ledger_heads WHERE run_id = ?').get(rec.run_id) as
-        | { last_seq: number; last_hash: string | null }
-        | null;
-      const seq = (head?.last_seq ?? 0) + 1;
-      const record: StepRecord = { ...rec, prev_hash: head?.last_hash ?? null, record_hash: null, signature: null };
+      const head = this.db
+        .query('SELECT seq, record_hash FROM ledger WHERE run_id = ? ORDER BY seq DESC LIMIT 1')
+        .get(rec.run_id) as { seq: number; record_hash: string | null } | null;
+      const seq = (head?.seq ?? 0) + 1;
+      const record: StepRecord = { ...rec, prev_hash: head?.record_hash ?? null, record_hash: null, signature: null };
       record.record_hash = hashRecord(record);
       this.db
         .query(
-          `INSERT INTO ledger (run_id, seq, status, effect_type, idempotency_key, record_json)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO ledger (run_id, seq, status, effect_type, idempotency_key, record_hash, record_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(rec.run_id, seq, rec.status, rec.effect?.type ?? null, rec.idempotency_key, JSON.stringify(record));
-      this.db
-        .query(
-          `INSERT INTO ledger_heads (run_id, last_seq, last_hash) VALUES (?, ?, ?)
-           ON CONFLICT(run_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash`,
-        )
-        .run(rec.run_id, seq, record.record_hash);
+        .run(rec.run_id, seq, rec.status, rec.effect?.type ?? null, rec.idempotency_key, record.record_hash, JSON.stringify(record));
       this.notifier.queueLedger(rec.run_id);
       return { seq, record };
     });
@@ -73,8 +68,8 @@ export class LedgerRepo {
   }
 
   count(runId: string): number {
-    const row = this.db.query('SELECT last_seq FROM ledger_heads WHERE run_id = ?').get(runId) as { last_seq: number } | null;
-    return row?.last_seq ?? 0;
+    const row = this.db.query('SELECT MAX(seq) AS n FROM ledger WHERE run_id = ?').get(runId) as { n: number | null };
+    return row.n ?? 0;
   }
 
   countMany(runIds: string[]): Map<string, number> {
@@ -82,9 +77,9 @@ export class LedgerRepo {
     for (let i = 0; i < runIds.length; i += 900) {
       const chunk = runIds.slice(i, i + 900);
       const rows = this.db
-        .query(`SELECT run_id, last_seq FROM ledger_heads WHERE run_id IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk) as { run_id: string; last_seq: number }[];
-      for (const r of rows) out.set(r.run_id, r.last_seq);
+        .query(`SELECT run_id, MAX(seq) AS n FROM ledger WHERE run_id IN (${chunk.map(() => '?').join(',')}) GROUP BY run_id`)
+        .all(...chunk) as { run_id: string; n: number }[];
+      for (const r of rows) out.set(r.run_id, r.n);
     }
     for (const id of runIds) if (!out.has(id)) out.set(id, 0);
     return out;

@@ -3,7 +3,8 @@
 import type { Database } from 'bun:sqlite';
 
 const MIGRATIONS: string[] = [
-  // 1: runs, ledger (+ per-run head with hash), command inbox with durable outcomes, artifacts, runner lease.
+  // 1: runs, ledger (the per-run head = its last row via the (run_id, seq) index), command inbox with durable
+  //    outcomes, artifacts, runner lease.
   `
   CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
@@ -37,17 +38,13 @@ const MIGRATIONS: string[] = [
     status TEXT NOT NULL,
     effect_type TEXT,
     idempotency_key TEXT,
+    record_hash TEXT,
     record_json TEXT NOT NULL,
     UNIQUE (run_id, seq)
   );
   CREATE INDEX idx_ledger_idem ON ledger(run_id, idempotency_key)
     WHERE status = 'completed' AND idempotency_key IS NOT NULL;
 
-  CREATE TABLE ledger_heads (
-    run_id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL,
-    last_hash TEXT
-  ) WITHOUT ROWID;
 
   CREATE TABLE commands (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
