@@ -20,6 +20,14 @@ export interface ChainReport {
 
 export interface RunMetrics { steps: number; llm_calls: number; tool_calls: number; tokens_total: number }
 
+/**
+ * Effect de-duplication lookup. Without INDEXED BY the planner walks the (run_id, seq) index for ORDER BY seq:
+ * a scan of the whole run per effect (O(n²) per run).
+ */
+export const FIND_COMPLETED_SQL = `SELECT record_json FROM ledger INDEXED BY idx_ledger_idem
+  WHERE run_id = ? AND idempotency_key = ? AND status = 'completed' AND idempotency_key IS NOT NULL
+  ORDER BY seq LIMIT 1`;
+
 export function hashRecord(record: StepRecord): string {
   const { record_hash: _h, signature: _s, ...rest } = record;
   return sha256Hex(canonicalJson(rest));
@@ -113,14 +121,7 @@ export class LedgerRepo {
 
   /** The result of the first completed record with this idempotency key (effect de-duplication), if any. */
   findCompleted(runId: string, idempotencyKey: string): StepRecord | null {
-    const row = this.db
-      .query(
-        // Without INDEXED BY the planner walks the primary key (ORDER BY seq) = a scan of the whole run per effect.
-        `SELECT record_json FROM ledger INDEXED BY idx_ledger_idem
-         WHERE run_id = ? AND idempotency_key = ? AND status = 'completed' AND idempotency_key IS NOT NULL
-         ORDER BY seq LIMIT 1`,
-      )
-      .get(runId, idempotencyKey) as { record_json: string } | null;
+    const row = this.db.query(FIND_COMPLETED_SQL).get(runId, idempotencyKey) as { record_json: string } | null;
     return row ? (JSON.parse(row.record_json) as StepRecord) : null;
   }
 

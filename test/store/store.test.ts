@@ -3,6 +3,7 @@ import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import { Store } from '../../src/store/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/schema.ts';
+import { FIND_COMPLETED_SQL } from '../../src/store/ledger.ts';
 import type { RunState } from '../../src/runtime/types.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { tempDir } from '../support/harness.ts';
@@ -149,10 +150,8 @@ describe('query plans', () => {
   test('effect de-duplication looks up the idempotency index, not a scan of the run', () => {
     const { store } = openTemp();
     const plan = store.db
-      .query(`EXPLAIN QUERY PLAN SELECT record_json FROM ledger INDEXED BY idx_ledger_idem
-         WHERE run_id = 'a' AND idempotency_key = 'k' AND status = 'completed' AND idempotency_key IS NOT NULL
-         ORDER BY seq LIMIT 1`)
-      .all() as { detail: string }[];
+      .query(`EXPLAIN QUERY PLAN ${FIND_COMPLETED_SQL}`)
+      .all('a', 'k') as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('idx_ledger_idem');
   });
 });
