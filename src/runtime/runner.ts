@@ -29,6 +29,10 @@ export class Runner {
   private lastRepair = 0;
   private lastRenew = 0;
   private idleWaiters: (() => void)[] = [];
+  /** What may have changed since the last look: commits in this process say so; other processes are polled. */
+  private commandsDirty = true;
+  private runsDirty = true;
+  private lastPoll = 0;
 
   constructor(
     private readonly store: Store,
@@ -48,8 +52,16 @@ export class Runner {
     if (!this.lease.acquire()) return false;
     this.running = true;
     this.lastRenew = Date.now();
-    const wake = () => this.wake();
-    this.unsubs.push(this.store.notifier.onCommand(wake), this.store.notifier.onRunChange(wake));
+    this.unsubs.push(
+      this.store.notifier.onCommand(() => {
+        this.commandsDirty = true;
+        this.wake();
+      }),
+      this.store.notifier.onRunChange(() => {
+        this.runsDirty = true;
+        this.wake();
+      }),
+    );
     this.loopDone = this.loop();
     return true;
   }
@@ -76,6 +88,7 @@ export class Runner {
   idle(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
+      this.commandsDirty = this.runsDirty = true;
       this.wake();
     });
   }
@@ -85,8 +98,20 @@ export class Runner {
       let worked = false;
       try {
         this.renewLease();
-        worked = this.applyCommands();
-        worked = this.scheduleTicks() || worked;
+        const now = Date.now();
+        if (now - this.lastPoll >= this.opts.pollMs) {
+          // Work this process was not told about: another process's commits, due `until` waits.
+          this.lastPoll = now;
+          this.commandsDirty = this.runsDirty = true;
+        }
+        if (this.commandsDirty) {
+          this.commandsDirty = false;
+          worked = this.applyCommands();
+        }
+        if (this.runsDirty) {
+          this.runsDirty = false;
+          worked = this.scheduleTicks() || worked;
+        }
         this.repairParents();
       } catch (err) {
         this.opts.log?.(`runner iteration failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -122,6 +147,7 @@ export class Runner {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeResolve = null;
+        this.runsDirty = true; // a due `until` (or the poll interval)
         resolve();
       }, ms);
       this.wakeResolve = () => {
@@ -135,6 +161,7 @@ export class Runner {
   private applyCommands(): boolean {
     const cursor = this.store.commands.cursor();
     const batch = this.store.commands.listAfter(cursor, this.opts.commandBatchLimit);
+    if (batch.length === this.opts.commandBatchLimit) this.commandsDirty = true; // more after this batch
     for (const cmd of batch) {
       if (cmd.type === 'cancel' || cmd.type === 'pause') {
         for (const id of this.runtime.tree(cmd.run_id)) this.runtime.abortInflight(id);
@@ -149,18 +176,25 @@ export class Runner {
   private scheduleTicks(): boolean {
     const cap = this.opts.maxConcurrentTicks ?? 64;
     const free = cap - this.inflight.size;
-    if (free <= 0) return false;
+    if (free <= 0) {
+      this.runsDirty = true; // look again when a tick finishes
+      return false;
+    }
     const ids = [
       ...this.store.runs.listDueUntil(nowIso(), this.opts.runScanLimit),
       ...this.store.runs.listRunnable(this.opts.runScanLimit, GATEWAY_ACTOR),
     ];
     let started = 0;
     for (const id of ids) {
-      if (started >= free) break;
+      if (started >= free) {
+        this.runsDirty = true;
+        break;
+      }
       if (this.inflight.has(id)) continue;
       started++;
       const p = this.tickOne(id).finally(() => {
         this.inflight.delete(id);
+        this.runsDirty = true; // the run may still be runnable (step budget used up)
         this.wake();
       });
       this.inflight.set(id, p);
