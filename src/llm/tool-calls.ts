@@ -69,8 +69,21 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
     const blocked = new Map<number, ToolResult>();
     calls.forEach((c, i) => { if (allowed && !allowed.has(c.name)) blocked.set(i, blockedResult(c)); });
     const runnable = calls.filter((_, i) => !blocked.has(i));
+    const waitKey = typeof payload.wait_key === 'string' && payload.wait_key ? payload.wait_key : `tool_calls:${ctx.run.run_id}:${ctx.nodeId}`;
 
-    if (config.toolMode === 'local' || runnable.length === 0) {
+    // A person's decision on this node's earlier passthrough wait (stored by the runtime's resume).
+    const approvals = ctx.run.vars._temp?.tool_approvals;
+    const decision = isPlainObject(approvals) ? approvals[waitKey] : undefined;
+    if (isPlainObject(decision)) {
+      delete approvals![waitKey];
+      if (decision.approved !== true) {
+        const reason = typeof decision.reason === 'string' && decision.reason ? decision.reason : 'Denied by user';
+        const results = calls.map((c, i) => blocked.get(i) ?? { call_id: c.call_id, runtime_call_id: c.runtime_call_id, name: c.name, success: false, output: null, error: reason });
+        return { status: 'completed', result: { mode: 'executed', results, approved: false } };
+      }
+    }
+
+    if (config.toolMode === 'local' || runnable.length === 0 || decision?.approved === true) {
       const results: ToolResult[] = [];
       for (const [i, c] of calls.entries()) {
         // sequential on purpose: later calls may depend on files earlier ones wrote
@@ -88,7 +101,7 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
       status: 'waiting',
       wait: {
         reason: 'event',
-        wait_key: typeof payload.wait_key === 'string' && payload.wait_key ? payload.wait_key : `tool_calls:${ctx.run.run_id}:${ctx.nodeId}`,
+        wait_key: waitKey,
         until: null,
         resume_to_node: typeof payload.resume_to_node === 'string' ? payload.resume_to_node : ctx.nextNode,
         result_key: ctx.effect.result_key,

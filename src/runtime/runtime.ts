@@ -348,9 +348,21 @@ export class Runtime {
     if (waitKey && w.wait_key && waitKey !== w.wait_key) {
       throw new RuntimeError(`wait_key mismatch: expected '${w.wait_key}', got '${waitKey}'`);
     }
+    const records: StepRecord[] = [];
+    if (isToolApproval(w, payload)) {
+      // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
+      // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
+      const approvals = (((run.vars._temp ??= {}).tool_approvals ??= {}) as Vars);
+      approvals[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
+      records.push(resumeRecord(run, w, payload));
+      run.waiting = null;
+      run.status = 'running';
+      this.commit(run, records);
+      return;
+    }
     const stored = storedResumePayload(w, payload);
     if (w.result_key) setPath(run.vars, w.result_key, stored);
-    const records: StepRecord[] = [resumeRecord(run, w, stored)];
+    records.push(resumeRecord(run, w, stored));
     run.waiting = null;
     if (!w.resume_to_node) {
       run.status = 'completed';
@@ -565,6 +577,11 @@ export function childResult(child: RunState, wait: WaitState): Vars {
   const payload: Vars = { sub_run_id: child.run_id, output };
   if (wait.details?.include_traces) payload.node_traces = child.vars?._runtime?.node_traces ?? {};
   return payload;
+}
+
+/** An approval decision (not results) answering a tool-calls wait. */
+function isToolApproval(w: WaitState, payload: Vars): boolean {
+  return Array.isArray(w.details?.tool_calls) && typeof payload?.approved === 'boolean' && !Array.isArray(payload.results) && !!w.wait_key;
 }
 
 /** Tool waits with blocked calls merge host results back into the original call order (runtime-model §2.5). */

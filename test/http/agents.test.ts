@@ -128,4 +128,33 @@ describe('basic-agent over HTTP', () => {
       await g.close();
     }
   }, 30_000);
+
+  test('tool mode passthrough: approving runs the calls in-process as a recorded step; denying fails them', async () => {
+    const g = await gateway('passthrough');
+    try {
+      for (const approved of [true, false]) {
+        stub.enqueue({ tool_calls: [{ name: 'list_files', arguments: { directory_path: '.' }, id: `call_a${approved}` }] }, { content: approved ? 'Listed.' : 'Not allowed then.' });
+        const rootId = (await g.api('/runs/start', { bundle_id: 'basic-agent', input_data: { prompt: `List files (${approved})` } })).body.run_id;
+        const child = await g.until(async () => {
+          const c = await agentChild(g.api, rootId);
+          const s = c && (await g.api(`/runs/${c.run_id}`)).body;
+          return s?.status === 'waiting' && s.waiting?.details?.tool_calls ? s : null;
+        });
+        const decision = approved ? { approved: true } : { approved: false, reason: 'not today' };
+        await g.api('/commands', { command_id: crypto.randomUUID(), run_id: child.run_id, type: 'resume', payload: { wait_key: child.waiting.wait_key, payload: decision } });
+        const done = await g.until(async () => {
+          const r = (await g.api(`/runs/${rootId}`)).body;
+          return ['completed', 'failed'].includes(r.status) ? r : null;
+        });
+        expect(done.status).toBe('completed');
+        const ledger = (await g.api(`/runs/${child.run_id}/ledger?after=0&limit=200`)).body.items as any[];
+        const tools = ledger.filter((r) => r.effect?.type === 'tool_calls' && r.status === 'completed');
+        expect(tools.length).toBe(1);
+        expect(tools[0].result.results[0]).toMatchObject(approved ? { name: 'list_files', success: true } : { name: 'list_files', success: false, error: 'not today' });
+        expect(ledger.some((r) => r.effect?.type === 'resume' && r.effect.payload.payload.approved === approved)).toBe(true);
+      }
+    } finally {
+      await g.close();
+    }
+  }, 30_000);
 });
