@@ -6,7 +6,7 @@ import { createToolCallsEffect } from './tool-calls.ts';
 
 export { loadLlmConfig, type LlmConfig, type ToolMode } from './config.ts';
 export { createLlmDiscovery, listTools, modelCapabilities, type LlmDiscovery } from './discovery.ts';
-export { normalizeToolCalls, resolveToolResume, toolCallsKeyPayload } from './tool-calls.ts';
+export { normalizeToolCalls, toolCallsKeyPayload } from './tool-calls.ts';
 export { AGENT_WORKFLOW_ID, createAgentWorkflow } from './agent.ts';
 
 /** Handlers for `llm_call` and `tool_calls`, keyed by effect type. */

@@ -114,36 +114,3 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
   };
 }
 
-/**
- * Resume payload for a tool wait -> the stored tool-results object (runtime-model.md §2.5).
- * Accepts executed results (`{results:[...]}`, blocked entries merged back in original order) or an
- * approval (`{approved: bool, reason?}`: denied -> every call fails; approved -> run in-process).
- */
-export async function resolveToolResume(
-  details: Vars | null, payload: Vars, config: LlmConfig, vars: Vars, signal: AbortSignal,
-): Promise<Vars> {
-  const pending: RuntimeToolCall[] = Array.isArray(details?.tool_calls) ? details!.tool_calls : [];
-  let results: ToolResult[];
-  if (Array.isArray(payload.results)) {
-    results = payload.results;
-  } else if (typeof payload.approved === 'boolean') {
-    if (!payload.approved) {
-      const reason = typeof payload.reason === 'string' && payload.reason ? payload.reason : 'Denied by user';
-      results = pending.map((c) => ({ call_id: c.call_id, runtime_call_id: c.runtime_call_id, name: c.name, success: false, output: null, error: reason }));
-    } else {
-      results = [];
-      for (const c of pending) results.push(await executeToolCall(c, { vars, limits: config.tools, signal }));
-    }
-  } else {
-    return payload;
-  }
-  const total = typeof details?.original_call_count === 'number' ? details.original_call_count : results.length;
-  const fixed: Record<string, ToolResult> = isPlainObject(details?.blocked_by_index) ? details!.blocked_by_index : {};
-  if (results.length >= total || !Object.keys(fixed).length) return { ...payload, mode: payload.mode ?? 'executed', results };
-  const queue = [...results];
-  const merged: Vars[] = [];
-  for (let i = 0; i < total; i++) {
-    merged.push(fixed[String(i)] ?? queue.shift() ?? { success: false, output: null, error: 'Missing tool result' });
-  }
-  return { ...payload, mode: payload.mode ?? 'executed', results: merged };
-}

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLlmEffects, normalizeToolCalls, resolveToolResume, toolCallsKeyPayload } from '../../src/llm/index.ts';
+import { createLlmEffects, normalizeToolCalls, toolCallsKeyPayload } from '../../src/llm/index.ts';
+import { graphWorkflow } from '../../src/runtime/graph.ts';
+import type { Vars } from '../../src/runtime/types.ts';
+import { createHarness } from '../support/harness.ts';
 import { effectCtx, makeRun, stubConfig } from './helpers.ts';
 
 let root: string;
@@ -11,6 +14,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const handler = (toolMode: 'local' | 'passthrough') => createLlmEffects(stubConfig('http://127.0.0.1:9', { toolMode })).tool_calls!;
 const run = () => makeRun({ workspace_root: root });
+
+/** A one-node workflow emitting a tool_calls effect, on the real runtime with the passthrough handler. */
+function toolHarness(payload: Vars) {
+  const wf = graphWorkflow('tools', 'call', {
+    call: () => ({ effect: { type: 'tool_calls', payload, result_key: 'r' }, next_node: 'end' }),
+    end: (r) => ({ complete_output: { r: r.vars.r } }),
+  });
+  const h = createHarness({ workflows: [wf] });
+  h.runtime.registerEffect('tool_calls', handler('passthrough'));
+  return h;
+}
 const calls = [
   { name: ' write_file ', arguments: '{"file_path":"a.txt","content":"hi"}', id: 'prov_1' },
   { function: { name: 'read_file', arguments: { file_path: 'a.txt' } } },
@@ -65,12 +79,22 @@ describe('passthrough mode', () => {
     expect(w.details.original_call_count).toBe(3);
     expect(w.details.blocked_by_index['2'].error).toContain('not allowed');
 
-    // host answers the two runnable calls: the blocked one is merged back at its index
-    const stored = await resolveToolResume(w.details, { results: [{ call_id: 'prov_1', success: true, output: 'ok' }, { success: true, output: 'hi' }] }, stubConfig('x'), r.vars, new AbortController().signal);
-    expect(stored.mode).toBe('executed');
-    expect(stored.results.map((x: any) => x.success)).toEqual([true, true, false]);
-    const partial = await resolveToolResume(w.details, { results: [{ success: true, output: 'ok' }] }, stubConfig('x'), r.vars, new AbortController().signal);
-    expect(partial.results[1]).toEqual({ success: false, output: null, error: 'Missing tool result' });
+  });
+
+  test('a host answering the runnable calls gets the blocked one merged back at its index (real runtime)', async () => {
+    const h = toolHarness({ tool_calls: calls, allowed_tools: ['write_file', 'read_file'] });
+    const started = await h.runtime.start('tools', { vars: { workspace_root: root } });
+    const waiting = await h.runToEnd(started.run_id);
+    expect(waiting.waiting!.details!.original_call_count).toBe(3);
+    const done = await h.answer(started.run_id, { results: [{ call_id: 'prov_1', success: true, output: 'ok' }, { success: true, output: 'hi' }] });
+    expect(done.output!.r.mode).toBe('executed');
+    expect(done.output!.r.results.map((x: any) => x.success)).toEqual([true, true, false]);
+    expect(done.output!.r.results[2].error).toContain('not allowed');
+    const again = await h.runtime.start('tools', { vars: { workspace_root: root } });
+    await h.runToEnd(again.run_id);
+    const partial = await h.answer(again.run_id, { results: [{ success: true, output: 'ok' }] });
+    expect(partial.output!.r.results[1]).toEqual({ success: false, error: 'Missing tool result' });
+    h.close();
   });
 
   test('explicit wait_key and resume_to_node are honoured; all-blocked completes immediately', async () => {
@@ -81,14 +105,20 @@ describe('passthrough mode', () => {
     expect((none as any).result.results.every((x: any) => !x.success)).toBe(true);
   });
 
-  test('approval resume: denied fails every call, approved runs them in the workspace', async () => {
-    const r = run();
-    const out = await handler('passthrough')(effectCtx('tool_calls', { tool_calls: [{ name: 'write_file', arguments: { file_path: 'approved.txt', content: 'yes' } }] }, { run: r }));
-    const details = (out as any).wait.details;
-    const denied = await resolveToolResume(details, { approved: false }, stubConfig('x'), r.vars, new AbortController().signal);
-    expect(denied.results[0]).toMatchObject({ success: false, error: 'Denied by user' });
-    const approved = await resolveToolResume(details, { approved: true }, stubConfig('x'), r.vars, new AbortController().signal);
-    expect(approved.results[0].success).toBe(true);
+  test('approval resume (real runtime): denied fails every call, approved runs them in the workspace', async () => {
+    const h = toolHarness({ tool_calls: [{ name: 'write_file', arguments: { file_path: 'approved.txt', content: 'yes' } }] });
+    const denied = await h.runtime.start('tools', { vars: { workspace_root: root } });
+    await h.runToEnd(denied.run_id);
+    const d = await h.answer(denied.run_id, { approved: false });
+    expect(d.output!.r.results[0]).toMatchObject({ success: false, error: 'Denied by user' });
+    const ok = await h.runtime.start('tools', { vars: { workspace_root: root } });
+    await h.runToEnd(ok.run_id);
+    const a = await h.answer(ok.run_id, { approved: true });
+    expect(a.output!.r.results[0].success).toBe(true);
     expect(readFileSync(join(root, 'approved.txt'), 'utf8')).toBe('yes');
+    // the execution is a recorded step, and the decision is consumed
+    expect(h.ledger(ok.run_id).filter((x) => x.effect?.type === 'tool_calls').map((x) => x.status)).toEqual(['started', 'waiting', 'started', 'completed']);
+    expect(a.vars._temp.tool_approvals).toEqual({});
+    h.close();
   });
 });
