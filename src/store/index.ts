@@ -86,10 +86,6 @@ export class Store {
     this.db.query('VACUUM INTO ?').run(toPath);
   }
 
-  integrityCheck(): string[] {
-    return (this.db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
-  }
-
   close(): void {
     this.db.close();
     if (this.tempArtifacts) rmSync(this.tempArtifacts, { recursive: true, force: true });

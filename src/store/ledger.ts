@@ -125,14 +125,6 @@ export class LedgerRepo {
     return row ? (JSON.parse(row.record_json) as StepRecord) : null;
   }
 
-  /** The last record with this idempotency key (any status), e.g. to find an attempt left `started` by a crash. */
-  findLast(runId: string, idempotencyKey: string): StepRecord | null {
-    const row = this.db
-      .query(`SELECT record_json FROM ledger WHERE run_id = ? AND idempotency_key = ? ORDER BY seq DESC LIMIT 1`)
-      .get(runId, idempotencyKey) as { record_json: string } | null;
-    return row ? (JSON.parse(row.record_json) as StepRecord) : null;
-  }
-
   /** Walks the run's chain and reports the first broken link. */
   verify(runId: string): ChainReport {
     const report: ChainReport = { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null };

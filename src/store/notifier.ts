@@ -6,7 +6,6 @@ type Listener = () => void;
 
 export class Notifier {
   private ledgerSubs = new Map<string, Set<Listener>>();
-  private anyLedgerSubs = new Set<(runId: string) => void>();
   private commandSubs = new Set<Listener>();
   private runSubs = new Set<Listener>();
   private pendingRuns = new Set<string>();
@@ -32,7 +31,6 @@ export class Notifier {
       for (const runId of runs) {
         const subs = this.ledgerSubs.get(runId);
         if (subs) for (const cb of [...subs]) safe(cb);
-        for (const cb of [...this.anyLedgerSubs]) safe(() => cb(runId));
       }
     }
     if (this.pendingCommand) {
@@ -53,11 +51,6 @@ export class Notifier {
       subs!.delete(cb);
       if (!subs!.size) this.ledgerSubs.delete(runId);
     };
-  }
-
-  onAnyLedger(cb: (runId: string) => void): () => void {
-    this.anyLedgerSubs.add(cb);
-    return () => this.anyLedgerSubs.delete(cb);
   }
 
   onCommand(cb: Listener): () => void {
