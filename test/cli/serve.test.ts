@@ -68,6 +68,26 @@ describe('serve', () => {
     expect(await api.stop('SIGTERM')).toBe(0);
   }, 30_000);
 
+  test('a gateway killed while a run waits for a time picks the wait up after restart (SIGKILL, same data dir)', async () => {
+    const dataDir = join(tmp.path, 'restart');
+    const first = bg(['serve', '--port', '0', '--data-dir', dataDir]);
+    const url = await listening(first);
+    const token = readFileSync(join(dataDir, 'gateway_token'), 'utf8').trim();
+    const H = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const startAt = new Date(Date.now() + 1500).toISOString();
+    const res = await fetch(`${url}/api/gateway/runs/schedule`, { method: 'POST', headers: H, body: JSON.stringify({ bundle_id: 'hello', flow_id: 'hello', start_at: startAt }) });
+    const { run_id } = (await res.json()) as { run_id: string };
+    await until(async () => (await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status === 'waiting', 'the schedule to wait');
+    expect(await first.stop('SIGKILL')).not.toBe(0);
+    await Bun.sleep(1600); // the due time passes while nothing runs
+    const second = bg(['serve', '--port', '0', '--data-dir', dataDir]);
+    await listening(second);
+    await until(async () => (await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status === 'completed', 'the schedule to fire after restart');
+    const children = (await cliJson<{ items: { parent_run_id: string | null; status: string }[] }>(['runs', 'list', '--limit', '20', '--data-dir', dataDir])).items.filter((r) => r.parent_run_id === run_id);
+    expect(children.map((c) => c.status)).toEqual(['completed']);
+    expect(await second.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
   test('refuses a weak token on a public interface (exit 2, says how to fix)', async () => {
     const r = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmp.path, 'weak')], { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 't' } });
     expect(r.code).toBe(2);
