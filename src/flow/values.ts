@@ -4,10 +4,13 @@
 //
 // Floats: JS cannot tell `5` from `5.0`, yet Python renders them differently ("5" vs "5.0"). Math builtins
 // therefore return integral floats boxed as `PyFloat` (a Number subclass: arithmetic and JSON.stringify
-// work, `typeof` is "object"). Non-integral numbers are unambiguous and stay primitive. The marker lives
-// only in memory: persisted JSON degrades it to a plain number (use `toJsonValue` before hashing/storing).
+// work, `typeof` is "object"). Non-integral numbers are unambiguous and stay primitive. The marker survives
+// run checkpoints and child-run vars (src/util/pyfloat.ts tags it in the stored run JSON only); on the wire
+// it is a plain JSON number (`toJsonValue` makes a plain copy where one is needed).
 
-export class PyFloat extends Number {}
+import { PyFloat } from '../util/pyfloat.ts';
+
+export { PyFloat };
 
 /** A Python float result: boxed when integral (so it renders "5.0"), primitive otherwise. */
 export function pyFloat(n: number): number | PyFloat {
@@ -32,7 +35,19 @@ export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void 
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
-/** Deep copy with boxed floats turned back into plain numbers (for persistence, hashing, HTTP). */
+/** Deep copy keeping boxed floats (vars, node outputs, child-run payloads), undefined dropped. */
+export function cloneValue(v: unknown): unknown {
+  if (v instanceof Number) return v;
+  if (Array.isArray(v)) return v.map(cloneValue);
+  if (isDict(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) setOwn(out, k, cloneValue(x));
+    return out;
+  }
+  return v;
+}
+
+/** Deep copy with boxed floats turned back into plain numbers (hashing, files, HTTP). */
 export function toJsonValue(v: unknown): unknown {
   if (v instanceof Number) return v.valueOf();
   if (Array.isArray(v)) return v.map(toJsonValue);

@@ -3,6 +3,7 @@
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
 // it notices work by polling indexed queries every `pollMs`.
 import type { Store } from '../store/index.ts';
+import { parseRunJson } from '../store/runs.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
@@ -223,6 +224,6 @@ export class Runner {
            AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
       )
       .all(this.opts.runScanLimit) as { run_json: string }[];
-    for (const r of rows) this.runtime.resumeParentIfChildDone(JSON.parse(r.run_json));
+    for (const r of rows) this.runtime.resumeParentIfChildDone(parseRunJson(r.run_json));
   }
 }

@@ -571,7 +571,7 @@ export function childResult(child: RunState, wait: WaitState): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
   else {
-    output = { success: false, error: child.error ?? child.status };
+    output = { result: null, success: false, error: child.error ?? child.status };
     if (child.status === 'cancelled') output.cancelled = true;
   }
   const payload: Vars = { sub_run_id: child.run_id, output };

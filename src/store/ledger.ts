@@ -6,6 +6,7 @@
 import type { Database } from 'bun:sqlite';
 import type { StepRecord } from '../runtime/types.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
+import { hasBoxedFloat, plainJson } from '../util/pyfloat.ts';
 import type { Notifier } from './notifier.ts';
 
 export type NewStepRecord = Omit<StepRecord, 'prev_hash' | 'record_hash' | 'signature'>;
@@ -47,7 +48,9 @@ export class LedgerRepo {
         .query('SELECT seq, record_hash FROM ledger WHERE run_id = ? ORDER BY seq DESC LIMIT 1')
         .get(rec.run_id) as { seq: number; record_hash: string | null } | null;
       const seq = (head?.seq ?? 0) + 1;
-      const record: StepRecord = { ...rec, prev_hash: head?.record_hash ?? null, record_hash: null, signature: null };
+      // The ledger is wire JSON: boxed Python floats become plain numbers before hashing and storing.
+      const plain = hasBoxedFloat(rec) ? (plainJson(rec) as NewStepRecord) : rec;
+      const record: StepRecord = { ...plain, prev_hash: head?.record_hash ?? null, record_hash: null, signature: null };
       record.record_hash = hashRecord(record);
       this.db
         .query(

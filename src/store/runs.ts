@@ -1,6 +1,8 @@
-// Run checkpoints: one JSON document per run plus the columns the queries filter on.
+// Run checkpoints: one JSON document per run plus the columns the queries filter on. The document keeps
+// integral Python floats tagged (src/util/pyfloat.ts); read it back with `parseRunJson`.
 import type { Database } from 'bun:sqlite';
 import type { RunState, RunStatus, WaitReason } from '../runtime/types.ts';
+import { parseTagged, stringifyTagged } from '../util/pyfloat.ts';
 
 export interface RunIndexRow {
   run_id: string;
@@ -47,13 +49,16 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
   return null;
 }
 
+/** A stored run checkpoint (`runs.run_json`) → RunState, boxed floats restored. */
+export const parseRunJson = (text: string): RunState => parseTagged<RunState>(text);
+
 export class RunRepo {
   constructor(private readonly db: Database) {}
 
   get(runId: string): RunState | null {
     const row = this.db.query('SELECT run_json FROM runs WHERE run_id = ?').get(runId) as { run_json: string } | null;
     if (!row) return null;
-    try { return JSON.parse(row.run_json) as RunState; } catch { return null; }
+    try { return parseRunJson(row.run_json); } catch { return null; }
   }
 
   /** The stored `updated_at` (null when the run does not exist): a cheap change check before a commit. */
@@ -95,7 +100,7 @@ export class RunRepo {
         session_id: run.session_id,
         created_at: run.created_at,
         updated_at: run.updated_at,
-        run_json: JSON.stringify(run),
+        run_json: stringifyTagged(run),
       });
   }
 
@@ -166,14 +171,14 @@ export class RunRepo {
         `SELECT run_json FROM runs WHERE status = 'waiting' AND wait_key IN (${marks}) ORDER BY updated_at DESC LIMIT ?`,
       )
       .all(...keys, limit) as { run_json: string }[];
-    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+    return rows.map((r) => parseRunJson(r.run_json));
   }
 
   children(parentRunId: string): RunState[] {
     const rows = this.db
       .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')
       .all(parentRunId) as { run_json: string }[];
-    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+    return rows.map((r) => parseRunJson(r.run_json));
   }
 
   count(): number {

@@ -5,7 +5,7 @@
 import type { RunState, StepContext, Vars } from '../../runtime/types.ts';
 import { isPlainObject } from '../../util/json.ts';
 import type { CompiledFlow, Routing } from './compile.ts';
-import { BUILTINS, isDict, LITERAL_TYPES, toJsonValue } from './deps.ts';
+import { BUILTINS, isDict, LITERAL_TYPES, cloneValue } from './deps.ts';
 import { dataInputs, type VNode } from './model.ts';
 import { NODE_SPECS } from './nodes/index.ts';
 import { cloneJson, objAt } from './paths.ts';
@@ -128,7 +128,7 @@ export class Exec {
   }
 
   setOutput(id: string, output: unknown): void {
-    this.bucket('node_outputs')[id] = output === undefined ? null : toJsonValue(output);
+    this.bucket('node_outputs')[id] = output === undefined ? null : cloneValue(output);
   }
 
   private async evalPure(node: VNode): Promise<unknown> {

@@ -3,7 +3,7 @@
 
 import type { EffectSpec, RunState, StepContext, StepPlan, Vars, Workflow } from '../../runtime/types.ts';
 import type { CompiledFlow } from './compile.ts';
-import { BUILTINS, isDict, toJsonValue } from './deps.ts';
+import { BUILTINS, cloneValue, isDict } from './deps.ts';
 import { Exec } from './exec.ts';
 import { NODE_SPECS } from './nodes/index.ts';
 import type { NodeResult, NodeSpec } from './spec.ts';
@@ -84,7 +84,7 @@ export class FlowWorkflow implements Workflow {
         x.setOutput(id, r.output);
         x.temp.prev_exec_handle = 'exec-out';
         if (route.kind === 'linear' && route.next) return { node_id: id, next_node: route.next };
-        return { node_id: id, complete_output: (toJsonValue(r.terminal) as Vars) ?? { success: true, result: x.lastOutput ?? null } };
+        return { node_id: id, complete_output: (cloneValue(r.terminal) as Vars) ?? { success: true, result: x.lastOutput ?? null } };
       }
       case 'effect': {
         // Until this effect completes the node exposes its placeholders, not the previous visit's result.
@@ -94,7 +94,7 @@ export class FlowWorkflow implements Workflow {
         const next = r.next !== undefined ? r.next : route.kind === 'linear' ? route.next : null;
         const effect: EffectSpec = {
           type: r.type,
-          payload: { ...(toJsonValue(r.payload) as Vars), resume_to_node: next },
+          payload: { ...(cloneValue(r.payload) as Vars), resume_to_node: next },
           result_key: r.resultKey ?? `_temp.effects.${id}`,
         };
         return { node_id: id, effect, next_node: next };
@@ -102,7 +102,7 @@ export class FlowWorkflow implements Workflow {
       case 'plan':
         return r.plan;
       case 'end':
-        return { node_id: id, complete_output: toJsonValue(r.output) as Vars };
+        return { node_id: id, complete_output: cloneValue(r.output) as Vars };
       case 'fail':
         return this.fail(x, r.error, r.output);
     }
@@ -113,7 +113,7 @@ export class FlowWorkflow implements Workflow {
     x.vars._flow_error = error;
     x.vars._flow_error_node = x.node.id;
     if (Object.keys(output).length) x.setOutput(x.node.id, { ...output, error });
-    return { node_id: x.node.id, complete_output: { ...(toJsonValue(output) as Vars), error, success: false, node: x.node.id } };
+    return { node_id: x.node.id, complete_output: { ...(cloneValue(output) as Vars), error, success: false, node: x.node.id } };
   }
 
   /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
+import { PyFloat } from '../../../src/flow/values.ts';
 import { createAgentWorkflow, createLlmEffects } from '../../../src/llm/index.ts';
 import { installMemory, memoryWorkflows } from '../../../src/runtime/memory.ts';
 import { stubConfig } from '../../llm/helpers.ts';
@@ -128,7 +129,7 @@ test('ralph@dev: a reviewer asking for more work recurses into the flow itself w
   const child = h.store.runs.children(run.run_id).find((c) => c.workflow_id === 'ee1a6daa')!;
   // As authored, the `add` feeding current_cycle has no `a` edge (a defaults to 0), so every child runs as
   // cycle 1.0 and resets `tasks` to [user_request]: the reference runtime does the same.
-  expect(child.vars).toMatchObject({ current_cycle: 1, tasks: ['build it'], user_request: 'build it' });
+  expect(child.vars).toMatchObject({ current_cycle: new PyFloat(1), tasks: ['build it'], user_request: 'build it' });
   expect(child.vars._temp.effects['node-25']).toBeUndefined();
   // The child started from the parent's conversation (inherit_context).
   expect(child.vars.context.messages.some((m: { content: string }) => m.content === 'Coded v1.')).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { PyFloat, pyStr } from '../../../src/flow/values.ts';
 import { end, flow, flowHarness, getVar, lit, n, runFlow, setVar, start } from './helpers.ts';
 
 // `visited = array_append(get_var(visited), <item pin>)` as a set_var node fed by `src.pin`.
@@ -144,7 +145,8 @@ describe('schedulers', () => {
     ];
     const run = await runFlow(flow('while', nodes, edges), { n: 3 });
     expect(run.output).toEqual({ last_index: 2, success: true });
-    expect(run.vars.n).toBe(0);
+    // `subtract` returns a Python float, and it stays one in the stored vars.
+    expect(pyStr(run.vars.n)).toBe('0.0');
   });
 
   test('While stops with an error after 10 000 iterations', async () => {
@@ -178,7 +180,8 @@ describe('schedulers', () => {
     ];
     const run = await runFlow(flow('errloop', nodes, edges), { ok: 0 });
     expect(run.status).toBe('completed');
-    expect(run.output).toEqual({ ok: 3, success: true });
+    expect(run.output).toEqual({ ok: new PyFloat(3), success: true });
+    expect(pyStr(run.output!.ok)).toBe('3.0');
     expect(run.vars._flow_error).toContain('Division by zero');
     expect(run.vars._flow_error_node).toBe('div');
   });
@@ -219,7 +222,7 @@ describe('return to the active scheduler', () => {
     ];
     const run = await runFlow(flow('reentry', nodes, edges), { n: 3 });
     expect(run.status).toBe('completed');
-    expect(run.vars.n).toBe(0);
+    expect(pyStr(run.vars.n)).toBe('0.0');
     expect(run.vars.max_index).toBe(0);
   });
 });

@@ -26,7 +26,11 @@ async function codeNode(x: Exec): Promise<NodeResult> {
   const src = codeSource(x.node)!;
   const res = await runPythonCode(src.code, input, { functionName: src.functionName });
   const output = codeNodeOutput(res);
-  return res.ok ? { kind: 'value', output } : { kind: 'fail', error: res.error, output };
+  if (res.ok) return { kind: 'value', output };
+  // The node keeps its error record for downstream pins; the run output is the reference's
+  // `{error, success: false, node}` without the record's output/result/execution keys.
+  x.setOutput(x.node.id, output);
+  return { kind: 'fail', error: res.error };
 }
 
 export const CODE_NODES: Record<string, NodeSpec> = {

@@ -3,7 +3,7 @@
 // `_temp._control` and advanced *before* the body runs, so a pause or crash mid-body never repeats an item.
 
 import type { Vars } from '../../../runtime/types.ts';
-import { isDict, pyStr, toFloat, toJsonValue, truthy } from '../deps.ts';
+import { cloneValue, isDict, pyStr, toFloat, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -49,7 +49,7 @@ function loopTarget(x: Exec): string | undefined {
 
 async function forEach(x: Exec): Promise<NodeResult> {
   const { frame } = await enterScheduler(x, 'loop', async () => {
-    const items = toJsonValue((await x.inputs('function')).items ?? null);
+    const items = cloneValue((await x.inputs('function')).items ?? null);
     return { idx: 0, items: items === null ? [] : Array.isArray(items) ? items : [items] };
   });
   const target = loopTarget(x);

@@ -11,6 +11,8 @@ import type { NodeSpec } from '../spec.ts';
 import { pushControl } from './control-stack.ts';
 
 const SCOPES = new Set(['session', 'workflow', 'run', 'global']);
+/** Gateway-injected run vars (the HTTP layer gives every run a workspace): never part of a flow's IO echo. */
+const GATEWAY_VARS = new Set(['workspace_root', 'workspace_access_mode', 'workspace_allowed_paths', 'workspace_ignored_paths']);
 
 async function onFlowStart(x: Exec) {
   const input = await x.inputs('function');
@@ -20,7 +22,7 @@ async function onFlowStart(x: Exec) {
   if (pins.length) {
     for (const pin of pins) out[pin] = Object.hasOwn(input, pin) ? input[pin] : Object.hasOwn(defaults, pin) ? cloneJson(defaults[pin]) : null;
   } else {
-    for (const [k, v] of Object.entries(input)) if (!k.startsWith('_')) out[k] = v;
+    for (const [k, v] of Object.entries(input)) if (!k.startsWith('_') && !GATEWAY_VARS.has(k)) out[k] = v;
   }
   return { kind: 'value' as const, output: out };
 }
@@ -28,7 +30,9 @@ async function onFlowStart(x: Exec) {
 async function onFlowEnd(x: Exec) {
   const input = await x.inputs('function');
   const pins = dataInputs(x.node).map((p) => p.id);
-  const out: Vars = pins.length ? Object.fromEntries(pins.map((p) => [p, input[p] ?? null])) : { ...input };
+  const out: Vars = pins.length
+    ? Object.fromEntries(pins.map((p) => [p, input[p] ?? null]))
+    : Object.fromEntries(Object.entries(input).filter(([k]) => !GATEWAY_VARS.has(k)));
   if (!Object.hasOwn(out, 'success')) out.success = true;
   return { kind: 'end' as const, output: out };
 }

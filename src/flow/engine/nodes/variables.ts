@@ -3,7 +3,7 @@
 
 import type { Vars } from '../../../runtime/types.ts';
 import { parseJsonSafe } from '../../../util/json.ts';
-import { isDict, pyStr, toJsonValue } from '../deps.ts';
+import { cloneValue, isDict, pyStr } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import type { VNode } from '../model.ts';
 import { getPath, setPath } from '../paths.ts';
@@ -40,7 +40,7 @@ async function setVar(x: Exec): Promise<NodeResult> {
     const pinType = x.node.inputs.find((p) => p.id === 'value')?.type ?? 'any';
     value = pinType === 'boolean' ? false : pinType === 'number' ? 0 : pinType === 'string' ? '' : null;
   }
-  value = toJsonValue(value);
+  value = cloneValue(value);
   setPath(x.vars, checked.name, value);
   return { kind: 'pass', output: { value }, terminal: { success: true, result: x.lastOutput ?? null } };
 }
@@ -54,7 +54,7 @@ async function setVars(x: Exec): Promise<NodeResult> {
     const checked = checkName(k);
     if ('error' in checked) return { kind: 'fail', error: checked.error };
   }
-  const clean = toJsonValue(updates) as Vars;
+  const clean = cloneValue(updates) as Vars;
   for (const [k, v] of Object.entries(clean)) setPath(x.vars, k.trim(), v);
   return { kind: 'pass', output: { updates: clean }, terminal: { success: true, result: x.lastOutput ?? null, updates: clean } };
 }
@@ -67,7 +67,7 @@ async function setVarProperty(x: Exec): Promise<NodeResult> {
   if (!key) return { kind: 'fail', error: 'set_var_property requires a key' };
   const current = getPath(x.vars, checked.name);
   const obj: Vars = isDict(current) ? structuredClone(current) : {};
-  setPath(obj, key, toJsonValue(input.value ?? null));
+  setPath(obj, key, cloneValue(input.value ?? null));
   setPath(x.vars, checked.name, obj);
   return { kind: 'pass', output: { value: obj }, terminal: { success: true, result: x.lastOutput ?? null, value: obj } };
 }
