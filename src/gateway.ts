@@ -10,6 +10,9 @@ import { Runtime } from './runtime/runtime.ts';
 import { StaticWorkflows } from './runtime/graph.ts';
 import { installSchedules, ScheduledWorkflows } from './runtime/schedule.ts';
 import { installMemory, memoryWorkflows } from './runtime/memory.ts';
+import { installMemoryNodes } from './memory/index.ts';
+import { createLlmDiscovery } from './llm/discovery.ts';
+import { installMedia } from './llm/media-effects.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
 import { Store } from './store/index.ts';
 
@@ -68,7 +71,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   for (const e of loaded.errors) notices.push(`bundle ${e.file} not loaded: ${e.reason}`);
 
   const llmConfig = loadLlmConfig(env);
-  const flows = new FlowWorkflows({ source: registry, builtins: [createAgentWorkflow(), ...memoryWorkflows()] });
+  const discovery = createLlmDiscovery(llmConfig);
+  const flows = new FlowWorkflows({
+    source: registry,
+    builtins: [createAgentWorkflow(), ...memoryWorkflows()],
+    services: { providerModels: (p) => discovery.listModels(p), defaultProvider: llmConfig.defaultProvider },
+  });
   let runtime!: Runtime;
   const workflows = new StaticWorkflows([], [new ScheduledWorkflows(() => runtime), new ReloadingWorkflows(flows, registry)]);
   runtime = new Runtime(store, workflows, {
@@ -78,6 +86,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
   installSchedules(runtime);
   installMemory(runtime);
+  installMemoryNodes(runtime, llmConfig);
+  installMedia(runtime, llmConfig, env);
 
   const runner = new Runner(store, runtime, {
     pollMs: config.pollMs,

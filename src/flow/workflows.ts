@@ -17,6 +17,7 @@
 import type { Workflow, WorkflowSource } from '../runtime/types.ts';
 import { compileVisualFlow } from './engine/compile.ts';
 import { validateCodeNodes } from './engine/nodes/code.ts';
+import type { EngineServices } from './engine/services.ts';
 import { FlowWorkflow } from './engine/workflow.ts';
 
 export interface VisualFlowSource {
@@ -49,9 +50,12 @@ export class FlowWorkflows implements WorkflowSource {
   private readonly cache = new Map<string, Workflow>();
   private readonly builtins = new Map<string, Workflow>();
   private readonly source: VisualFlowSource | null;
+  /** Read-only host services for nodes (provider model listing); see engine/services.ts. */
+  private readonly services: EngineServices;
 
-  constructor(opts: { source?: VisualFlowSource; builtins?: Workflow[] } = {}) {
+  constructor(opts: { source?: VisualFlowSource; builtins?: Workflow[]; services?: EngineServices } = {}) {
     this.source = opts.source ?? null;
+    this.services = opts.services ?? {};
     for (const w of opts.builtins ?? []) this.builtins.set(w.workflow_id, w);
   }
 
@@ -77,9 +81,9 @@ export class FlowWorkflows implements WorkflowSource {
       const id = listenerWorkflowId(flowId, node.type, node.id);
       const compiled = compileVisualFlow(json, { id, entryNode: node.id });
       await validateCodeNodes(compiled);
-      listeners.push(new FlowWorkflow(compiled));
+      listeners.push(new FlowWorkflow(compiled, [], this.services));
     }
-    this.cache.set(flowId, new FlowWorkflow(root, listeners.map((l) => l.workflow_id)));
+    this.cache.set(flowId, new FlowWorkflow(root, listeners.map((l) => l.workflow_id), this.services));
     for (const l of listeners) this.cache.set(l.workflow_id, l);
   }
 

@@ -85,6 +85,46 @@ const MIGRATIONS: string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // nodes: knowledge-graph assertions (memory_kg_* nodes, /api/gateway/memory/kg) with an FTS5 index over
+  //    subject/predicate/object/text for lexical ranking, kept in step by triggers; embeddings cached per model.
+  `
+  CREATE TABLE kg_assertions (
+    assertion_id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    predicate TEXT NOT NULL,
+    object TEXT NOT NULL,
+    subject_type TEXT,
+    object_type TEXT,
+    confidence REAL,
+    valid_from TEXT,
+    valid_until TEXT,
+    observed_at TEXT NOT NULL,
+    span_id TEXT,
+    run_id TEXT,
+    attributes_json TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    UNIQUE (scope, owner_id, dedupe_key)
+  );
+  CREATE INDEX idx_kg_owner ON kg_assertions(scope, owner_id, observed_at);
+  CREATE INDEX idx_kg_subject ON kg_assertions(subject);
+  CREATE VIRTUAL TABLE kg_fts USING fts5(subject, predicate, object, text, content='', tokenize='unicode61');
+  CREATE TRIGGER kg_ai AFTER INSERT ON kg_assertions BEGIN
+    INSERT INTO kg_fts(rowid, subject, predicate, object, text)
+    VALUES (new.rowid, new.subject, new.predicate, new.object, new.attributes_json);
+  END;
+  CREATE TRIGGER kg_ad AFTER DELETE ON kg_assertions BEGIN
+    INSERT INTO kg_fts(kg_fts, rowid, subject, predicate, object, text)
+    VALUES ('delete', old.rowid, old.subject, old.predicate, old.object, old.attributes_json);
+  END;
+  CREATE TABLE kg_embeddings (
+    assertion_id TEXT NOT NULL REFERENCES kg_assertions(assertion_id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector_json TEXT NOT NULL,
+    PRIMARY KEY (assertion_id, model)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@
 // detection and a per-step memo. Durable state lives only in run.vars (`_last_output`, `_temp.*`), so a run
 // resumes in another process from its vars alone.
 
+import type { EngineServices } from './services.ts';
 import type { RunState, StepContext, Vars } from '../../runtime/types.ts';
 import { isPlainObject } from '../../util/json.ts';
 import type { CompiledFlow, Routing } from './compile.ts';
@@ -29,6 +30,7 @@ export class Exec {
     readonly run: RunState,
     readonly ctx: StepContext,
     readonly node: VNode,
+    readonly services: EngineServices = {},
   ) {}
 
   get vars(): Vars {

@@ -1,6 +1,7 @@
 // A compiled VisualFlow as a runtime `Workflow`: `step` runs the node at the cursor, turns its NodeResult into
 // a StepPlan (routing, flow output, §3.7 errors) and applies the return-to-active-control rule (§3.8).
 
+import type { EngineServices } from './services.ts';
 import type { EffectSpec, RunState, StepContext, StepPlan, Vars, Workflow } from '../../runtime/types.ts';
 import type { CompiledFlow } from './compile.ts';
 import { BUILTINS, cloneValue, isDict } from './deps.ts';
@@ -30,6 +31,7 @@ export class FlowWorkflow implements Workflow {
   constructor(
     readonly compiled: CompiledFlow,
     private readonly listenerIds: string[] = [],
+    private readonly services: EngineServices = {},
   ) {
     this.workflow_id = compiled.id;
     this.entry_node = compiled.entry;
@@ -46,7 +48,7 @@ export class FlowWorkflow implements Workflow {
       throw new Error(`Node '${id}' is not an executable node of workflow '${this.workflow_id}'`);
     }
     const spec = NODE_SPECS[node.type]?.exec ? NODE_SPECS[node.type]! : asFunction(node.type);
-    const x = new Exec(this.compiled, run, ctx, node);
+    const x = new Exec(this.compiled, run, ctx, node, this.services);
     let result: NodeResult;
     try {
       result = await spec.exec!(x);

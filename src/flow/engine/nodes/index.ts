@@ -8,6 +8,7 @@ import { EVENT_NODES } from './events.ts';
 import { FILE_NODES } from './files.ts';
 import { INTERACTION_NODES } from './interaction.ts';
 import { LLM_NODES } from './llm.ts';
+import { MEDIA_NODES } from './media.ts';
 import { MEMORY_NODES } from './memory.ts';
 import { SUBFLOW_NODES } from './subflow.ts';
 import { VARIABLE_NODES } from './variables.ts';
@@ -22,46 +23,30 @@ export const NODE_SPECS: Readonly<Record<string, NodeSpec>> = Object.freeze({
   ...LLM_NODES,
   ...CODE_NODES,
   ...MEMORY_NODES,
+  ...MEDIA_NODES,
 });
 
 /** Types that are data-only even when the JSON carries no pin metadata (§3.1 step 5; builtins too). */
 export const PURE_WITHOUT_PINS: ReadonlySet<string> = new Set(['get_var', 'get_context', 'bool_var', 'var_decl']);
 
-const MEMORY = 'memory/knowledge-graph effects are not supported by this gateway';
-const MEDIA = 'media generation needs a multimodal backend this gateway does not have';
+const MEDIA = 'this media task has no OpenAI-compatible endpoint this gateway speaks';
 const ARTIFACT = 'workspace artifacts/PDF nodes are not supported by this gateway';
 const CATALOG = 'provider/model catalogue nodes are not supported by this gateway';
 
 /** Known reference node types this gateway rejects at compile time, with the reason. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = Object.freeze({
-  memory_note: MEMORY,
-  memory_query: MEMORY,
-  memory_tag: MEMORY,
-  memory_rehydrate: MEMORY,
-  memory_kg_assert: MEMORY,
-  memory_kg_query: MEMORY,
-  memory_kg_resolve: MEMORY,
-  memact_compose: MEMORY,
-  generate_image: MEDIA,
-  edit_image: MEDIA,
-  image_to_image: MEDIA,
   upscale_image: MEDIA,
   image_upscale: MEDIA,
   generate_video: MEDIA,
   text_to_video: MEDIA,
   image_to_video: MEDIA,
-  generate_voice: MEDIA,
-  generate_music: MEDIA,
-  transcribe_audio: MEDIA,
   listen_voice: MEDIA,
-  model_residency: MEDIA,
   read_pdf: ARTIFACT,
   write_pdf: ARTIFACT,
   import_workspace_file: ARTIFACT,
   export_artifact: ARTIFACT,
   read_artifact: ARTIFACT,
   provider_catalog: CATALOG,
-  provider_models: CATALOG,
   model_catalog: CATALOG,
   function: 'legacy `function` nodes are not supported; use a `code` node',
 });

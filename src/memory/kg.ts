@@ -1,0 +1,181 @@
+// Knowledge-graph effects (runtime-model §3.9, visualflow.md §3.13 L): memory_kg_assert, memory_kg_query,
+// memory_kg_resolve over the SQLite triple store (src/store/kg.ts). Query ranking: lexical (FTS5 bm25) when a
+// `query_text` is given; semantic (cosine over the configured provider's `/embeddings`) when the node asks for
+// `model` or `min_score`. Results are packed into `active_memory_text` within `max_input_tokens`.
+import type { LlmConfig } from '../llm/config.ts';
+import { cosine, embed } from '../llm/media.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { EffectContext, EffectOutcome, Vars } from '../runtime/types.ts';
+import { KgRepo, type KgAssertion, type KgFilter } from '../store/kg.ts';
+import { isPlainObject } from '../util/json.ts';
+import { normalizeIso } from '../util/time.ts';
+import { MemoryInputError, ownerRun, parseScope, type Scope } from './owners.ts';
+
+const LIMITS: Record<string, { limit: number; tokens: number }> = {
+  urgent: { limit: 10, tokens: 400 },
+  standard: { limit: 50, tokens: 1500 },
+  deep: { limit: 200, tokens: 6000 },
+};
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : null);
+const num = (v: unknown): number | null => {
+  const n = typeof v === 'number' || v instanceof Number ? Number(v) : typeof v === 'string' && v.trim() ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
+const iso = (v: unknown): string | null => { const s = str(v); return s ? normalizeIso(s) ?? s : null; };
+const predicateOf = (v: string): string => v.trim().toLowerCase().replace(/[\s-]+/g, '_');
+
+/** Owner keys of a KG scope: run → run id, session → session id (or tree root), global → "global". */
+function owners(rt: Runtime, ctx: EffectContext, scope: Scope, ownerId: string | null): { scope: string; owner_id: string }[] {
+  const one = (s: Exclude<Scope, 'all'>) => {
+    if (ownerId) return { scope: s, owner_id: ownerId };
+    if (s === 'global') return { scope: s, owner_id: 'global' };
+    const run = ownerRun(rt, ctx, s);
+    return { scope: s, owner_id: s === 'session' ? (run.session_id ?? run.run_id) : run.run_id };
+  };
+  return scope === 'all' ? (['run', 'session', 'global'] as const).map(one) : [one(scope)];
+}
+
+const render = (a: KgAssertion): string => `${a.subject} ${a.predicate} ${a.object}`;
+const estimateTokens = (s: string): number => Math.ceil(s.length / 4);
+
+export class KgEffects {
+  readonly repo: KgRepo;
+  constructor(private readonly rt: Runtime, private readonly llm: LlmConfig) {
+    this.repo = new KgRepo(rt.store.db);
+  }
+
+  assert(ctx: EffectContext): EffectOutcome {
+    const p = ctx.effect.payload;
+    const raw = p.assertions ?? p.triples ?? p.items;
+    const list: unknown[] = Array.isArray(raw) ? raw : isPlainObject(raw) ? [raw] : [];
+    const scope = parseScope(p.scope, false);
+    const owner = owners(this.rt, ctx, scope, str(p.owner_id))[0]!;
+    const defaults = isPlainObject(p.attributes_defaults) ? p.attributes_defaults : {};
+    const ids: string[] = [];
+    const warnings: string[] = [];
+    let created = 0;
+    this.rt.store.tx(() => {
+      list.forEach((item, i) => {
+        if (!isPlainObject(item)) { warnings.push(`assertion ${i}: not an object`); return; }
+        const subject = str(item.subject ?? item.s), predicate = str(item.predicate ?? item.p), object = str(item.object ?? item.o);
+        if (!subject || !predicate || !object) { warnings.push(`assertion ${i}: subject, predicate and object are required`); return; }
+        const attributes = { ...defaults, ...(isPlainObject(item.attributes) ? item.attributes : {}) };
+        const r = this.repo.assert({
+          scope: owner.scope, owner_id: owner.owner_id, subject, predicate: predicateOf(predicate), object,
+          subject_type: str(item.subject_type), object_type: str(item.object_type), confidence: num(item.confidence),
+          valid_from: iso(item.valid_from), valid_until: iso(item.valid_until), observed_at: iso(item.observed_at) ?? ctx.nowIso(),
+          span_id: str(item.span_id) ?? str(p.span_id), run_id: ctx.run.run_id, attributes,
+        });
+        ids.push(r.assertion.assertion_id);
+        if (r.created) created++;
+      });
+    });
+    return { status: 'completed', result: { ok: ids.length > 0 || list.length === 0, count: ids.length, assertion_ids: ids, created, deduplicated: ids.length - created, warnings } };
+  }
+
+  private filter(ctx: EffectContext, p: Vars, limit: number): KgFilter {
+    const f: KgFilter = { owners: owners(this.rt, ctx, parseScope(p.scope, true), str(p.owner_id)), limit, order: p.order === 'asc' ? 'asc' : 'desc' };
+    const subject = str(p.subject), predicate = str(p.predicate), object = str(p.object);
+    if (subject) f.subject = subject;
+    if (predicate) f.predicate = predicateOf(predicate);
+    if (object) f.object = object;
+    const since = iso(p.since), until = iso(p.until), activeAt = iso(p.active_at);
+    if (since) f.since = since;
+    if (until) f.until = until;
+    if (activeAt) f.activeAt = activeAt;
+    return f;
+  }
+
+  private level(p: Vars): { limit: number; tokens: number } {
+    if (p.recall_level === undefined || p.recall_level === null || p.recall_level === '') return LIMITS.standard!;
+    const l = LIMITS[String(p.recall_level).trim().toLowerCase()];
+    if (!l) throw new MemoryInputError(`recall_level must be one of ${Object.keys(LIMITS).join(', ')}`);
+    return l;
+  }
+
+  /** Semantic scores for `texts` against `query` through the configured provider's embeddings endpoint. */
+  private async semantic(ctx: EffectContext, p: Vars, query: string, items: KgAssertion[]): Promise<Map<string, number>> {
+    const providerName = (str(p.provider) ?? this.llm.defaultProvider ?? '').toLowerCase();
+    const ep = this.llm.providers[providerName];
+    if (!ep || ep.protocol === 'anthropic') {
+      throw new MemoryInputError(`semantic ranking needs an embeddings provider: set ABSTRACTGATEWAY_PROVIDER to an OpenAI-compatible provider (got '${providerName || 'none'}')`);
+    }
+    const model = str(p.model) ?? this.llm.defaultModel ?? '';
+    const policy = { timeoutMs: this.llm.timeoutMs, maxAttempts: this.llm.maxAttempts, retryBaseMs: this.llm.retryBaseMs, retryMaxMs: this.llm.retryMaxMs, signal: ctx.signal, secrets: ep.apiKey ? [ep.apiKey] : [] };
+    const missing = items.filter((a) => !this.repo.embedding(a.assertion_id, model));
+    const vectors = await embed(ep, model, [query, ...missing.map(render)], policy);
+    this.rt.store.tx(() => missing.forEach((a, i) => this.repo.saveEmbedding(a.assertion_id, model, vectors[i + 1]!)));
+    const q = vectors[0]!;
+    return new Map(items.map((a) => [a.assertion_id, cosine(q, this.repo.embedding(a.assertion_id, model) ?? [])]));
+  }
+
+  async query(ctx: EffectContext): Promise<EffectOutcome> {
+    const p = ctx.effect.payload;
+    const lv = this.level(p);
+    const limit = Math.max(1, Math.min(num(p.limit) ?? lv.limit, 1000));
+    const maxTokens = Math.max(1, num(p.max_input_tokens) ?? lv.tokens);
+    const queryText = str(p.query_text);
+    const warnings: string[] = [];
+    let scored: { a: KgAssertion; score: number | null }[];
+    if (queryText) {
+      const f = this.filter(ctx, p, limit * 4);
+      const lexical = this.repo.search(queryText, f);
+      scored = lexical.map((r) => ({ a: r.assertion, score: r.score }));
+      if (!scored.length) scored = this.repo.query(f).map((a) => ({ a, score: null }));
+    } else scored = this.repo.query(this.filter(ctx, p, limit)).map((a) => ({ a, score: null }));
+    const minScore = num(p.min_score);
+    if (queryText && (str(p.model) || minScore !== null) && scored.length) {
+      const sem = await this.semantic(ctx, p, queryText, scored.map((s) => s.a));
+      scored = scored.map((s) => ({ a: s.a, score: sem.get(s.a.assertion_id) ?? 0 })).sort((x, y) => (y.score ?? 0) - (x.score ?? 0));
+      if (minScore !== null) scored = scored.filter((s) => (s.score ?? 0) >= minScore);
+    }
+    scored = scored.slice(0, limit);
+    const items = scored.map((s) => ({ ...s.a, ...(s.score !== null ? { score: s.score } : {}) }));
+    const packets: Vars[] = [];
+    let tokens = 0;
+    let dropped = 0;
+    for (const it of items) {
+      const text = `- ${render(it)}`;
+      const t = estimateTokens(text);
+      if (tokens + t > maxTokens) { dropped++; continue; }
+      tokens += t;
+      packets.push({ assertion_id: it.assertion_id, text, estimated_tokens: t });
+    }
+    if (dropped) warnings.push(`${dropped} assertions dropped to fit max_input_tokens=${maxTokens}`);
+    return {
+      status: 'completed',
+      result: {
+        ok: true, count: items.length, items, packets, packed_count: packets.length,
+        active_memory_text: packets.map((x) => x.text).join('\n'), estimated_tokens: tokens, dropped, warnings,
+      },
+    };
+  }
+
+  async resolve(ctx: EffectContext): Promise<EffectOutcome> {
+    const p = ctx.effect.payload;
+    const label = str(p.label);
+    const max = Math.max(1, num(p.max_candidates ?? p.limit) ?? 10);
+    const expected = str(p.expected_type)?.toLowerCase() ?? null;
+    if (!label) return { status: 'completed', result: { ok: false, count: 0, candidates: [], warnings: ['memory_kg_resolve needs a label'] } };
+    const f = this.filter(ctx, { scope: p.scope, owner_id: p.owner_id }, 200);
+    const found = this.repo.search(label, f);
+    const byEntity = new Map<string, { label: string; type: string | null; score: number; assertion_count: number }>();
+    const needle = label.toLowerCase();
+    for (const { assertion: a, score } of found) {
+      for (const [name, type] of [[a.subject, a.subject_type], [a.object, a.object_type]] as const) {
+        const lower = name.toLowerCase();
+        if (!lower.includes(needle) && !needle.includes(lower)) continue;
+        if (expected && (type ?? '').toLowerCase() !== expected) continue;
+        const exact = lower === needle ? 1 : 0.5;
+        const cur = byEntity.get(lower) ?? { label: name, type, score: 0, assertion_count: 0 };
+        cur.score = Math.max(cur.score, Math.min(1, exact * 0.7 + score * 0.3));
+        cur.assertion_count++;
+        byEntity.set(lower, cur);
+      }
+    }
+    const minScore = num(p.min_score) ?? 0;
+    const candidates = [...byEntity.values()].filter((c) => c.score >= minScore).sort((a, b) => b.score - a.score).slice(0, max);
+    return { status: 'completed', result: { ok: true, count: candidates.length, candidates, warnings: [] } };
+  }
+}
