@@ -1,7 +1,8 @@
 // Every real bundle of shared/bundles, installed in one gateway (production composition, tool mode local) and
 // started over HTTP against a loopback stub provider that answers every LLM call with a short final answer.
-// Runnable bundles complete, with their LLM calls in the ledger; the two media bundles are refused at start with
-// the unsupported node named (media generation is not part of this gateway).
+// Runnable bundles complete, with their LLM calls in the ledger; the two media bundles (features@dev: image,
+// Untitled-Flow: text-to-speech) run to completion against the stub's OpenAI-compatible media endpoints, their
+// results stored as run artifacts with real bytes.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 const TOKEN = 'shared-bundles-token-0123456789abcd';
 const H = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const MEDIA = new Set(['features', 'Untitled-Flow']);
+/** The operator routes image and speech tasks to the stub's OpenAI-compatible provider. */
+const MEDIA_ENV = { ABSTRACTGATEWAY_IMAGE_PROVIDER: 'lmstudio', ABSTRACTGATEWAY_TTS_PROVIDER: 'lmstudio', ABSTRACTGATEWAY_STT_PROVIDER: 'lmstudio' };
 
 let stub: StubLlm;
 let dir: string;
@@ -32,7 +35,7 @@ beforeAll(async () => {
   for (const f of readdirSync(SHARED_BUNDLES)) if (f.endsWith('.flow')) copyFileSync(join(SHARED_BUNDLES, f), join(dir, 'flows', f));
   const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 20 };
   const stubEnv = { LMSTUDIO_BASE_URL: `${stub.url}/v1`, OPENAI_BASE_URL: `${stub.url}/v1`, OPENAI_API_KEY: 'sk-stub-000000', OLLAMA_HOST: stub.url, ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'stub-key-000000' };
-  gw = await createGateway(config, { env: { ...stubEnv, ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, ABSTRACTGATEWAY_TOOL_MODE: 'local', ABSTRACTGATEWAY_PROVIDER: 'lmstudio', ABSTRACTGATEWAY_MODEL: 'stub' }, log: () => {} });
+  gw = await createGateway(config, { env: { ...stubEnv, ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, ABSTRACTGATEWAY_TOOL_MODE: 'local', ABSTRACTGATEWAY_PROVIDER: 'lmstudio', ABSTRACTGATEWAY_MODEL: 'stub', ...MEDIA_ENV }, log: () => {} });
   gw.runner.start();
   app = createHttpApp(gw).app;
   app.listen({ port: 0, hostname: '127.0.0.1' });
@@ -74,31 +77,38 @@ describe('every shared bundle over HTTP', () => {
     expect(ids.length).toBe(readdirSync(SHARED_BUNDLES).filter((f) => f.endsWith('.flow')).length);
   });
 
-  test('each entrypoint runs to completion against the stub, or is refused with the media node named', async () => {
+  test('each entrypoint runs to completion against the stub (media bundles through the media endpoints)', async () => {
     const items = (await api('/bundles?all_versions=true')).body.items as any[];
     const outcomes: Record<string, string> = {};
     for (const b of items) {
       for (const ep of b.entrypoints) {
         const ref = `${b.bundle_ref}:${ep.flow_id}`;
         const started = await api('/runs/start', { bundle_id: b.bundle_ref, flow_id: ep.flow_id, input_data: { prompt: 'Say done' } });
-        if (MEDIA.has(b.bundle_id)) {
-          expect(`${ref} → ${started.status}`).toBe(`${ref} → 400`);
-          expect(started.body.detail).toMatch(/not supported|unsupported|unknown node/i);
-          outcomes[ref] = 'refused (media)';
-          continue;
-        }
         expect(`${ref} → ${started.status}`).toBe(`${ref} → 200`);
         const runId = started.body.run_id;
         const done = await driveToEnd(runId, runId);
         expect(`${ref} → ${done.status} ${done.error ?? ''}`).toBe(`${ref} → completed `);
+        if (MEDIA.has(b.bundle_id)) {
+          // The wired path ends on a media node: a terminal effect → {success, result: <media result>}.
+          const art = (await api(`/runs/${runId}/artifacts`)).body.items as any[];
+          expect(art.length).toBeGreaterThanOrEqual(1);
+          const bytes = new Uint8Array(await (await fetch(`${base}/runs/${runId}/artifacts/${art[0].artifact_id}/content`, { headers: H })).arrayBuffer());
+          const magic = Buffer.from(bytes.slice(0, 4)).toString('latin1');
+          expect(['\x89PNG', 'RIFF']).toContain(magic);
+          outcomes[ref] = `completed (media ${art[0].content_type})`;
+          continue;
+        }
         const runs = (await api(`/runs?session_id=${runId}&limit=100&include_metrics=true`)).body.items as any[];
         outcomes[ref] = `completed, ${runs.reduce((n, r) => n + (r.llm_calls ?? 0), 0)} llm calls`;
       }
     }
     // basic-agent (two versions), basic-llm-test, basic, coder, ralph, test: each made real LLM calls.
     for (const [ref, outcome] of Object.entries(outcomes)) {
-      if (!outcome.startsWith('refused')) expect(`${ref}: ${outcome}`).toMatch(/completed, [1-9]\d* llm calls/);
+      if (!outcome.includes('media')) expect(`${ref}: ${outcome}`).toMatch(/completed, [1-9]\d* llm calls/);
     }
+    expect(Object.entries(outcomes).filter(([, o]) => o.includes('media')).map(([r, o]) => `${r.split('@')[0]} ${o}`).sort()).toEqual([
+      'Untitled-Flow completed (media audio/wav)', 'features completed (media image/png)',
+    ]);
     expect(Object.values(outcomes).filter((o) => o.startsWith('completed')).length).toBeGreaterThanOrEqual(7);
   }, 120_000);
 });

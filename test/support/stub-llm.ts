@@ -38,6 +38,8 @@ export interface StubLlm {
   respond: ((body: any, path: string) => StubReply) | null;
   /** replies not consumed yet */
   pending(): number;
+  /** models resident in the stub's Ollama (/api/ps, /api/generate keep_alive) */
+  loaded: string[];
   stop(): void;
 }
 
@@ -126,6 +128,61 @@ function anthropic(r: StubReply, body: any): Response {
   return streamOf(parts);
 }
 
+// ---- non-chat endpoints (embeddings, images, audio, Ollama residency): real bytes on the wire ----
+
+/** A valid 1x1 PNG (red pixel). */
+export const STUB_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+
+/** A valid WAV file: 8 kHz mono 16-bit, 800 samples of silence. */
+export function stubWav(samples = 800): Buffer {
+  const data = samples * 2;
+  const b = Buffer.alloc(44 + data);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + data, 4); b.write('WAVE', 8); b.write('fmt ', 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(16000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(data, 40);
+  return b;
+}
+
+/** Deterministic 8-dim embedding: letter-bucket counts, so texts sharing words are close. */
+export function stubEmbedding(text: string): number[] {
+  const v = new Array(8).fill(0);
+  for (const ch of text.toLowerCase()) if (ch >= 'a' && ch <= 'z') v[(ch.charCodeAt(0) - 97) % 8] += 1;
+  return v;
+}
+
+async function formFields(form: { entries(): Iterable<[string, unknown]> }): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of form.entries()) {
+    if (typeof v === 'string') out[k] = v;
+    else if (v instanceof Blob) out[k] = { filename: (v as File).name ?? null, type: v.type, size: v.size, bytes: new Uint8Array(await v.arrayBuffer()) };
+  }
+  return out;
+}
+
+function mediaRoute(stub: StubLlm, method: string, path: string, body: any): Response | null {
+  if (method === 'POST' && path === '/v1/embeddings') {
+    const input: string[] = Array.isArray(body?.input) ? body.input : [String(body?.input ?? '')];
+    return Response.json({ object: 'list', model: body?.model ?? 'stub-embed', data: input.map((t, index) => ({ object: 'embedding', index, embedding: stubEmbedding(t) })) });
+  }
+  if (method === 'POST' && (path === '/v1/images/generations' || path === '/v1/images/edits')) {
+    const n = Math.max(1, Number(body?.n ?? 1));
+    return Response.json({ created: 0, data: Array.from({ length: n }, () => ({ b64_json: STUB_PNG.toString('base64'), revised_prompt: String(body?.prompt ?? '') })) });
+  }
+  if (method === 'POST' && path === '/v1/audio/speech') return new Response(stubWav(), { headers: { 'content-type': 'audio/wav' } });
+  if (method === 'POST' && path === '/v1/audio/transcriptions') {
+    const file = body?.file as { size?: number } | undefined;
+    return Response.json({ text: `stub transcript of ${file?.size ?? 0} bytes`, language: 'en', duration: 0.1 });
+  }
+  if (method === 'GET' && path === '/api/ps') return Response.json({ models: stub.loaded.map((name) => ({ name, model: name })) });
+  if (method === 'POST' && path === '/api/generate' && body?.prompt === '') {
+    const m = String(body.model);
+    if (body.keep_alive === 0) stub.loaded = stub.loaded.filter((x) => x !== m);
+    else if (!stub.loaded.includes(m)) stub.loaded.push(m);
+    return Response.json({ model: m, response: '', done: true, done_reason: body.keep_alive === 0 ? 'unload' : 'load' });
+  }
+  return null;
+}
+
 export function startStubLlm(): StubLlm {
   const queue: StubReply[] = [];
   const requests: RecordedRequest[] = [];
@@ -136,6 +193,7 @@ export function startStubLlm(): StubLlm {
     enqueue: (...r) => { queue.push(...r); },
     respond: null,
     pending: () => queue.length,
+    loaded: [],
     stop: () => server.stop(true),
   };
   const server = Bun.serve({
@@ -144,9 +202,13 @@ export function startStubLlm(): StubLlm {
     idleTimeout: 0,
     async fetch(req) {
       const path = new URL(req.url).pathname;
-      const text = req.method === 'POST' ? await req.text() : '';
-      const body = text ? JSON.parse(text) : null;
+      const multipart = (req.headers.get('content-type') ?? '').startsWith('multipart/form-data');
+      const form = req.method === 'POST' && multipart ? await req.formData() : null;
+      const text = req.method === 'POST' && !multipart ? await req.text() : '';
+      const body = form ? await formFields(form) : text ? JSON.parse(text) : null;
       requests.push({ method: req.method, path, headers: Object.fromEntries(req.headers), body });
+      const media = mediaRoute(stub, req.method, path, body);
+      if (media) return media;
       if (req.method === 'GET' && path === '/v1/models') return Response.json({ object: 'list', data: stub.models.map((id) => ({ id, object: 'model' })) });
       if (req.method === 'GET' && path === '/api/tags') return Response.json({ models: stub.models.map((name) => ({ name, model: name })) });
       const handler = path === '/v1/chat/completions' ? openai : path === '/api/chat' ? ollama : path === '/v1/messages' ? anthropic : null;

@@ -14,41 +14,14 @@ import { SHARED_BUNDLES, SHARED_FLOWS } from '../../support/shared.ts';
 const FLOWS_DIR = SHARED_FLOWS;
 const BUNDLES_DIR = SHARED_BUNDLES;
 
-/** Flows this gateway rejects, with the unsupported node types that are reachable in them (nothing else). */
-const EXPECTED_REJECTIONS: Record<string, string[]> = {
-  '0275220f.json': ['provider_models'],
-  '051b6c9b.json': ['memory_note'],
-  '07d4b8d9.json': ['memory_kg_query'],
-  '08527c7e.json': ['memory_note'],
-  '1e884e22.json': ['provider_models'],
-  '3b5d252b.json': ['memory_kg_query'],
-  '61e7c1a4.json': ['memory_note', 'memory_query'],
-  '851b6ea8.json': ['memory_note'],
-  'a88244a3.json': ['memory_kg_query'],
-  'a8fd9103.json': ['provider_models'],
-  'bff163ad.json': ['memory_note', 'memory_query', 'memory_rehydrate'],
-  'ltm-ai-consolidate-session.json': ['memory_note', 'memory_tag'],
-  'ltm-ai-encode-turn.json': ['memory_note'],
-  'ltm-ai-kg-debug-observability.json': ['memory_kg_assert', 'memory_kg_query'],
-  'ltm-ai-kg-entity-link-debug.json': ['memory_kg_assert'],
-  'ltm-ai-kg-entity-resolver-debug.json': ['memory_kg_assert', 'memory_kg_resolve'],
-  'ltm-ai-kg-ingest-span.json': ['memory_kg_assert', 'memory_rehydrate'],
-  'ltm-ai-kg-ingest-turn.json': ['memory_kg_assert', 'memory_note'],
-  'ltm-ai-kg-map-to-active.json': ['memory_kg_query'],
-  'ltm-ai-kg-memact-compose-debug.json': ['memact_compose', 'memory_kg_assert', 'memory_kg_query'],
-  'ltm-ai-kg-memory-source-pins-debug.json': ['memory_kg_assert'],
-  'ltm-ai-kg-query.json': ['memory_kg_query'],
-  'ltm-ai-maintain.json': ['memory_note', 'memory_query', 'memory_rehydrate'],
-  'ltm-ai-replay.json': ['memory_note', 'memory_query', 'memory_rehydrate'],
-  'ltm-ai-review.json': ['memory_note', 'memory_query'],
-  'multi_agent_state_machine.json': ['memory_note'],
-};
+/**
+ * Flows this gateway rejects, with the unsupported node types that are reachable in them (nothing else). Since
+ * memory, knowledge-graph, media and provider nodes run (issue 14), no shared flow is refused.
+ */
+const EXPECTED_REJECTIONS: Record<string, string[]> = {};
 
-/** Bundles whose entry flow needs a media backend (the wired path starts with a media node). */
-const BUNDLE_REJECTIONS: Record<string, string> = {
-  'Untitled-Flow@draft.7dc05dbc-58d5-4175-b58f-3531f5548246/0d021714': "unsupported type 'generate_voice'",
-  'features@dev/bde7850f': "unsupported type 'generate_image'",
-};
+/** Bundles whose entry flow is refused at compile time: none (a media node fails at run time, per node). */
+const BUNDLE_REJECTIONS: Record<string, string> = {};
 
 const flowFiles = readdirSync(FLOWS_DIR).filter((f) => f.endsWith('.json')).sort();
 const docs = flowFiles.map((f) => JSON.parse(readFileSync(join(FLOWS_DIR, f), 'utf8')) as Vars);
@@ -81,7 +54,7 @@ test.skipIf(!Bun.which('python3'))('code nodes of the shared flows pass the Pyth
   for (const f of withCode) expect(await flows.get(docs[flowFiles.indexOf(f)]!.id as string)).toBeDefined();
 });
 
-describe('every bundled flow compiles (except media-only entrypoints)', () => {
+describe('every bundled flow compiles (media entrypoints included)', () => {
   const entries: [string, Vars][] = [];
   for (const file of readdirSync(BUNDLES_DIR).filter((f) => f.endsWith('.flow')).sort()) {
     const zip = unzipSync(readFileSync(join(BUNDLES_DIR, file)));
