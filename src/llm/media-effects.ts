@@ -7,7 +7,7 @@
 // results are stored as run artifacts and returned as `{$artifact}` refs.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { EffectContext, EffectOutcome, Vars } from '../runtime/types.ts';
-import { isPlainObject } from '../util/json.ts';
+import { isPlainObject, sha256Hex } from '../util/json.ts';
 import type { Env, LlmConfig } from './config.ts';
 import { redact, type HttpPolicy } from './http.ts';
 import { editImage, generateImages, ollamaLoaded, ollamaResidency, speech, transcribe, type MediaBytes } from './media.ts';
@@ -46,7 +46,8 @@ export class MediaEffects {
     }
     const named = nodeProvider ? ` (the node asks for '${nodeProvider}', which is not an OpenAI-compatible provider configured here)` : '';
     const compat = Object.values(this.llm.providers).filter((p) => p.protocol !== 'anthropic').map((p) => p.name).join(', ');
-    return `${what} needs a ${modality === 'stt' ? 'speech-to-text' : modality} provider${named}: set ABSTRACTGATEWAY_${key}_PROVIDER to one of ${compat} (and its endpoint, e.g. OPENAI_BASE_URL / LMSTUDIO_BASE_URL)`;
+    const noun = { image: 'an image', voice: 'a text-to-speech', music: 'a music', stt: 'a speech-to-text' }[modality];
+    return `${what} needs ${noun} provider${named}: set ABSTRACTGATEWAY_${key}_PROVIDER to one of ${compat} (and its endpoint, e.g. OPENAI_BASE_URL / LMSTUDIO_BASE_URL)`;
   }
 
   private async loadRef(ref: unknown, what: string): Promise<MediaBytes | string> {
@@ -58,8 +59,10 @@ export class MediaEffects {
     return { bytes: new Uint8Array(await f.arrayBuffer()), contentType: meta.content_type, meta: {} };
   }
 
-  private store(ctx: EffectContext, m: MediaBytes, kind: string, p: Vars): Vars {
-    const meta = this.rt.store.artifacts.put(m.bytes, { contentType: m.contentType, runId: ctx.run.run_id, tags: { kind, node_id: ctx.nodeId, ...(str(p.task) ? { task: p.task } : {}) } });
+  /** One artifact per output of this effect: the id derives from the idempotency key (stable on re-run). */
+  private store(ctx: EffectContext, m: MediaBytes, kind: string, p: Vars, index = 0): Vars {
+    const artifactId = sha256Hex(`${ctx.idempotencyKey}\0${index}`).slice(0, 32);
+    const meta = this.rt.store.artifacts.put(m.bytes, { artifactId, contentType: m.contentType, runId: ctx.run.run_id, tags: { kind, node_id: ctx.nodeId, ...(str(p.task) ? { task: p.task } : {}) } });
     return artifactRef(meta);
   }
 
@@ -101,7 +104,7 @@ export class MediaEffects {
         if (typeof mask === 'string') return failed(mask);
         images = await editImage(r.ep, req, src, mask, policy);
       } else images = await generateImages(r.ep, req, policy);
-      const refs = images.map((m) => this.store(ctx, m, 'image', p));
+      const refs = images.map((m, i) => this.store(ctx, m, 'image', p, i));
       return { status: 'completed', result: { success: true, image_artifact: refs[0], image_artifacts: refs, outputs: refs, meta: { provider: r.ep.name, model: r.model, task, format, ...images[0]!.meta } } };
     } catch (e) {
       return failed(`${node}: ${redact(e instanceof Error ? e.message : String(e), this.secrets)}`);
