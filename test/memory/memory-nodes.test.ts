@@ -187,3 +187,35 @@ describe('knowledge graph', () => {
     h.close();
   });
 });
+
+describe('llm_call memory-source pins run the memory pre-effects', () => {
+  test('use_kg_memory + use_span_memory: KG query and span recall/rehydrate happen before the call', async () => {
+    const { createLlmEffects } = await import('../../src/llm/index.ts');
+    const doc = flow('mem-llm', [
+      start('s', ['facts', 'note']),
+      n('ka', 'memory_kg_assert', { in: ['exec-in', 'assertions'], out: ['exec-out'] }),
+      n('mn', 'memory_note', { in: ['exec-in', 'content'], out: ['exec-out', 'note_id'] }),
+      n('llm', 'llm_call', {
+        in: ['exec-in', 'prompt', 'use_kg_memory', 'use_span_memory', 'memory_query', 'use_context'], out: ['exec-out', 'response'],
+        pinDefaults: { prompt: 'What does Alice like?', use_kg_memory: true, use_span_memory: true, memory_query: 'alice', use_context: true },
+      }),
+      end('e', ['response']),
+    ], ['s.exec-out>ka.exec-in', 's.facts>ka.assertions', 'ka.exec-out>mn.exec-in', 's.note>mn.content', 'mn.exec-out>llm.exec-in', 'llm.exec-out>e.exec-in', 'llm.response>e.response']);
+    const h = harness([doc]);
+    const cfg = stubConfig(stub.url, { maxAttempts: 1, stream: false });
+    for (const [type, handler] of Object.entries(createLlmEffects(cfg))) h.runtime.registerEffect(type, handler, { external: true });
+    stub.enqueue({ content: 'Green tea.' });
+    const before = stub.requests.length;
+    const run = await h.start('mem-llm', { facts: FACTS, note: 'Alice said hello' });
+    expect(run.status).toBe('completed');
+    expect(run.output).toEqual({ response: 'Green tea.', success: true });
+    const types = h.ledger(run.run_id).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
+    expect(types).toEqual(['memory_kg_assert', 'memory_note', 'memory_query', 'memory_rehydrate', 'memory_kg_query', 'llm_call']);
+    const chat = stub.requests.slice(before).find((r) => r.path === '/v1/chat/completions')!;
+    const text = JSON.stringify(chat.body.messages);
+    expect(text).toContain('## KG ACTIVE MEMORY');
+    expect(text).toContain('Alice likes green tea');
+    expect(text).toContain('Alice said hello'); // the rehydrated note
+    h.close();
+  });
+});

@@ -31,14 +31,15 @@ describe('compile errors name the node and the problem', () => {
   });
 
   test('unsupported reference types are rejected with the reason, also when only read as data', () => {
-    expect(compileError(flow('x', [start('s'), n('m', 'memory_note', { in: ['exec-in'], out: ['exec-out'] })], ['s.exec-out>m.exec-in']))).toContain(
-      "node 'm' has unsupported type 'memory_note': memory/knowledge-graph effects are not supported by this gateway",
+    // memory_* and provider_models now run (issue 14); video generation and provider_catalog remain unsupported.
+    expect(compileError(flow('x', [start('s'), n('m', 'generate_video', { in: ['exec-in'], out: ['exec-out'] })], ['s.exec-out>m.exec-in']))).toContain(
+      "node 'm' has unsupported type 'generate_video': this media task has no OpenAI-compatible endpoint this gateway speaks",
     );
-    expect(compileError(flow('x', [start('s'), n('pm', 'provider_models', { in: ['provider'], out: ['models'] }), end('e', ['m'])], ['s.exec-out>e.exec-in', 'pm.models>e.m']))).toContain("node 'pm' has unsupported type 'provider_models'");
+    expect(compileError(flow('x', [start('s'), n('pm', 'provider_catalog', { in: ['allowed_providers'], out: ['providers'] }), end('e', ['m'])], ['s.exec-out>e.exec-in', 'pm.providers>e.m']))).toContain("node 'pm' has unsupported type 'provider_catalog'");
   });
 
   test('unreachable nodes of unsupported types do not block compilation', () => {
-    const c = compileVisualFlow(flow('x', [start('s'), end('e'), n('img', 'generate_image', { in: ['exec-in'], out: ['exec-out'] }), n('bogus', 'bogus_pure', { out: ['v'] })], ['s.exec-out>e.exec-in']));
+    const c = compileVisualFlow(flow('x', [start('s'), end('e'), n('img', 'generate_video', { in: ['exec-in'], out: ['exec-out'] }), n('bogus', 'bogus_pure', { out: ['v'] })], ['s.exec-out>e.exec-in']));
     expect([...c.reachable].sort()).toEqual(['e', 's']);
   });
 

@@ -96,12 +96,83 @@ function llmParams(input: Vars, cfg: Vars): Vars {
   return params;
 }
 
+// ---- memory-source pins (visualflow.md §3.13 J): MEMORY_QUERY → MEMORY_REHYDRATE → MEMORY_KG_QUERY pre-effects.
+
+interface MemorySources {
+  span: boolean;
+  kg: boolean;
+  query: string;
+  scope: string;
+  recallLevel: unknown;
+  maxSpanMessages: number | null;
+  kgMaxTokens: number | null;
+  kgLimit: number | null;
+  kgMinScore: unknown;
+}
+
+function memorySources(input: Vars, prompt: string): MemorySources | null {
+  const m: Vars = isDict(input.memory) ? { ...input.memory, ...input } : input;
+  const span = boolish(m.use_span_memory);
+  const kg = boolish(m.use_kg_memory);
+  if (!span && !kg) return null;
+  const q = typeof m.memory_query === 'string' && m.memory_query.trim() ? m.memory_query.trim() : prompt;
+  return {
+    span, kg, query: q, scope: typeof m.memory_scope === 'string' && m.memory_scope.trim() ? m.memory_scope.trim() : 'run',
+    recallLevel: m.recall_level ?? null, maxSpanMessages: intOrNull(m.max_span_messages), kgMaxTokens: intOrNull(m.kg_max_input_tokens),
+    kgLimit: intOrNull(m.kg_limit), kgMinScore: m.kg_min_score ?? null,
+  };
+}
+
+/**
+ * The next memory pre-effect to run for this node (each re-enters the node), or the KG active-memory text once
+ * all ran. Results live in `_temp.memory_sources.<node>`; a changed fingerprint (prompt/settings) resets them.
+ */
+function memoryStage(x: Exec, ms: MemorySources): NodeResult | { kgText: string } {
+  const all = x.bucket('memory_sources');
+  const fingerprint = JSON.stringify(ms);
+  const bucket: Vars = isDict(all[x.node.id]) && all[x.node.id]._meta?.fingerprint === fingerprint ? all[x.node.id] : (all[x.node.id] = { _meta: { fingerprint, warnings: [], span_ids: [] } });
+  const key = (k: string) => `_temp.memory_sources.${x.node.id}.${k}`;
+  const withLevel = (p: Vars) => (ms.recallLevel !== null && ms.recallLevel !== '' ? { ...p, recall_level: ms.recallLevel } : p);
+  if (ms.span && !bucket.span_query) {
+    return { kind: 'effect', type: 'memory_query', payload: withLevel({ query: ms.query, scope: ms.scope, return: 'meta', limit_spans: 5 }), next: x.node.id, resultKey: key('span_query') };
+  }
+  if (ms.span && !bucket.span_rehydrate) {
+    const first = Array.isArray(bucket.span_query?.results) ? bucket.span_query.results[0] : null;
+    const ids: string[] = Array.isArray(first?.meta?.span_ids) ? first.meta.span_ids : [];
+    bucket._meta.span_ids = ids;
+    if (ids.length) {
+      const p: Vars = { span_ids: ids, placement: 'after_summary' };
+      if (ms.maxSpanMessages !== null) p.max_messages = ms.maxSpanMessages;
+      return { kind: 'effect', type: 'memory_rehydrate', payload: withLevel(p), next: x.node.id, resultKey: key('span_rehydrate') };
+    }
+    bucket.span_rehydrate = { inserted: 0, skipped: 0, artifacts: [] };
+  }
+  if (ms.kg && !bucket.kg_query) {
+    const p: Vars = { query_text: ms.query, scope: ms.scope };
+    if (ms.kgMaxTokens !== null) p.max_input_tokens = ms.kgMaxTokens;
+    if (ms.kgLimit !== null) p.limit = ms.kgLimit;
+    if (ms.kgMinScore !== null && ms.kgMinScore !== '') p.min_score = ms.kgMinScore;
+    return { kind: 'effect', type: 'memory_kg_query', payload: withLevel(p), next: x.node.id, resultKey: key('kg_query') };
+  }
+  const kgText = typeof bucket.kg_query?.active_memory_text === 'string' ? bucket.kg_query.active_memory_text : '';
+  bucket._meta.kg_active_memory_text_len = kgText.length;
+  // Consumed: the next visit of this node queries memory afresh.
+  delete all[x.node.id];
+  return { kgText };
+}
+
 async function llmCall(x: Exec): Promise<NodeResult> {
   const input = await x.inputs('effect');
   const cfg = config(x.node, 'effectConfig');
   const rawPrompt = input.prompt;
   const prompt = rawPrompt === null || rawPrompt === undefined ? '' : pyStr(rawPrompt);
-  const system = input.system === null || input.system === undefined ? '' : pyStr(input.system);
+  let system = input.system === null || input.system === undefined ? '' : pyStr(input.system);
+  const ms = memorySources(input, prompt);
+  if (ms) {
+    const stage = memoryStage(x, ms);
+    if ('kind' in stage) return stage;
+    if (stage.kgText) system = [system, `## KG ACTIVE MEMORY\n${stage.kgText}`].filter(Boolean).join('\n\n');
+  }
   const params = llmParams(input, cfg);
   params.temperature ??= 0.7;
   const payload: Vars = { prompt, system_prompt: system, params };
