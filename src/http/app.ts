@@ -15,6 +15,8 @@ import { docsRoutes } from './docs/routes.ts';
 import { errorPlugin } from './errors.ts';
 import { healthRoutes } from './health/routes.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
+import { memoryRoutes } from './memory/routes.ts';
+import { MemoryService } from '../memory/service.ts';
 import { RunService } from './runs/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { securityPlugin } from './security/index.ts';
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps) {
     .use(runRoutes(runs))
     .use(ledgerRoutes({ store, hub }))
     .use(artifactRoutes(store))
+    .use(memoryRoutes(new MemoryService(store, (id) => runtime.isInflight(id))))
     .use(commandRoutes(new CommandService(store)))
     .decorate('ledgerHub', hub)
     .onStop(() => hub.close());
