@@ -17,6 +17,7 @@ export const main = defineCommand({
     doctor: () => import('./cli/doctor.ts').then((m) => m.default),
     backup: () => import('./cli/backup.ts').then((m) => m.default),
     migrate: () => import('./cli/migrate.ts').then((m) => m.default),
+    memory: () => import('./cli/memory.ts').then((m) => m.default),
   },
 });
 
