@@ -77,6 +77,15 @@ export const RunSummary = z.object({
   ...RunCore,
   waiting: WaitingView.nullable(),
   flow_warnings: z.array(z.string()).nullable().describe('warnings the flow engine recorded (e.g. tool calls without call_id)'),
+  listening: z.object({
+    kind: z.enum(['schedule', 'event']),
+    node_id: z.string(),
+    recurrent: z.boolean(),
+    event: z.string().nullable(),
+    scope: z.string().nullable(),
+    schedule: z.string().nullable(),
+    next_at: z.string().nullable(),
+  }).nullable().optional().describe('extension: the run waits by design on a recurrent schedule or an event listener (it re-arms; it is not stuck)'),
 }).meta({
   example: {
     run_id: RUN_ID, workflow_id: 'bundle-test@0.0.0:a803f4bd', status: 'waiting', current_node: 'node-2',

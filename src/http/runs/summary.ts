@@ -46,6 +46,19 @@ export function limitsOf(vars: Vars | null | undefined): Record<string, unknown>
   };
 }
 
+/**
+ * A run parked on a recurrent on_schedule or an on_event listener waits by design, forever: say so (the flow
+ * engine records the listening node in `_temp.listening`), so it does not look stuck.
+ */
+export function listeningOf(run: RunState): RunSummary['listening'] {
+  const l = run.vars?._temp?.listening;
+  if (run.status !== 'waiting' || !isPlainObject(l) || l.node_id !== run.current_node) return null;
+  return {
+    kind: l.kind === 'event' ? 'event' : 'schedule', node_id: String(l.node_id), recurrent: l.recurrent === true,
+    event: str(l.event), scope: str(l.scope), schedule: str(l.schedule), next_at: str(l.next_at) ?? run.waiting?.until ?? null,
+  };
+}
+
 export function toSummary(run: RunState): RunSummary {
   const control = isPlainObject(run.vars?._runtime?.control) ? run.vars._runtime.control : {};
   const schedule = scheduleOf(run.vars);
@@ -80,6 +93,7 @@ export function toSummary(run: RunState): RunSummary {
     schedule,
     limits: limitsOf(run.vars),
     flow_warnings: Array.isArray(run.vars?._flow_warnings) ? run.vars._flow_warnings.map(String) : null,
+    listening: listeningOf(run),
   };
 }
 

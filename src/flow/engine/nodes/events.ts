@@ -46,6 +46,8 @@ async function onEvent(x: Exec) {
   const name = typeof rawName === 'string' ? rawName.trim() : '*';
   const rawScope = String([cfg.scope, input.scope].find((v) => typeof v === 'string' && v.trim()) ?? 'session').trim().toLowerCase();
   pushControl(x, x.node.id);
+  // Read by the run summary: a run parked here listens by design (it re-arms after every event).
+  x.temp.listening = { kind: 'event', node_id: x.node.id, recurrent: true, event: name, scope: SCOPES.has(rawScope) ? rawScope : 'session', schedule: null, next_at: null };
   return {
     kind: 'effect' as const,
     type: 'wait_event',
@@ -75,6 +77,9 @@ async function onSchedule(x: Exec) {
     recurrent = false; // a timestamp fires once
   }
   if (recurrent) pushControl(x, x.node.id);
+  // Read by the run summary: a recurrent schedule never ends by design; a one-shot one is just a timer.
+  if (recurrent) x.temp.listening = { kind: 'schedule', node_id: x.node.id, recurrent: true, event: null, scope: null, schedule, next_at: until };
+  else delete x.temp.listening;
   return {
     kind: 'effect' as const,
     type: 'wait_until',
