@@ -126,9 +126,15 @@ export class KgEffects {
     } else scored = this.repo.query(this.filter(ctx, p, limit)).map((a) => ({ a, score: null }));
     const minScore = num(p.min_score);
     if (queryText && (str(p.model) || minScore !== null) && scored.length) {
-      const sem = await this.semantic(ctx, p, queryText, scored.map((s) => s.a));
-      scored = scored.map((s) => ({ a: s.a, score: sem.get(s.a.assertion_id) ?? 0 })).sort((x, y) => (y.score ?? 0) - (x.score ?? 0));
-      if (minScore !== null) scored = scored.filter((s) => (s.score ?? 0) >= minScore);
+      try {
+        const sem = await this.semantic(ctx, p, queryText, scored.map((s) => s.a));
+        scored = scored.map((s) => ({ a: s.a, score: sem.get(s.a.assertion_id) ?? 0 })).sort((x, y) => (y.score ?? 0) - (x.score ?? 0));
+        if (minScore !== null) scored = scored.filter((s) => (s.score ?? 0) >= minScore);
+      } catch (e) {
+        // The provider's embeddings endpoint is unavailable: keep the lexical ranking and say so.
+        if (ctx.signal.aborted) throw e;
+        warnings.push(`semantic ranking skipped (lexical order kept): ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     scored = scored.slice(0, limit);
     const items = scored.map((s) => ({ ...s.a, ...(s.score !== null ? { score: s.score } : {}) }));
@@ -152,30 +158,54 @@ export class KgEffects {
     };
   }
 
+  /**
+   * Label → entity candidates: entities named by a label-like predicate (`…name`, `…label`, `…prefLabel`,
+   * `…alias`) or whose id contains the label's words; types from `rdf:type`/`type` assertions or subject_type.
+   * Score = word overlap (Jaccard) with the label, 1 for an exact match.
+   */
   async resolve(ctx: EffectContext): Promise<EffectOutcome> {
     const p = ctx.effect.payload;
     const label = str(p.label);
     const max = Math.max(1, num(p.max_candidates ?? p.limit) ?? 10);
     const expected = str(p.expected_type)?.toLowerCase() ?? null;
     if (!label) return { status: 'completed', result: { ok: false, count: 0, candidates: [], warnings: ['memory_kg_resolve needs a label'] } };
-    const f = this.filter(ctx, { scope: p.scope, owner_id: p.owner_id }, 200);
-    const found = this.repo.search(label, f);
-    const byEntity = new Map<string, { label: string; type: string | null; score: number; assertion_count: number }>();
-    const needle = label.toLowerCase();
-    for (const { assertion: a, score } of found) {
-      for (const [name, type] of [[a.subject, a.subject_type], [a.object, a.object_type]] as const) {
-        const lower = name.toLowerCase();
-        if (!lower.includes(needle) && !needle.includes(lower)) continue;
-        if (expected && (type ?? '').toLowerCase() !== expected) continue;
-        const exact = lower === needle ? 1 : 0.5;
-        const cur = byEntity.get(lower) ?? { label: name, type, score: 0, assertion_count: 0 };
-        cur.score = Math.max(cur.score, Math.min(1, exact * 0.7 + score * 0.3));
-        cur.assertion_count++;
-        byEntity.set(lower, cur);
-      }
+    const f = this.filter(ctx, { scope: p.scope, owner_id: p.owner_id }, 500);
+    const byEntity = new Map<string, { entity: string; label: string; types: string[]; score: number; assertion_count: number }>();
+    const add = (entity: string, name: string, type: string | null) => {
+      const score = similarity(label, name);
+      if (score <= 0) return;
+      const cur = byEntity.get(entity) ?? { entity, label: name, types: [], score: 0, assertion_count: 0 };
+      if (score > cur.score) { cur.score = score; cur.label = name; }
+      if (type && !cur.types.includes(type)) cur.types.push(type);
+      cur.assertion_count++;
+      byEntity.set(entity, cur);
+    };
+    for (const { assertion: a } of this.repo.search(label, f)) {
+      if (LABEL_PREDICATE.test(a.predicate)) add(a.subject, a.object, a.subject_type);
+      add(a.subject, a.subject.replace(/^[\w-]+:/, '').replace(/[-_]/g, ' '), a.subject_type);
+      if (!LABEL_PREDICATE.test(a.predicate)) add(a.object, a.object, a.object_type);
+    }
+    for (const c of byEntity.values()) {
+      for (const pred of ['rdf:type', 'type', 'is_a']) for (const t of this.repo.query({ ...f, subject: c.entity, predicate: pred, limit: 20 })) if (!c.types.includes(t.object)) c.types.push(t.object);
     }
     const minScore = num(p.min_score) ?? 0;
-    const candidates = [...byEntity.values()].filter((c) => c.score >= minScore).sort((a, b) => b.score - a.score).slice(0, max);
+    const candidates = [...byEntity.values()]
+      .filter((c) => c.score >= minScore && (!expected || c.types.some((t) => t.toLowerCase() === expected)))
+      .sort((a, b) => b.score - a.score || b.assertion_count - a.assertion_count)
+      .slice(0, max)
+      .map((c) => ({ ...c, type: c.types[0] ?? null }));
     return { status: 'completed', result: { ok: true, count: candidates.length, candidates, warnings: [] } };
   }
+}
+
+const LABEL_PREDICATE = /(name|label|preflabel|altlabel|alias|title)$/i;
+const words = (s: string): Set<string> => new Set(s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+
+function similarity(a: string, b: string): number {
+  if (a.trim().toLowerCase() === b.trim().toLowerCase()) return 1;
+  const wa = words(a), wb = words(b);
+  if (!wa.size || !wb.size) return 0;
+  let inter = 0;
+  for (const w of wa) if (wb.has(w)) inter++;
+  return inter / (wa.size + wb.size - inter);
 }
