@@ -1,11 +1,10 @@
 // Applying inbox commands to runs (gateway-contract §4.6, §7.3). Each command's outcome (applied, or rejected
 // with the reason) is recorded durably in the same transaction as its effect on the runs.
 import type { CommandWithOutcome } from '../store/index.ts';
-import { isPlainObject } from '../util/json.ts';
+import { InvalidCommand, isPlainObject, RunNotFound, COMMAND_TYPES, type Vars } from '../model/index.ts';
 import { deliverEvent } from './events.ts';
 import { parseScope } from './keys.ts';
-import { RuntimeError, type Runtime } from './runtime.ts';
-import { COMMAND_TYPES, type Vars } from './types.ts';
+import type { Runtime } from './runtime.ts';
 
 /** Command types handled by other modules (schedules, memory) register here. */
 export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
@@ -37,7 +36,7 @@ export function applyCommand(rt: Runtime, cmd: CommandWithOutcome): { status: 'a
 
 function requireRun(rt: Runtime, runId: string) {
   const run = rt.store.runs.get(runId);
-  if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+  if (!run) throw new RunNotFound(runId);
   return run;
 }
 
@@ -45,7 +44,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
   const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
   const extra = extraAppliers.get(cmd.type);
   if (extra) return extra(rt, cmd);
-  if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) throw new RuntimeError(`Unknown command type '${cmd.type}'`);
+  if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) throw new InvalidCommand(`Unknown command type '${cmd.type}'`);
   switch (cmd.type) {
     case 'pause': {
       requireRun(rt, cmd.run_id);
@@ -62,7 +61,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
     case 'resume': {
       requireRun(rt, cmd.run_id);
       if ('payload' in p) {
-        if (!isPlainObject(p.payload)) throw new RuntimeError('resume payload.payload must be an object');
+        if (!isPlainObject(p.payload)) throw new InvalidCommand('resume payload.payload must be an object');
         const waitKey = p.wait_key ?? p.waitKey ?? null;
         rt.resume(cmd.run_id, p.payload, typeof waitKey === 'string' ? waitKey : null);
         return;
@@ -73,7 +72,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
     }
     case 'emit_event': {
       const name = p.name;
-      if (typeof name !== 'string' || !name.trim()) throw new RuntimeError('emit_event requires payload.name');
+      if (typeof name !== 'string' || !name.trim()) throw new InvalidCommand('emit_event requires payload.name');
       const scope = parseScope(p.scope);
       const sessionId = str(p.session_id ?? p.sessionId) ?? cmd.run_id;
       const scopeId =
@@ -94,7 +93,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
       return `delivered to ${r.delivered} run(s)`;
     }
     default:
-      throw new RuntimeError(`Command type '${cmd.type}' is not supported by this gateway yet`);
+      throw new InvalidCommand(`Command type '${cmd.type}' is not supported by this gateway yet`);
   }
 }
 
