@@ -6,12 +6,13 @@
 // The `compact_memory` command starts an internal run (`__compact_memory__`) whose single step is the
 // `memory_compact` effect; the compaction itself is appended to the TARGET run's ledger as a `memory_compact`
 // record with idempotency key `command:compact_memory:<command_id>`, so a re-applied command does nothing twice.
+import { z } from 'zod';
 import { sha256Hex } from '../util/json.ts';
 import { InvalidCommand, isPlainObject, RunNotFound, routingOf, runtimeSection, type EffectOutcome, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
-import { registerCommandType } from './commands.ts';
 import { graphWorkflow } from './graph.ts';
 import { effectRecord } from './records.ts';
+import { commandPayload, parsePayload } from './commands.ts';
 import type { Runtime } from './runtime.ts';
 import type { EffectContext, Workflow } from './types.ts';
 
@@ -180,16 +181,21 @@ function compactTarget(rt: Runtime, runId: string, explicit: unknown): RunState 
   return self ?? candidates.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))[0]!;
 }
 
+const CompactPayload = commandPayload({
+  target_run_id: z.unknown().optional(),
+  preserve_recent: z.int({ error: 'preserve_recent must be an integer >= 0' }).min(0, 'preserve_recent must be an integer >= 0').optional(),
+  compression_mode: z.enum(MODES, { error: `compression_mode must be one of ${MODES.join(', ')}` }).optional(),
+  focus: z.unknown().optional(),
+});
+
 export function installMemory(rt: Runtime): void {
   rt.registerEffect('memory_compact', (ctx) => compactMemory(rt, ctx), { external: true });
-  registerCommandType('compact_memory', (rt2, cmd) => {
+  rt.registerCommand('compact_memory', (rt2, cmd) => {
     if (!rt2.store.runs.get(cmd.run_id)) throw new RunNotFound(cmd.run_id);
-    const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
-    const target = compactTarget(rt2, cmd.run_id, p.target_run_id ?? p.targetRunId);
-    const preserve = p.preserve_recent ?? p.preserveRecent;
-    if (preserve !== undefined && !(Number.isInteger(preserve) && preserve >= 0)) throw new InvalidCommand('preserve_recent must be an integer >= 0');
-    const mode = p.compression_mode ?? p.compressionMode;
-    if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw new InvalidCommand(`compression_mode must be one of ${MODES.join(', ')}`);
+    const p = parsePayload(CompactPayload, cmd.payload);
+    const target = compactTarget(rt2, cmd.run_id, p.target_run_id);
+    const preserve = p.preserve_recent;
+    const mode = p.compression_mode;
     const request = { target_run_id: target.run_id, preserve_recent: preserve ?? 6, compression_mode: mode ?? 'standard', focus: p.focus ?? null, command_id: cmd.command_id };
     // A maintenance run created in the command's transaction: the runner ticks it without blocking the command
     // loop on the LLM call. Its outcome lands in the target's ledger.

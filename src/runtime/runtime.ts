@@ -4,7 +4,7 @@
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
 // Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
-import type { Store } from '../store/index.ts';
+import type { CommandWithOutcome, Store } from '../store/index.ts';
 import {
   clearPause, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
   RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
@@ -26,6 +26,11 @@ export interface StartOptions {
   startListeners?: boolean;
 }
 
+/** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
+export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
+/** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
+export type TreeResumedHook = (rt: Runtime, runId: string) => void;
+
 interface RegisteredEffect {
   handler: EffectHandler;
   /** External effects touch the world outside the database: checkpoint before running them. */
@@ -39,6 +44,8 @@ export class RuntimeError extends Error {
 
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
+  private commandAppliers = new Map<string, CommandApplier>();
+  private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
@@ -55,6 +62,24 @@ export class Runtime {
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
+  }
+
+  /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
+  registerCommand(type: string, applier: CommandApplier): void {
+    this.commandAppliers.set(type, applier);
+  }
+
+  commandApplier(type: string): CommandApplier | undefined {
+    return this.commandAppliers.get(type);
+  }
+
+  onTreeResumed(hook: TreeResumedHook): void {
+    if (!this.treeResumedHooks.includes(hook)) this.treeResumedHooks.push(hook);
+  }
+
+  /** Runs the tree-resumed hooks (inside the resume command's transaction). */
+  treeResumed(runId: string): void {
+    for (const hook of this.treeResumedHooks) hook(this, runId);
   }
 
   private ctx: StepContext = { nowIso };

@@ -8,13 +8,14 @@
 //   `queue` waits for the running execution to end, then fires.
 // The parent completes after the last execution has ended.
 import { Cron } from 'croner';
+import { z } from 'zod';
 import {
   InvalidSchedule, isPlainObject, isTerminal, readTemp, runtimeSection, SCHEDULED_PREFIX, scheduledParentVars, scheduleOf,
   type RunState, type ScheduleMeta, type Vars,
 } from '../model/index.ts';
 import { isoFromMs, isoToMs, nowIso } from '../util/time.ts';
-import { onTreeResumed, registerCommandType } from './commands.ts';
 import { graphWorkflow } from './graph.ts';
+import { commandPayload, parsePayload } from './commands.ts';
 import type { Runtime } from './runtime.ts';
 import { type Workflow, type WorkflowSource } from './types.ts';
 
@@ -265,6 +266,8 @@ export function fireNowIfWaiting(rt: Runtime, runId: string): void {
   rt.commit(root, []);
 }
 
+const UpdateSchedulePayload = commandPayload({ interval: z.unknown().optional(), schedule: z.unknown().optional(), apply_immediately: z.unknown().optional() });
+
 /** Wires the native schedule pieces into a runtime: the join effect and the update_schedule command. */
 export function installSchedules(rt: Runtime): void {
   rt.registerEffect(
@@ -284,10 +287,10 @@ export function installSchedules(rt: Runtime): void {
     { external: false },
   );
 
-  onTreeResumed(fireNowIfWaiting);
+  rt.onTreeResumed(fireNowIfWaiting);
 
-  registerCommandType('update_schedule', (rt, cmd) => {
-    const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
+  rt.registerCommand('update_schedule', (rt, cmd) => {
+    const p = parsePayload(UpdateSchedulePayload, cmd.payload);
     const interval = String(p.interval ?? p.schedule ?? '').trim();
     if (!interval || parseInterval(interval) === null) {
       throw new InvalidSchedule(`Invalid interval '${interval}' (expected e.g. 30s, 15m, 1h, 0.5d)`);
