@@ -6,8 +6,10 @@
 // never a fallback. No provider for a modality fails that node's effect with a message naming what to set;
 // results are stored as run artifacts and returned as `{$artifact}` refs.
 import type { Runtime } from '../runtime/runtime.ts';
-import type { EffectContext, EffectOutcome, Vars } from '../runtime/types.ts';
-import { isPlainObject, sha256Hex } from '../util/json.ts';
+import type { EffectOutcome, Vars } from '../model/index.ts';
+import type { EffectContext } from '../runtime/types.ts';
+import { sha256Hex } from '../util/json.ts';
+import { isPlainObject } from '../model/index.ts';
 import type { Env, LlmConfig } from './config.ts';
 import { redact, type HttpPolicy } from './http.ts';
 import { editImage, generateImages, ollamaLoaded, ollamaResidency, speech, transcribe, type MediaBytes } from './media.ts';

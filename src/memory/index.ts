@@ -3,7 +3,8 @@
 // memory_kg_resolve) on a Runtime. memory_compact stays in src/runtime/memory.ts.
 import type { LlmConfig } from '../llm/config.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { EffectContext, EffectOutcome } from '../runtime/types.ts';
+import type { EffectOutcome } from '../model/index.ts';
+import type { EffectContext } from '../runtime/types.ts';
 import { KgEffects } from './kg.ts';
 import { MemoryInputError } from './owners.ts';
 import { memoryNote, memoryQuery, memoryRehydrate, memoryTag } from './spans.ts';

@@ -5,9 +5,10 @@
 import type { LlmConfig } from '../llm/config.ts';
 import { cosine, embed } from '../llm/media.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { EffectContext, EffectOutcome, Vars } from '../runtime/types.ts';
+import type { EffectOutcome, Vars } from '../model/index.ts';
+import type { EffectContext } from '../runtime/types.ts';
 import { KgRepo, type KgAssertion, type KgFilter } from '../store/kg.ts';
-import { isPlainObject } from '../util/json.ts';
+import { isPlainObject } from '../model/index.ts';
 import { normalizeIso } from '../util/time.ts';
 import { MemoryInputError, ownerRun, parseScope, type Scope } from './owners.ts';
 

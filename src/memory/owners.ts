@@ -3,8 +3,9 @@
 // (created on demand, status completed), or the run-tree root when the run has no session; `global` → the
 // `global_memory` run; `all` (query/tag only) → run, session owner, global, deduplicated.
 import type { Runtime } from '../runtime/runtime.ts';
-import type { EffectContext, RunState, Vars } from '../runtime/types.ts';
-import { isPlainObject } from '../util/json.ts';
+import type { RunState, Vars } from '../model/index.ts';
+import type { EffectContext } from '../runtime/types.ts';
+import { isPlainObject } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 
 export const SCOPES = ['run', 'session', 'global', 'all'] as const;

@@ -1,10 +1,9 @@
 // What a user can do with stored memory, without HTTP or CLI concerns: list, inspect and delete span memory
 // (the index in an owner run's `vars._runtime.memory_spans` + its artifact) and knowledge-graph assertions.
-// Used by src/http/memory/ and src/cli/memory.ts. Errors are typed GatewayErrors (mapped once at the edge).
+// Used by src/http/memory/ and src/cli/memory.ts. Errors are domain errors (mapped once at the edge).
 import type { Store } from '../store/index.ts';
 import { KgRepo, type KgAssertion } from '../store/kg.ts';
-import { conflict, notFound } from '../util/errors.ts';
-import { isPlainObject } from '../util/json.ts';
+import { Conflict, isPlainObject, NotFound } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import { GLOBAL_MEMORY_RUN } from './owners.ts';
 
@@ -41,7 +40,7 @@ export class MemoryService {
   }
 
   listSpans(q: SpanQuery): SpanItem[] {
-    if (q.runId && !this.store.runs.exists(q.runId)) throw notFound(`Run '${q.runId}' not found`, 'run_not_found');
+    if (q.runId && !this.store.runs.exists(q.runId)) throw new NotFound(`Run '${q.runId}' not found`, 'run_not_found');
     const out: SpanItem[] = [];
     for (const ownerId of this.owners(q)) {
       const owner = this.store.runs.get(ownerId);
@@ -60,7 +59,7 @@ export class MemoryService {
   }
 
   deleteSpan(ownerRunId: string, spanId: string): void {
-    if (this.isBusy(ownerRunId)) throw conflict(`Run '${ownerRunId}' is executing a step; retry when it waits or ends`, 'run_busy');
+    if (this.isBusy(ownerRunId)) throw new Conflict(`Run '${ownerRunId}' is executing a step; retry when it waits or ends`, 'run_busy');
     this.store.tx(() => {
       const owner = this.store.runs.get(ownerRunId);
       this.findSpan(ownerRunId, spanId);
@@ -73,10 +72,10 @@ export class MemoryService {
 
   private findSpan(ownerRunId: string, spanId: string): Record<string, any> {
     const owner = this.store.runs.get(ownerRunId);
-    if (!owner) throw notFound(`Memory owner run '${ownerRunId}' not found`, 'run_not_found');
+    if (!owner) throw new NotFound(`Memory owner run '${ownerRunId}' not found`, 'run_not_found');
     const spans: unknown[] = Array.isArray(owner.vars?._runtime?.memory_spans) ? owner.vars._runtime.memory_spans : [];
     const s = spans.find((x) => isPlainObject(x) && x.artifact_id === spanId);
-    if (!isPlainObject(s)) throw notFound(`Span '${spanId}' not found in run '${ownerRunId}'`, 'span_not_found');
+    if (!isPlainObject(s)) throw new NotFound(`Span '${spanId}' not found in run '${ownerRunId}'`, 'span_not_found');
     return s;
   }
 
@@ -88,12 +87,12 @@ export class MemoryService {
 
   getKg(id: string): KgAssertion {
     const a = this.kg.get(id);
-    if (!a) throw notFound(`Assertion '${id}' not found`, 'assertion_not_found');
+    if (!a) throw new NotFound(`Assertion '${id}' not found`, 'assertion_not_found');
     return a;
   }
 
   deleteKg(id: string): void {
-    if (!this.kg.delete(id)) throw notFound(`Assertion '${id}' not found`, 'assertion_not_found');
+    if (!this.kg.delete(id)) throw new NotFound(`Assertion '${id}' not found`, 'assertion_not_found');
   }
 }
 

@@ -3,8 +3,10 @@
 // JSON artifacts (notes: `{note, sources, created_at, …}`, conversation spans: `{messages, span}` from
 // memory_compact). Recall is metadata-first: filters run over the index; a query text also scans bodies.
 import type { Runtime } from '../runtime/runtime.ts';
-import type { EffectContext, EffectOutcome, RunState, Vars } from '../runtime/types.ts';
-import { isPlainObject, sha256Hex } from '../util/json.ts';
+import type { EffectOutcome, RunState, Vars } from '../model/index.ts';
+import type { EffectContext } from '../runtime/types.ts';
+import { sha256Hex } from '../util/json.ts';
+import { isPlainObject } from '../model/index.ts';
 import { normalizeIso } from '../util/time.ts';
 import { MemoryInputError, ownerRun, ownerRuns, parseScope, saveOwner, spansOf, strList, tagMap, toolResults } from './owners.ts';
 

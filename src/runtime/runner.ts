@@ -2,12 +2,13 @@
 // (least recently updated first, bounded steps per tick), wake due `until` waits, repair parents of finished
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
 // it notices work by polling indexed queries every `pollMs`.
+import { GATEWAY_ACTOR } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
 import { parseRunJson } from '../store/runs.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
-import { GATEWAY_ACTOR, type Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface RunnerOptions {
   pollMs: number;
@@ -224,6 +225,9 @@ export class Runner {
            AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
       )
       .all(this.opts.runScanLimit) as { run_json: string }[];
-    for (const r of rows) this.runtime.resumeParentIfChildDone(parseRunJson(r.run_json));
+    for (const r of rows) {
+      const parent = parseRunJson(r.run_json);
+      if (parent) this.runtime.resumeParentIfChildDone(parent);
+    }
   }
 }

@@ -1,7 +1,7 @@
 // Run checkpoints: one JSON document per run plus the columns the queries filter on. The document keeps
 // integral Python floats tagged (src/util/pyfloat.ts); read it back with `parseRunJson`.
 import type { Database } from 'bun:sqlite';
-import type { RunState, RunStatus, WaitReason } from '../runtime/types.ts';
+import { isInternalWorkflow, isPaused, isPlainObject, type RunState, type RunStatus, type WaitReason } from '../model/index.ts';
 import { parseTagged, stringifyTagged } from '../util/pyfloat.ts';
 
 export interface RunIndexRow {
@@ -35,7 +35,17 @@ export interface RunListQuery {
 const INDEX_COLS =
   'run_id, workflow_id, status, wait_reason, wait_key, wait_until, paused, parent_run_id, actor_id, session_id, created_at, updated_at';
 
-export const isInternalWorkflow = (workflowId: string): boolean => workflowId.startsWith('__');
+/**
+ * The one place a stored checkpoint becomes a RunState: parsed once, `vars` guaranteed to be an object. A row
+ * whose JSON is unreadable (written by something else, truncated by hand) reads as absent, never as a throw.
+ */
+function decodeRun(text: string): RunState | null {
+  let v: unknown;
+  try { v = parseTagged(text); } catch { return null; }
+  if (!isPlainObject(v) || typeof v.run_id !== 'string') return null;
+  if (!isPlainObject(v.vars)) v.vars = {};
+  return v as RunState;
+}
 
 export function encodeRunCursor(row: { updated_at: string; run_id: string }): string {
   return Buffer.from(JSON.stringify([row.updated_at, row.run_id])).toString('base64url');
@@ -49,16 +59,15 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-/** A stored run checkpoint (`runs.run_json`) → RunState, boxed floats restored. */
-export const parseRunJson = (text: string): RunState => parseTagged<RunState>(text);
+/** A stored run checkpoint (`runs.run_json`) → RunState with boxed floats restored, or null when unreadable. */
+export const parseRunJson = (text: string): RunState | null => decodeRun(text);
 
 export class RunRepo {
   constructor(private readonly db: Database) {}
 
   get(runId: string): RunState | null {
     const row = this.db.query('SELECT run_json FROM runs WHERE run_id = ?').get(runId) as { run_json: string } | null;
-    if (!row) return null;
-    try { return parseRunJson(row.run_json); } catch { return null; }
+    return row ? decodeRun(row.run_json) : null;
   }
 
   /** The stored `updated_at` (null when the run does not exist): a cheap change check before a commit. */
@@ -91,7 +100,7 @@ export class RunRepo {
         workflow_id: run.workflow_id,
         status: run.status,
         internal: isInternalWorkflow(run.workflow_id) ? 1 : 0,
-        paused: run.vars?._runtime?.control?.paused === true ? 1 : 0,
+        paused: isPaused(run) ? 1 : 0,
         wait_reason: run.status === 'waiting' && w ? w.reason : null,
         wait_key: run.status === 'waiting' && w ? w.wait_key : null,
         wait_until: run.status === 'waiting' && w?.reason === 'until' ? w.until : null,
@@ -171,14 +180,14 @@ export class RunRepo {
         `SELECT run_json FROM runs WHERE status = 'waiting' AND wait_key IN (${marks}) ORDER BY updated_at DESC LIMIT ?`,
       )
       .all(...keys, limit) as { run_json: string }[];
-    return rows.map((r) => parseRunJson(r.run_json));
+    return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
   children(parentRunId: string): RunState[] {
     const rows = this.db
       .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')
       .all(parentRunId) as { run_json: string }[];
-    return rows.map((r) => parseRunJson(r.run_json));
+    return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
   count(): number {

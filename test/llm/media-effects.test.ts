@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createLlmDiscovery } from '../../src/llm/discovery.ts';
 import { installMedia } from '../../src/llm/media-effects.ts';
 import { FlowWorkflows } from '../../src/flow/workflows.ts';
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 import { createHarness } from '../support/harness.ts';
 import { end, flow, flowHarness, lit, n, start } from '../flow/engine/helpers.ts';
 import { stubConfig } from './helpers.ts';

@@ -4,7 +4,7 @@
 // HTTP, token packing, entity resolution and memact_compose.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { installMemoryNodes } from '../../src/memory/index.ts';
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 import { end, flow, flowHarness, n, start, type FlowHarness } from '../flow/engine/helpers.ts';
 import { stubConfig } from '../llm/helpers.ts';
 import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installMemoryNodes } from '../../../src/memory/index.ts';
-import type { Vars } from '../../../src/runtime/types.ts';
+import type { Vars } from '../../../src/model/index.ts';
 import { flowHarness } from '../engine/helpers.ts';
 import { stubConfig } from '../../llm/helpers.ts';
 import { SHARED_FLOWS } from '../../support/shared.ts';

@@ -4,8 +4,9 @@
 // A node's own provider/model (pins, then effectConfig) travel in the payload; the handler decides whether a
 // configured provider serves the modality, so a flow is never refused at compile time for a media node.
 
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, pyStr, truthy } from '../deps.ts';
+import type { Vars } from '../../../model/index.ts';
+import { isPlainObject } from '../../../model/index.ts';
+import { pyStr, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config, type VNode } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -55,11 +56,11 @@ function mediaNode(type: string, kind: MediaKind) {
 
 function mapMedia(kind: MediaKind) {
   return (raw: any): Vars => {
-    const r: Vars = isDict(raw) ? raw : {};
+    const r: Vars = isPlainObject(raw) ? raw : {};
     const main = r.image_artifact ?? r.audio_artifact ?? r.transcript_artifact ?? null;
     const out: Vars = {
-      success: r.success === true, artifact_ref: main, artifact_id: isDict(main) ? main.$artifact : null,
-      content_type: isDict(main) ? main.content_type : null, outputs: r.outputs ?? [], meta: r.meta ?? null,
+      success: r.success === true, artifact_ref: main, artifact_id: isPlainObject(main) ? main.$artifact : null,
+      content_type: isPlainObject(main) ? main.content_type : null, outputs: r.outputs ?? [], meta: r.meta ?? null,
     };
     for (const pin of kind.artifactPins) out[pin] = main;
     if (kind.task === 'image_generation' || kind.task === 'image_edit') out.image_artifacts = r.image_artifacts ?? [];
@@ -81,7 +82,7 @@ async function modelResidency(x: Exec): Promise<NodeResult> {
 }
 
 const mapResidency = (raw: any): Vars => {
-  const r: Vars = isDict(raw) ? raw : {};
+  const r: Vars = isPlainObject(raw) ? raw : {};
   return {
     success: r.success === true, affected_models: r.affected_models ?? [], models: r.models ?? [], error: r.error ?? null, warnings: r.warnings ?? [],
     result: r.result ?? null, runtime: r.runtime ?? null, loaded_new: r.loaded_new ?? false, unloaded: r.unloaded ?? [],

@@ -2,8 +2,8 @@
 // the span memory and knowledge-graph effects (src/memory/), and memact_compose, which composes "active
 // memory" from a KG query result inside the step (no effect).
 
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, toFloat, truthy } from '../deps.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
+import { toFloat, truthy } from '../deps.ts';
 import { config } from '../model.ts';
 import type { Exec } from '../exec.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -25,8 +25,8 @@ async function memoryCompact(x: Exec): Promise<NodeResult> {
 
 /** The handler returns a tool-results object; the span id is in the first result's meta. */
 function mapCompact(raw: any): Vars {
-  const first = isDict(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
-  const meta = isDict(first) && isDict(first.meta) ? first.meta : {};
+  const first = isPlainObject(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
+  const meta = isPlainObject(first) && isPlainObject(first.meta) ? first.meta : {};
   return { span_id: meta.span_id ?? null, raw };
 }
 
@@ -45,11 +45,11 @@ function effectNode(type: string, build: (input: Vars, x: Exec) => Vars, placeho
   };
 }
 
-const firstResult = (raw: any): Vars => (isDict(raw) && Array.isArray(raw.results) && isDict(raw.results[0]) ? raw.results[0] : {});
+const firstResult = (raw: any): Vars => (isPlainObject(raw) && Array.isArray(raw.results) && isPlainObject(raw.results[0]) ? raw.results[0] : {});
 const fromConfig = (x: Exec, k: string): unknown => config(x.node, 'effectConfig')[k];
 
 const memoryNote = effectNode('memory_note', (i, x) => {
-  const p: Vars = { note: i.content ?? i.note ?? '', tags: isDict(i.tags) || Array.isArray(i.tags) ? i.tags : {} };
+  const p: Vars = { note: i.content ?? i.note ?? '', tags: isPlainObject(i.tags) || Array.isArray(i.tags) ? i.tags : {} };
   pick(i, ['sources', 'location', 'scope', 'target_run_id'], p);
   const keep = present(i.keep_in_context) ? i.keep_in_context : fromConfig(x, 'keep_in_context');
   if (present(keep)) p.keep_in_context = truthy(keep);
@@ -78,7 +78,7 @@ const memoryRehydrate = effectNode('memory_rehydrate', (i) => {
 
 const kgAssert = effectNode('memory_kg_assert', (i) => {
   const a = i.assertions ?? i.triples ?? i.items;
-  return pick(i, ['scope', 'owner_id', 'span_id', 'attributes_defaults', 'allow_custom_predicates'], { assertions: isDict(a) ? [a] : Array.isArray(a) ? a : [] });
+  return pick(i, ['scope', 'owner_id', 'span_id', 'attributes_defaults', 'allow_custom_predicates'], { assertions: isPlainObject(a) ? [a] : Array.isArray(a) ? a : [] });
 }, { assertion_ids: [], count: 0, ok: false, raw: null });
 
 const KG_QUERY_KEYS = ['subject', 'predicate', 'object', 'recall_level', 'scope', 'owner_id', 'since', 'until', 'active_at', 'query_text', 'order', 'model', 'max_input_tokens', 'min_score', 'limit', 'provider'];
@@ -95,17 +95,17 @@ const kgResolve = effectNode('memory_kg_resolve', (i) => {
 /** Active-memory composer over a KG query result: a "## CURRENT CONTEXT" block for the next LLM call. */
 async function memactCompose(x: Exec): Promise<NodeResult> {
   const i = await x.inputs('function');
-  const kg = isDict(i.kg_result) ? i.kg_result : isDict(i.raw) ? i.raw : isDict(i.result) ? i.result : {};
+  const kg = isPlainObject(i.kg_result) ? i.kg_result : isPlainObject(i.raw) ? i.raw : isPlainObject(i.result) ? i.result : {};
   const stimulus = String(i.stimulus ?? i.query_text ?? '');
   const marker = typeof i.marker === 'string' && i.marker ? i.marker : 'KG:';
   let max = 12;
   try { if (present(i.max_items)) max = Math.max(0, Math.trunc(toFloat(i.max_items))); } catch {}
-  const items: Vars[] = (Array.isArray(kg.items) ? kg.items : []).filter(isDict).slice(0, max);
+  const items: Vars[] = (Array.isArray(kg.items) ? kg.items : []).filter(isPlainObject).slice(0, max);
   const lines = items.map((it) => `${marker} ${String(it.subject ?? '')} ${String(it.predicate ?? '')} ${String(it.object ?? '')}`.trim());
   const blocks = lines.length ? [{ kind: 'kg', title: 'CURRENT CONTEXT', lines }] : [];
   const prompt = lines.length ? ['## CURRENT CONTEXT', ...(stimulus ? [`Stimulus: ${stimulus}`] : []), ...lines].join('\n') : '';
-  const rtv = isDict(x.vars._runtime) ? x.vars._runtime : (x.vars._runtime = {});
-  const before: Vars = isDict(rtv.active_memory) ? rtv.active_memory : {};
+  const rtv = isPlainObject(x.vars._runtime) ? x.vars._runtime : (x.vars._runtime = {});
+  const before: Vars = isPlainObject(rtv.active_memory) ? rtv.active_memory : {};
   const prev = new Set(Array.isArray(before.lines) ? before.lines : []);
   const delta = { added: lines.filter((l) => !prev.has(l)), removed: [...prev].filter((l) => !lines.includes(l as string)) };
   const active = { lines, stimulus, marker, updated_at: x.ctx.nowIso() };
@@ -130,7 +130,7 @@ export const MEMORY_NODES: Record<string, NodeSpec> = {
     exec: memoryTag,
     mapEffect: (raw) => {
       const r = firstResult(raw);
-      return { rendered: r.output ?? r.error ?? '', success: r.success === true, results: isDict(raw) ? raw.results ?? [] : [], raw };
+      return { rendered: r.output ?? r.error ?? '', success: r.success === true, results: isPlainObject(raw) ? raw.results ?? [] : [], raw };
     },
   },
   memory_rehydrate: {
