@@ -219,3 +219,29 @@ describe('llm_call memory-source pins run the memory pre-effects', () => {
     h.close();
   });
 });
+
+test('agent with use_kg_memory queries the KG before starting its child run and passes the active memory', async () => {
+  const { createAgentWorkflow, createLlmEffects } = await import('../../src/llm/index.ts');
+  const doc = flow('mem-agent', [
+    start('s', ['facts']),
+    n('ka', 'memory_kg_assert', { in: ['exec-in', 'assertions'], out: ['exec-out'] }),
+    n('ag', 'agent', { in: ['exec-in', 'prompt', 'use_kg_memory', 'memory_query', 'provider', 'model'], out: ['exec-out', 'response'], pinDefaults: { prompt: 'Where does Alice work?', use_kg_memory: true, memory_query: 'alice', provider: 'lmstudio', model: 'stub-model' } }),
+    end('e', ['response']),
+  ], ['s.exec-out>ka.exec-in', 's.facts>ka.assertions', 'ka.exec-out>ag.exec-in', 'ag.exec-out>e.exec-in', 'ag.response>e.response']);
+  const h = flowHarness([doc], [createAgentWorkflow()]);
+  installMemoryNodes(h.runtime, stubConfig(stub.url, { maxAttempts: 1 }));
+  for (const [type, handler] of Object.entries(createLlmEffects(stubConfig(stub.url, { maxAttempts: 1, stream: false })))) h.runtime.registerEffect(type, handler, { external: true });
+  stub.respond = () => ({ content: 'At Acme.' });
+  try {
+    const run = await h.start('mem-agent', { facts: FACTS });
+    expect(run.status).toBe('completed');
+    expect(run.output).toEqual({ response: 'At Acme.', success: true });
+    const types = h.ledger(run.run_id).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
+    expect(types.slice(0, 2)).toEqual(['memory_kg_assert', 'memory_kg_query']);
+    const child = h.store.runs.children(run.run_id)[0]!;
+    expect(child.vars.system).toContain('## KG ACTIVE MEMORY\n- Alice works_at Acme');
+  } finally {
+    stub.respond = null;
+    h.close();
+  }
+});

@@ -259,7 +259,14 @@ async function agent(x: Exec): Promise<NodeResult> {
   }
   const rawTask = pinOr(input, ['prompt', 'task'], '');
   const task = rawTask === null || rawTask === undefined ? '' : pyStr(rawTask);
-  const system = input.system === null || input.system === undefined ? '' : pyStr(input.system);
+  let system = input.system === null || input.system === undefined ? '' : pyStr(input.system);
+  // Memory-source pins: the same pre-effects as llm_call, before the agent's child run starts.
+  const ms = memorySources(input, task);
+  if (ms) {
+    const stage = memoryStage(x, ms);
+    if ('kind' in stage) return stage;
+    if (stage.kgText) system = [system, `## KG ACTIVE MEMORY\n${stage.kgText}`].filter(Boolean).join('\n\n');
+  }
   const limits = limitsOf(x.vars) ?? {};
   const maxIterations = intOrNull(pinOr(input, ['max_iterations'], cfg.max_iterations)) ?? intOrNull(limits.max_iterations) ?? 50;
   const includeContext = boolish(pinOr(input, ['use_context', 'include_context'], cfg.include_context ?? cfg.use_context ?? false));
