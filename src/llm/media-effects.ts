@@ -4,6 +4,7 @@
 // the operator's route for the modality (ABSTRACTGATEWAY_IMAGE_PROVIDER / _TTS_PROVIDER / _STT_PROVIDER, with
 // optional _MODEL), else the provider the node names when it is one of ours. The text runtime's provider is
 // never a fallback. No provider for a modality fails that node's effect with a message naming what to set;
+// model residency speaks Ollama's and LM Studio's load/unload APIs;
 // results are stored as run artifacts and returned as `{$artifact}` refs.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { EffectOutcome, Vars } from '../model/index.ts';
@@ -12,7 +13,7 @@ import { sha256Hex } from '../util/json.ts';
 import { isPlainObject } from '../model/index.ts';
 import type { Env, LlmConfig } from './config.ts';
 import { redact, type HttpPolicy } from './http.ts';
-import { editImage, generateImages, ollamaLoaded, ollamaResidency, speech, transcribe, type MediaBytes } from './media.ts';
+import { editImage, generateImages, lmstudioLoaded, lmstudioResidency, ollamaLoaded, ollamaResidency, speech, transcribe, type MediaBytes } from './media.ts';
 import type { ProviderEndpoint } from './types.ts';
 
 type Modality = 'image' | 'voice' | 'music' | 'stt';
@@ -121,18 +122,21 @@ export class MediaEffects {
     const name = (str(p.provider) ?? this.llm.defaultProvider ?? '').toLowerCase();
     const ep = this.llm.providers[name];
     const outcome = (success: boolean, extra: Vars): EffectOutcome => ({ status: 'completed', result: { success, affected_models: [], models: [], error: null, warnings: [], ...extra } });
-    if (!ep || ep.protocol !== 'ollama') {
-      const error = `${node}: provider '${name || 'none'}' exposes no load/unload API here; model residency works with ollama (set the node's provider to ollama and OLLAMA_HOST)`;
+    const kind = ep?.protocol === 'ollama' ? 'ollama' : ep?.name === 'lmstudio' ? 'lmstudio' : null;
+    if (!ep || !kind) {
+      const error = `${node}: provider '${name || 'none'}' exposes no load/unload API here; model residency works with ollama (OLLAMA_HOST) and lmstudio (LMSTUDIO_BASE_URL, LM Studio 0.4+)`;
       return p.required === true ? failed(error) : outcome(false, { error });
     }
     const model = str(p.model);
     try {
       const policy = this.policy(ctx);
-      const before = await ollamaLoaded(ep, policy);
+      const loaded = async () => (kind === 'ollama' ? ollamaLoaded(ep, policy) : [...(await lmstudioLoaded(ep, policy)).keys()]);
+      const before = await loaded();
       if (op === 'list_loaded') return outcome(true, { models: before, result: { loaded: before } });
       if (!model) return failed(`${node}: operation '${op}' needs a model`);
-      await ollamaResidency(ep, model, op as 'load' | 'unload', p.pin === true, policy);
-      const after = await ollamaLoaded(ep, policy);
+      if (kind === 'ollama') await ollamaResidency(ep, model, op as 'load' | 'unload', p.pin === true, policy);
+      else await lmstudioResidency(ep, model, op as 'load' | 'unload', policy);
+      const after = await loaded();
       const loadedNew = op === 'load' && !before.includes(model);
       return outcome(true, { affected_models: [model], models: after, result: { operation: op, model, loaded: after }, runtime: ep.name, loaded_new: loadedNew, unloaded: op === 'unload' ? [model] : [] });
     } catch (e) {

@@ -1,6 +1,6 @@
 // OpenAI-compatible non-chat endpoints: embeddings (`/embeddings`), images (`/images/generations`,
-// `/images/edits`), speech (`/audio/speech`), transcription (`/audio/transcriptions`), and Ollama's model
-// residency API (`/api/ps`, `/api/generate` with keep_alive). Every reply is validated with zod at this edge.
+// `/images/edits`), speech (`/audio/speech`), transcription (`/audio/transcriptions`), and model residency:
+// Ollama (`/api/ps`, `/api/generate` with keep_alive) and LM Studio's v1 REST API (`/api/v1/models[/load|/unload]`). Every reply is validated with zod at this edge.
 import { z } from 'zod';
 import { LlmHttpError, requestWithRetry, type HttpPolicy } from './http.ts';
 import type { ProviderEndpoint } from './types.ts';
@@ -169,4 +169,30 @@ export async function ollamaResidency(ep: ProviderEndpoint, model: string, op: '
   if (op === 'unload') body.keep_alive = 0;
   else if (pin) body.keep_alive = -1;
   await requestWithRetry(label, `${ep.baseUrl}/api/generate`, { method: 'POST', headers: {}, body }, policy, async (res) => { await res.arrayBuffer(); });
+}
+
+// ---------------------------------------------------------------- model residency (LM Studio v1 REST API)
+
+const LmsModels = z.object({ models: z.array(z.object({ key: z.string(), loaded_instances: z.array(z.object({ id: z.string() })).default([]) })) });
+
+/** The native API root: the configured base URL without its OpenAI-compatible `/v1` suffix. */
+const lmsRoot = (ep: ProviderEndpoint): string => ep.baseUrl.replace(/\/v1$/, '');
+
+/** Loaded models (keys) and their instance ids. */
+export async function lmstudioLoaded(ep: ProviderEndpoint, policy: HttpPolicy): Promise<Map<string, string[]>> {
+  const label = `${ep.name} /api/v1/models`;
+  const { value } = await requestWithRetry(label, `${lmsRoot(ep)}/api/v1/models`, { method: 'GET', headers: auth(ep) }, policy, (res) => parsed(label, res, LmsModels));
+  return new Map(value.models.filter((m) => m.loaded_instances.length).map((m) => [m.key, m.loaded_instances.map((i) => i.id)]));
+}
+
+export async function lmstudioResidency(ep: ProviderEndpoint, model: string, op: 'load' | 'unload', policy: HttpPolicy): Promise<void> {
+  if (op === 'load') {
+    const label = `${ep.name} /api/v1/models/load`;
+    await requestWithRetry(label, `${lmsRoot(ep)}/api/v1/models/load`, { method: 'POST', headers: auth(ep), body: { model } }, policy, async (res) => { await res.arrayBuffer(); });
+    return;
+  }
+  const label = `${ep.name} /api/v1/models/unload`;
+  for (const id of (await lmstudioLoaded(ep, policy)).get(model) ?? []) {
+    await requestWithRetry(label, `${lmsRoot(ep)}/api/v1/models/unload`, { method: 'POST', headers: auth(ep), body: { instance_id: id } }, policy, async (res) => { await res.arrayBuffer(); });
+  }
 }

@@ -111,11 +111,23 @@ describe('model residency and provider models', () => {
     h.close();
   });
 
+  test('LM Studio: load via /api/v1/models/load, unload by instance id via /api/v1/models/unload', async () => {
+    stub.loaded = [];
+    const h = harness([residency('lmstudio', 'load'), residency('lmstudio', 'unload')]);
+    const before = stub.requests.length;
+    expect((await h.start('res-lmstudio-load')).output).toMatchObject({ success: true, models: ['llama3'], loaded_new: true });
+    expect((await h.start('res-lmstudio-unload')).output).toMatchObject({ success: true, models: [] });
+    const paths = stub.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    expect(paths).toContain('POST /api/v1/models/load');
+    expect(stub.requests.slice(before).find((r) => r.path === '/api/v1/models/unload')!.body).toEqual({ instance_id: 'llama3' });
+    h.close();
+  });
+
   test('a provider without load/unload: success false with an error, or a failed node when required', async () => {
-    const h = harness([residency('lmstudio', 'load'), residency('openai', 'load', true)]);
-    const soft = await h.start('res-lmstudio-load');
+    const h = harness([residency('vllm', 'load'), residency('openai', 'load', true)]);
+    const soft = await h.start('res-vllm-load');
     expect(soft.output).toMatchObject({ success: false });
-    expect(soft.output!.error).toContain("provider 'lmstudio' exposes no load/unload API here");
+    expect(soft.output!.error).toContain("provider 'vllm' exposes no load/unload API here");
     const hard = await h.start('res-openai-load');
     expect(hard.status).toBe('failed');
     expect(hard.error).toContain("model_residency node 'mr'");

@@ -38,7 +38,7 @@ export interface StubLlm {
   respond: ((body: any, path: string) => StubReply) | null;
   /** replies not consumed yet */
   pending(): number;
-  /** models resident in the stub's Ollama (/api/ps, /api/generate keep_alive) */
+  /** models resident in the stub (Ollama /api/ps + /api/generate keep_alive; LM Studio /api/v1/models[/load|/unload]) */
   loaded: string[];
   stop(): void;
 }
@@ -172,6 +172,19 @@ function mediaRoute(stub: StubLlm, method: string, path: string, body: any): Res
   if (method === 'POST' && path === '/v1/audio/transcriptions') {
     const file = body?.file as { size?: number } | undefined;
     return Response.json({ text: `stub transcript of ${file?.size ?? 0} bytes`, language: 'en', duration: 0.1 });
+  }
+  if (method === 'GET' && path === '/api/v1/models') {
+    const keys = [...new Set([...stub.models, ...stub.loaded])];
+    return Response.json({ models: keys.map((key) => ({ key, type: 'llm', loaded_instances: stub.loaded.includes(key) ? [{ id: key }] : [] })) });
+  }
+  if (method === 'POST' && path === '/api/v1/models/load') {
+    const m = String(body?.model);
+    if (!stub.loaded.includes(m)) stub.loaded.push(m);
+    return Response.json({ type: 'llm', instance_id: m, status: 'loaded' });
+  }
+  if (method === 'POST' && path === '/api/v1/models/unload') {
+    stub.loaded = stub.loaded.filter((x) => x !== String(body?.instance_id));
+    return Response.json({ instance_id: String(body?.instance_id) });
   }
   if (method === 'GET' && path === '/api/ps') return Response.json({ models: stub.loaded.map((name) => ({ name, model: name })) });
   if (method === 'POST' && path === '/api/generate' && body?.prompt === '') {
