@@ -53,12 +53,16 @@ export class MediaEffects {
     return `${what} needs ${noun} provider${named}: set ABSTRACTGATEWAY_${key}_PROVIDER to one of ${compat} (and its endpoint, e.g. OPENAI_BASE_URL / LMSTUDIO_BASE_URL)`;
   }
 
-  private async loadRef(ref: unknown, what: string): Promise<MediaBytes | string> {
+  /** An input artifact, readable only when it belongs to this run or to a run of the same session. */
+  private async loadRef(ctx: EffectContext, ref: unknown, what: string): Promise<MediaBytes | string> {
     const id = isPlainObject(ref) ? str(ref.$artifact ?? ref.artifact_id) : str(ref);
     if (!id) return `${what} is missing`;
     const f = this.rt.store.artifacts.content(id);
     const meta = this.rt.store.artifacts.meta(id);
-    if (!f || !meta) return `${what}: artifact '${id}' not found`;
+    const owner = meta?.run_id ?? null;
+    const sid = ctx.run.session_id;
+    const visible = owner === ctx.run.run_id || (!!sid && (owner === `session_memory_${sid}` || (!!owner && this.rt.store.runs.get(owner)?.session_id === sid)));
+    if (!f || !meta || !visible) return `${what}: artifact '${id}' not found in this run or its session`;
     return { bytes: new Uint8Array(await f.arrayBuffer()), contentType: meta.content_type, meta: {} };
   }
 
@@ -83,7 +87,7 @@ export class MediaEffects {
     const format = str(p.format)?.toLowerCase() ?? (modality === 'voice' ? 'wav' : 'png');
     try {
       if (modality === 'stt') {
-        const audio = await this.loadRef(p.audio, `${node}: audio_artifact`);
+        const audio = await this.loadRef(ctx, p.audio, `${node}: audio_artifact`);
         if (typeof audio === 'string') return failed(audio);
         const t = await transcribe(r.ep, { model: r.model, language: str(p.language), prompt: str(p.prompt), temperature: typeof p.temperature === 'number' ? p.temperature : null }, audio, policy);
         const ref = this.store(ctx, { bytes: Buffer.from(JSON.stringify({ text: t.text, ...t.meta })), contentType: 'application/json', meta: {} }, 'transcript', p);
@@ -101,9 +105,9 @@ export class MediaEffects {
       const req = { model: r.model, prompt: String(p.prompt ?? ''), size, count: Math.max(1, Math.min(Number(p.count) || 1, 8)), format, extra };
       let images: MediaBytes[];
       if (task === 'image_edit') {
-        const src = await this.loadRef(p.image, `${node}: image_artifact`);
+        const src = await this.loadRef(ctx, p.image, `${node}: image_artifact`);
         if (typeof src === 'string') return failed(src);
-        const mask = p.mask ? await this.loadRef(p.mask, `${node}: mask_artifact`) : null;
+        const mask = p.mask ? await this.loadRef(ctx, p.mask, `${node}: mask_artifact`) : null;
         if (typeof mask === 'string') return failed(mask);
         images = await editImage(r.ep, req, src, mask, policy);
       } else images = await generateImages(r.ep, req, policy);

@@ -83,6 +83,16 @@ describe('media nodes', () => {
     h.close();
   });
 
+  test("edit_image cannot read another session's artifact", async () => {
+    const doc = flow('steal', [start('s', ['ref']), n('ei', 'edit_image', { in: ['exec-in', 'prompt', 'image_artifact'], out: ['exec-out', 'image_artifact'], pinDefaults: { prompt: 'x' } })], ['s.exec-out>ei.exec-in', 's.ref>ei.image_artifact']);
+    const h = harness([imageChain, doc]);
+    const other = await h.start('img', {}, 'sess-a');
+    const run = await h.start('steal', { ref: { $artifact: other.output!.first } }, 'sess-b');
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('not found in this run or its session');
+    h.close();
+  });
+
   test('generate_music fails per node: no OpenAI-compatible music endpoint', async () => {
     const doc = flow('music', [start('s'), n('gm', 'generate_music', { in: ['exec-in', 'prompt'], out: ['exec-out', 'music_artifact'], pinDefaults: { prompt: 'epic' } })], ['s.exec-out>gm.exec-in']);
     const h = harness([doc]);
