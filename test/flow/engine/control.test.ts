@@ -114,7 +114,8 @@ describe('schedulers', () => {
       getVar('gv', 'visited'),
       end('e', ['visited']),
     ];
-    expect((await runFlow(flow('for', nodes, edges))).output).toEqual({ visited: [[0, 0], [1, 1], [2, 2]], success: true });
+    // `i` is a Python float (rendered 0.0, 1.0, …), `index` an int.
+    expect((await runFlow(flow('for', nodes, edges))).output).toEqual({ visited: [[0, new PyFloat(0)], [1, new PyFloat(1)], [2, new PyFloat(2)]], success: true });
   });
 
   test.each([

@@ -105,3 +105,21 @@ describe('exact output keys', () => {
     expect((await runFlow(doc)).output).toEqual({ response: '2 4.0', success: true });
   });
 });
+
+test('For emits float i and int index, kept through vars across iterations (reference: [[0, 0.0], [1, 1.0], [2, 2.0]])', async () => {
+  const edges = ['s.exec-out>for.exec-in', 'for.loop>add.exec-in', 'for.done>e.exec-in', 'for.index>pair.a', 'for.i>pair.b',
+    'add_get.value>add_app.array', 'pair.result>add_app.item', 'add_app.result>add.value', 'gv.value>str.value', 'str.result>e.visited'];
+  const nodes = [
+    start('s'),
+    n('for', 'for', { in: ['exec-in', 'start', 'end', 'step'], out: ['loop', 'done', 'i', 'index'], pinDefaults: { start: 0, end: 3 } }),
+    n('pair', 'make_array', { in: ['a', 'b'], out: ['result'] }),
+    setVar('add', 'visited'),
+    n('add_get', 'get_var', { in: ['name:string'], out: ['value'], pinDefaults: { name: 'visited' } }),
+    n('add_app', 'array_append', { in: ['array', 'item'], out: ['result'] }),
+    n('gv', 'get_var', { in: ['name:string'], out: ['value'], pinDefaults: { name: 'visited' } }),
+    n('str', 'concat', { in: ['a', 'value'], out: ['result'], pinDefaults: { a: 'v:' } }),
+    end('e', ['visited']),
+  ];
+  const run = await runFlow(flow('for-floats', nodes, edges), { visited: [] });
+  expect(run.output).toEqual({ visited: 'v: [[0, 0.0], [1, 1.0], [2, 2.0]]', success: true });
+});

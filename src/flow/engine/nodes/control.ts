@@ -3,7 +3,7 @@
 // `_temp._control` and advanced *before* the body runs, so a pause or crash mid-body never repeats an item.
 
 import { type Vars, isPlainObject } from '../../../model/index.ts';
-import { pyStr, toFloat, cloneValue, truthy } from '../deps.ts';
+import { cloneValue, pyFloat, pyStr, toFloat, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -92,7 +92,8 @@ async function forRange(x: Exec): Promise<NodeResult> {
   const cur = { i: frame.i, index: frame.index };
   frame.i += frame.step;
   frame.index += 1;
-  iteration(x, { i: cur.i, index: cur.index, total: frame.total });
+  // Python's For emits a float `i` (range over floats) and an int `index`.
+  iteration(x, { i: pyFloat(cur.i), index: cur.index, total: frame.total });
   return goTo(x, 'loop', target);
 }
 
