@@ -123,12 +123,6 @@ export class KgRepo {
     return this.db.query('DELETE FROM kg_assertions WHERE assertion_id = ?').run(id).changes > 0;
   }
 
-  list(f: { scope?: string; ownerId?: string; limit: number }): KgAssertion[] {
-    const owners = f.scope && f.ownerId ? [{ scope: f.scope, owner_id: f.ownerId }] : undefined;
-    const rows = this.query({ owners, limit: f.limit, order: 'desc' });
-    return f.scope && !f.ownerId ? rows.filter((r) => r.scope === f.scope) : rows;
-  }
-
   embedding(id: string, model: string): number[] | null {
     const row = this.db.query('SELECT vector_json FROM kg_embeddings WHERE assertion_id = ? AND model = ?').get(id, model) as { vector_json: string } | null;
     return row ? (JSON.parse(row.vector_json) as number[]) : null;
