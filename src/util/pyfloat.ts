@@ -61,3 +61,16 @@ export function hasBoxedFloat(v: unknown): boolean {
   if (typeof v === 'object' && v !== null) return Object.values(v).some(hasBoxedFloat);
   return false;
 }
+
+/**
+ * JSON.parse like Python's json.loads for numbers: a whole number written with a fraction or exponent (`2.0`,
+ * `1e3`) is a float, boxed. Uses the reviver's source-text access (Bun/JSC, TC39 "JSON.parse source text").
+ */
+export function parsePyJson(text: string): unknown {
+  return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+    if (typeof value === 'number' && Number.isInteger(value) && typeof context?.source === 'string' && /[.eE]/.test(context.source)) {
+      return new PyFloat(value);
+    }
+    return value;
+  } as (this: unknown, key: string, value: unknown) => unknown);
+}

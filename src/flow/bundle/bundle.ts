@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { InvalidBundle, isPlainObject } from '../../model/index.ts';
 import { sha256Hex } from '../../util/json.ts';
+import { parsePyJson } from '../../util/pyfloat.ts';
 import type { FlowDoc } from './flowdoc.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { DEFAULT_LIMITS, readBundleDir, readZip, type ArchiveFiles, type ArchiveLimits } from './zip.ts';
@@ -18,7 +19,29 @@ export interface Bundle {
 
 const invalid = (m: string) => new InvalidBundle(`Invalid bundle: ${m}`);
 
-function parseJson(files: ArchiveFiles, name: string): unknown {
+/**
+ * A VisualFlow document keeps the float-ness of whole-number literals (`2.0` renders "2.0" like the Python
+ * runtime) where the engine reads authored values — node `literalValue` and `pinDefaults` — and nowhere else
+ * (positions, sizes and other editor metadata stay plain numbers).
+ */
+function keepLiteralFloats(doc: Record<string, any>): void {
+  const keep = new Set<unknown>();
+  for (const n of Array.isArray(doc.nodes) ? doc.nodes : []) {
+    if (!isPlainObject(n) || !isPlainObject(n.data)) continue;
+    keep.add(n.data.literalValue);
+    keep.add(n.data.pinDefaults);
+  }
+  const unbox = (v: unknown): unknown => {
+    if (keep.has(v)) return v;
+    if (v instanceof Number) return v.valueOf();
+    if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) v[i] = unbox(v[i]); return v; }
+    if (isPlainObject(v)) { for (const k of Object.keys(v)) v[k] = unbox(v[k]); return v; }
+    return v;
+  };
+  for (const k of Object.keys(doc)) doc[k] = unbox(doc[k]);
+}
+
+function parseJson(files: ArchiveFiles, name: string, pyNumbers = false): unknown {
   const bytes = files.get(name);
   if (!bytes) throw invalid(`${name} not found in bundle`);
   let text: string;
@@ -28,7 +51,7 @@ function parseJson(files: ArchiveFiles, name: string): unknown {
     throw invalid(`${name} is not UTF-8 text`);
   }
   try {
-    return JSON.parse(text);
+    return pyNumbers ? parsePyJson(text) : JSON.parse(text);
   } catch (e) {
     throw invalid(`${name} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -41,8 +64,9 @@ export function bundleFromFiles(files: ArchiveFiles, sha256: string): Bundle {
   for (const [flowId, rel] of Object.entries(manifest.flows)) {
     const name = rel.replace(/\\/g, '/');
     if (!files.has(name)) throw invalid(`flows.${flowId}: file '${name}' not found in bundle`);
-    const doc = parseJson(files, name);
+    const doc = parseJson(files, name, true);
     if (!isPlainObject(doc)) throw invalid(`${name} must be a VisualFlow JSON object`);
+    keepLiteralFloats(doc);
     if (doc.nodes !== undefined && !Array.isArray(doc.nodes)) throw invalid(`${name}: "nodes" must be a list`);
     flows.set(flowId, doc);
   }
