@@ -75,7 +75,11 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const flows = new FlowWorkflows({
     source: registry,
     builtins: [createAgentWorkflow(), ...memoryWorkflows()],
-    services: { providerModels: (p) => discovery.listModels(p), defaultProvider: llmConfig.defaultProvider },
+    services: {
+      providerModels: (p) => discovery.listModels(p),
+      providerNames: Object.values(llmConfig.providers).filter((p) => p.configured).map((p) => p.name),
+      defaultProvider: llmConfig.defaultProvider,
+    },
   });
   let runtime!: Runtime;
   const workflows = new StaticWorkflows([], [new ScheduledWorkflows(() => runtime), new ReloadingWorkflows(flows, registry)]);

@@ -163,6 +163,18 @@ describe('model residency and provider models', () => {
     h.close();
   });
 
+  test('provider_catalog lists the configured providers, filtered by allowed_providers', async () => {
+    const mk = (id: string, allowed: unknown) => flow(id, [start('s'), n('pc', 'provider_catalog', { in: ['allowed_providers'], out: ['providers'], pinDefaults: { allowed_providers: allowed } }), end('e', ['providers'])], ['s.exec-out>e.exec-in', 'pc.providers>e.providers']);
+    const docs = [mk('cat-all', []), mk('cat-some', ['ollama', 'nope'])];
+    const byId = new Map(docs.map((d) => [d.id as string, d]));
+    const flows = new FlowWorkflows({ source: { getWorkflow: (id) => structuredClone(byId.get(id)) }, services: { providerNames: ['lmstudio', 'ollama'] } });
+    const h = createHarness({ workflows: flows });
+    const run = async (id: string) => { const r = await h.runtime.start(id, {}); await h.settle(); return h.run(r.run_id).output; };
+    expect(await run('cat-all')).toEqual({ providers: ['lmstudio', 'ollama'], success: true });
+    expect(await run('cat-some')).toEqual({ providers: ['ollama'], success: true });
+    h.close();
+  });
+
   test('provider_models without a provider registry returns an empty list (the reference without AbstractCore)', async () => {
     const doc = flow('noreg', [start('s'), n('pm', 'provider_models', { in: ['provider'], out: ['provider', 'models'], pinDefaults: { provider: 'lmstudio' } }), end('e', ['models'])], ['s.exec-out>e.exec-in', 'pm.models>e.models']);
     const h = flowHarness([doc]);

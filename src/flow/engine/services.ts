@@ -11,6 +11,8 @@ export interface ProviderModelList {
 export interface EngineServices {
   /** The live model listing of one configured provider. */
   providerModels?(provider: string): Promise<ProviderModelList>;
+  /** Names of the providers configured on this gateway (provider_catalog). */
+  providerNames?: readonly string[];
   /** The gateway's default provider (when a node names none). */
   defaultProvider?: string | null;
 }

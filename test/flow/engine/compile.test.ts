@@ -30,11 +30,11 @@ describe('compile errors name the node and the problem', () => {
   });
 
   test('unsupported reference types are rejected with the reason, also when only read as data', () => {
-    // memory_* and provider_models now run (issue 14); video generation and provider_catalog remain unsupported.
+    // memory_*, provider_models and provider_catalog now run (issue 14); video generation and model_catalog do not.
     expect(compileError(flow('x', [start('s'), n('m', 'generate_video', { in: ['exec-in'], out: ['exec-out'] })], ['s.exec-out>m.exec-in']))).toContain(
       "node 'm' has unsupported type 'generate_video': this media task has no OpenAI-compatible endpoint this gateway speaks",
     );
-    expect(compileError(flow('x', [start('s'), n('pm', 'provider_catalog', { in: ['allowed_providers'], out: ['providers'] }), end('e', ['m'])], ['s.exec-out>e.exec-in', 'pm.providers>e.m']))).toContain("node 'pm' has unsupported type 'provider_catalog'");
+    expect(compileError(flow('x', [start('s'), n('pm', 'model_catalog', { in: ['index'], out: ['models'] }), end('e', ['m'])], ['s.exec-out>e.exec-in', 'pm.models>e.m']))).toContain("node 'pm' has unsupported type 'model_catalog'");
   });
 
   test('unreachable nodes of unsupported types do not block compilation', () => {

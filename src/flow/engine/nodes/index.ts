@@ -46,7 +46,6 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = Object.freeze({
   import_workspace_file: ARTIFACT,
   export_artifact: ARTIFACT,
   read_artifact: ARTIFACT,
-  provider_catalog: CATALOG,
   model_catalog: CATALOG,
   function: 'legacy `function` nodes are not supported; use a `code` node',
 });

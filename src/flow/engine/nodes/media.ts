@@ -1,6 +1,7 @@
 // Media and model-control nodes (visualflow.md §3.13 N, J): generate_image, edit_image (image_to_image),
 // generate_voice, transcribe_audio, generate_music → the gateway's `media_call` effect (src/llm/media-effects.ts);
-// model_residency → MODEL_RESIDENCY; provider_models → the live model listing (engine services).
+// model_residency → MODEL_RESIDENCY; provider_models → the live model listing, provider_catalog → the configured
+// providers (engine services).
 // A node's own provider/model (pins, then effectConfig) travel in the payload; the handler decides whether a
 // configured provider serves the modality, so a flow is never refused at compile time for a media node.
 
@@ -121,10 +122,22 @@ async function providerModels(x: Exec, node: VNode, inputs: Record<string, any>)
   return out;
 }
 
+/** provider_catalog (pure): the configured providers, filtered by `allowed_providers` when given. */
+function providerCatalog(x: Exec, _node: VNode, inputs: Record<string, any>): Vars {
+  const allowed = Array.isArray(inputs.allowed_providers) ? inputs.allowed_providers.filter((p: unknown) => typeof p === 'string').map((p: string) => p.trim().toLowerCase()) : [];
+  const names = [...(x.services.providerNames ?? [])];
+  return { providers: allowed.length ? names.filter((n) => allowed.includes(n)) : names };
+}
+
 export const MEDIA_NODES: Record<string, NodeSpec> = {
   ...Object.fromEntries(Object.entries(KINDS).map(([type, kind]) => [type, { family: 'effect', exec: mediaNode(type, kind), mapEffect: mapMedia(kind) } satisfies NodeSpec])),
   image_to_image: { family: 'effect', exec: mediaNode('edit_image', KINDS.edit_image!), mapEffect: mapMedia(KINDS.edit_image!) },
   model_residency: { family: 'effect', exec: modelResidency, mapEffect: mapResidency },
+  provider_catalog: {
+    family: 'function',
+    pure: providerCatalog,
+    exec: async (x) => ({ kind: 'value', output: providerCatalog(x, x.node, await x.inputs('function')) }),
+  },
   provider_models: {
     family: 'function',
     pure: providerModels,
