@@ -84,6 +84,12 @@ function spanTime(s: Vars): string {
   return String(s.created_at ?? s.from_timestamp ?? '');
 }
 
+/** Oldest first; equal timestamps keep index order (a consistent comparator). */
+function byTime(a: { span: Vars; index: number }, b: { span: Vars; index: number }): number {
+  const ta = spanTime(a.span), tb = spanTime(b.span);
+  return ta < tb ? -1 : ta > tb ? 1 : a.index - b.index;
+}
+
 async function bodyText(rt: Runtime, span: Vars, maxMessages: number): Promise<string> {
   const body = await loadJson(rt, String(span.artifact_id ?? ''));
   if (!body) return '';
@@ -126,7 +132,7 @@ export async function memoryQuery(rt: Runtime, ctx: EffectContext): Promise<Effe
     });
   }
   const matches: Match[] = [];
-  for (const m of candidates.sort((a, b) => (spanTime(a.span) < spanTime(b.span) ? 1 : -1))) {
+  for (const m of candidates.sort((a, b) => byTime(b, a))) {
     if (matches.length >= limit) break;
     if (query) {
       const meta = `${m.span.note_preview ?? ''} ${JSON.stringify(m.span.tags ?? {})} ${m.span.location ?? ''}`.toLowerCase();
@@ -134,6 +140,7 @@ export async function memoryQuery(rt: Runtime, ctx: EffectContext): Promise<Effe
     }
     matches.push(m);
   }
+  if (p.connected === true && matches.length) matches.push(...neighbours(owners, matches, p));
   const mode = p.return === 'meta' || p.return === 'rendered' ? p.return : 'both';
   const metaMatches = matches.map((m) => ({ ...m.span, span_id: m.span.artifact_id, owner_run_id: m.owner.run_id, index: m.index }));
   const rendered = matches.length
@@ -147,6 +154,36 @@ export async function memoryQuery(rt: Runtime, ctx: EffectContext): Promise<Effe
   const meta: Vars = { span_ids: matches.map((m) => m.span.artifact_id), warnings, ...(level ? { recall_level: level } : {}) };
   if (mode !== 'rendered') meta.matches = metaMatches;
   return { status: 'completed', result: toolResults(p, 'recall_memory', true, mode === 'meta' ? '' : rendered, meta) };
+}
+
+/**
+ * `connected`: spans next to the matches — `connect_by` `time` (the `neighbor_hops` nearest in time in the same
+ * owner, default 1) and/or `tag` (spans sharing a tag key and value); default both. Marked `connected_via`.
+ */
+function neighbours(owners: RunState[], matches: Match[], p: Vars): Match[] {
+  const by = new Set(strList(p.connect_by).map((s) => s.toLowerCase()));
+  const useTime = !by.size || by.has('time');
+  const useTag = !by.size || by.has('tag') || by.has('tags');
+  const hops = Math.min(posInt(p.neighbor_hops, 1), 10);
+  const seen = new Set(matches.map((m) => m.span.artifact_id));
+  const out: Match[] = [];
+  const add = (owner: RunState, span: Vars, index: number, via: string) => {
+    if (!isPlainObject(span) || seen.has(span.artifact_id)) return;
+    seen.add(span.artifact_id);
+    out.push({ span: { ...span, connected_via: via }, owner, index });
+  };
+  for (const owner of owners) {
+    const ordered = spansOf(owner).map((span, i) => ({ span, index: i + 1 })).filter((x) => isPlainObject(x.span)).sort((a, b) => byTime(a, b));
+    for (const m of matches.filter((x) => x.owner.run_id === owner.run_id)) {
+      const at = ordered.findIndex((x) => x.span.artifact_id === m.span.artifact_id);
+      if (useTime && at >= 0) for (let d = 1; d <= hops; d++) for (const j of [at - d, at + d]) if (ordered[j]) add(owner, ordered[j]!.span, ordered[j]!.index, 'time');
+      const tags: Record<string, string> = isPlainObject(m.span.tags) ? m.span.tags : {};
+      if (useTag && Object.keys(tags).length) {
+        for (const x of ordered) if (isPlainObject(x.span.tags) && Object.entries(tags).some(([k, v]) => x.span.tags[k] === v)) add(owner, x.span, x.index, 'tag');
+      }
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- memory_tag

@@ -89,6 +89,23 @@ describe('span memory', () => {
     h.close();
   });
 
+  test('connected recall adds time and tag neighbours of the matches', async () => {
+    const connectedRecall = flow('crecall', [
+      start('s', ['query', 'connect_by']),
+      n('mq', 'memory_query', { in: ['exec-in', 'query', 'scope', 'connected', 'connect_by'], out: ['exec-out', 'results'], pinDefaults: { scope: 'global', connected: 'true' } }),
+      end('e', ['results']),
+    ], ['s.exec-out>mq.exec-in', 's.query>mq.query', 's.connect_by>mq.connect_by', 'mq.exec-out>e.exec-in', 'mq.results>e.results']);
+    const h = harness([noteFlow, connectedRecall]);
+    for (const [content, tags] of [['first note', { t: 'a' }], ['second note', { t: 'b' }], ['third note', { t: 'c' }], ['fourth note', { t: 'a' }]] as const) {
+      await h.start('note', { content, tags, scope: 'global' });
+    }
+    const byTime = await h.start('crecall', { query: 'third', connect_by: ['time'] });
+    expect(byTime.output!.results.map((r: Vars) => [r.note_preview, r.connected_via ?? null])).toEqual([['third note', null], ['second note', 'time'], ['fourth note', 'time']]);
+    const byTag = await h.start('crecall', { query: 'first', connect_by: ['tag'] });
+    expect(byTag.output!.results.map((r: Vars) => [r.note_preview, r.connected_via ?? null])).toEqual([['first note', null], ['fourth note', 'tag']]);
+    h.close();
+  });
+
   test('an invalid scope fails the node with a clear message', async () => {
     const h = harness([noteFlow]);
     const run = await h.start('note', { content: 'x', scope: 'galaxy' });

@@ -59,9 +59,11 @@ const memoryNote = effectNode('memory_note', (i, x) => {
 const memoryQuery = effectNode('memory_query', (i) => {
   let limit = 10;
   try { if (present(i.limit)) limit = Math.trunc(toFloat(i.limit)); } catch {}
-  return pick(i, ['recall_level', 'tags', 'tags_mode', 'usernames', 'locations', 'since', 'until', 'scope', 'span_ids', 'target_run_id'], {
+  const p = pick(i, ['recall_level', 'tags', 'tags_mode', 'usernames', 'locations', 'since', 'until', 'scope', 'span_ids', 'target_run_id', 'connected', 'neighbor_hops', 'connect_by', 'max_messages'], {
     query: i.query ?? '', limit_spans: limit, return: 'both',
   });
+  if (present(p.connected)) p.connected = truthy(p.connected);
+  return p;
 }, { rendered: '', results: [], span_ids: [], raw: null });
 
 const memoryTag = effectNode('memory_tag', (i) => {
