@@ -5,7 +5,7 @@
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
 // Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
 import type { Store } from '../store/index.ts';
-import { isPlainObject } from '../util/json.ts';
+import { isPlainObject, sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
@@ -26,6 +26,7 @@ import {
 import { setPath } from './vars.ts';
 
 export const GATEWAY_ACTOR = 'gateway';
+const ATOMIC_BUILTINS = new Set(['emit_event']);
 
 export const DEFAULT_LIMITS = {
   max_iterations: 25,
@@ -46,12 +47,38 @@ export interface StartOptions {
   actorId?: string | null;
   /** Start listener child runs declared by the workflow (default: for root runs). */
   startListeners?: boolean;
+  /**
+   * A deterministic id (see `Runtime.childRunId`): when a run with this id exists already it is returned as it is,
+   * so an effect re-executed after a crash adopts the child its first attempt created instead of starting another.
+   */
+  runId?: string;
+  /** The parent's state when at hand (saves a read; its tree position decides the child's depth). */
+  parent?: RunState;
+}
+
+/** Runaway protection (§4): how deep subflows may nest and how many runs one root may start in its tree. */
+export interface TreeLimits {
+  maxSubflowDepth: number;
+  maxTreeRuns: number;
+}
+export const DEFAULT_TREE_LIMITS: TreeLimits = { maxSubflowDepth: 64, maxTreeRuns: 10_000 };
+
+/** A run's place in its tree, kept in `vars._runtime.tree` of child runs (a root has none: depth 0, itself). */
+function treeOf(run: RunState): { root: string; depth: number } {
+  const t = run.vars?._runtime?.tree;
+  return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
 }
 
 interface RegisteredEffect {
   handler: EffectHandler;
   /** External effects touch the world outside the database: checkpoint before running them. */
   external: boolean;
+  /**
+   * Synchronous database-only effects whose writes reach other runs (emit_event): the handler runs inside the
+   * transaction that commits its own `started` + end records, so a replay finds the completed record and does
+   * not deliver twice.
+   */
+  atomic?: boolean;
 }
 
 export class RuntimeError extends Error {
@@ -65,17 +92,40 @@ export class Runtime {
   private ticking = new Map<string, Promise<RunState>>();
   private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private commitScheduled = false;
+  /** Working state of the ticks in flight, so effects can learn about records not yet committed. */
+  private tickStates = new Map<string, TickState>();
+  /** Runaway limits enforced when a child run starts (set from config by the gateway). */
+  treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS };
 
   constructor(
     readonly store: Store,
     readonly workflows: WorkflowSource,
     readonly defaults: { provider?: string | null; model?: string | null } = {},
   ) {
-    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) this.effects.set(type, { handler, external: false });
+    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) {
+      this.effects.set(type, { handler, external: false, atomic: ATOMIC_BUILTINS.has(type) });
+    }
   }
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
+  }
+
+  /**
+   * The deterministic id of the child run an effect starts: a hash of the parent run, the effect's idempotency key
+   * and how many times this effect already ended in the parent's ledger (committed or pending in this tick). A
+   * replay after a crash (same checkpoint, same records) computes the same id and adopts the child; the next
+   * visit of the same node in a loop gets a new one.
+   */
+  childRunId(ctx: { run: RunState; idempotencyKey: string }): string {
+    const runId = ctx.run.run_id;
+    const key = ctx.idempotencyKey;
+    const visit = this.store.ledger.countEnded(runId, key) + (this.tickStates.get(runId)?.pendingEnded(key) ?? 0);
+    const h = sha256Hex(`${runId}\0${key}\0${visit}`).split('');
+    h[12] = '8'; // RFC 9562 "custom" version, variant 10xx: still a well-formed UUID
+    h[16] = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
+    const x = h.join('');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
   }
 
   private ctx: StepContext = { nowIso };
@@ -90,6 +140,10 @@ export class Runtime {
 
   /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+    if (opts.runId) {
+      const existing = this.store.runs.get(opts.runId);
+      if (existing) return existing;
+    }
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
@@ -107,10 +161,26 @@ export class Runtime {
   private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
     // Time-ordered ids (UUIDv7, same text form as v4): inserts append to the run indexes instead of touching
     // random b-tree pages, which makes each commit write far fewer pages.
-    const runId = Bun.randomUUIDv7();
+    const runId = opts.runId ?? Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
     if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
     const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
+    delete rt.tree;
+    const parentRunId = opts.parentRunId ?? null;
+    let tree: { root: string; depth: number } | null = null;
+    if (parentRunId) {
+      const parent = opts.parent ?? this.store.runs.get(parentRunId);
+      const p = parent ? treeOf(parent) : { root: parentRunId, depth: 0 };
+      tree = { root: p.root, depth: p.depth + 1 };
+      const lim = this.treeLimits;
+      if (tree.depth > lim.maxSubflowDepth) {
+        throw new RuntimeError(
+          `Subflow depth limit reached: '${wf.workflow_id}' would run ${tree.depth} levels below its root run ${p.root} ` +
+            `(limit ${lim.maxSubflowDepth}; raise it with ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH)`,
+        );
+      }
+      rt.tree = tree;
+    }
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
     vars._runtime = rt;
@@ -134,6 +204,7 @@ export class Runtime {
       parent_run_id: opts.parentRunId ?? null,
     };
     const write = () => {
+      if (tree) this.countTreeRun(tree.root, wf.workflow_id);
       this.store.runs.save(run);
       for (const lw of listenerWfs) {
         this.store.runs.save({
@@ -148,6 +219,18 @@ export class Runtime {
       this.store.notifier.queueRunChange();
     };
     return { run, write };
+  }
+
+  /** Counts a new run in its root's tree (same transaction as its insert); throws past the limit. */
+  private countTreeRun(root: string, workflowId: string): void {
+    const max = this.treeLimits.maxTreeRuns;
+    const n = this.store.runs.bumpTreeCount(root);
+    if (n > max) {
+      throw new RuntimeError(
+        `Run tree limit reached: root run ${root} already started ${max} runs, so '${workflowId}' was not started ` +
+          `(limit ${max}; raise it with ABSTRACTGATEWAY_MAX_TREE_RUNS)`,
+      );
+    }
   }
 
   /**
@@ -225,6 +308,7 @@ export class Runtime {
     this.inflight.set(runId, controller);
     const pending: StepRecord[] = [];
     const t = new TickState(this, run, pending);
+    this.tickStates.set(runId, t);
     try {
       const wf = await this.getWorkflow(run.workflow_id);
       for (let i = 0; i < maxSteps && run.status === 'running'; i++) {
@@ -246,6 +330,7 @@ export class Runtime {
       return run;
     } finally {
       this.inflight.delete(runId);
+      if (this.tickStates.get(runId) === t) this.tickStates.delete(runId);
     }
   }
 
@@ -290,7 +375,22 @@ export class Runtime {
       t.pending.push(started);
       if (reg?.external) await t.flush();
       if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
-      else {
+      else if (reg.atomic) {
+        const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal };
+        const got = await t.flushWith(() => {
+          let o: EffectOutcome;
+          try {
+            o = reg.handler(ctx) as EffectOutcome;
+          } catch (err) {
+            o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
+          }
+          t.pending.push(endRecord(started, o));
+          return o;
+        });
+        this.store.fault('effect.atomic_committed');
+        if (!got) return; // cancelled meanwhile: nothing was delivered
+        outcome = got;
+      } else {
         try {
           outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
         } catch (err) {
@@ -298,8 +398,8 @@ export class Runtime {
         }
       }
       // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
-      if (signal.aborted) return;
-      t.pending.push(endRecord(started, outcome));
+      if (signal.aborted && !reg?.atomic) return;
+      if (!reg?.atomic) t.pending.push(endRecord(started, outcome));
     }
     if (outcome.status === 'failed') {
       run.status = 'failed';
@@ -496,6 +596,13 @@ class TickState {
     this.baseUpdatedAt = run.updated_at;
   }
 
+  /** Records of `key` that ended (any status but `started`) among those not committed yet. */
+  pendingEnded(key: string): number {
+    let n = 0;
+    for (const r of this.pending) if (r.idempotency_key === key && r.status !== 'started') n++;
+    return n;
+  }
+
   findCompleted(key: string): StepRecord | null {
     for (const r of this.pending) if (r.idempotency_key === key && r.status === 'completed') return r;
     return this.rt.store.ledger.findCompleted(this.run.run_id, key);
@@ -511,18 +618,30 @@ class TickState {
    * a cancelled run is left as it is; pause flags are adopted, and a running run parks in a pause wait.
    */
   flush(): Promise<void> {
-    const records = this.pending.splice(0);
-    const terminal = this.terminalPending;
-    this.terminalPending = false;
+    return this.flushWith(() => undefined).then(() => {});
+  }
+
+  /**
+   * Commits the working copy with `inner`'s writes in the same transaction (`inner` runs first and may add
+   * records). Resolves with `inner`'s result, or undefined when the run ended meanwhile (then `inner` did not run).
+   */
+  flushWith<T>(inner: () => T): Promise<T | undefined> {
     const run = this.run;
+    let result: T | undefined;
     return this.rt.commitSoon(() => {
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
       const cur = this.rt.store.runs.updatedAt(run.run_id) === this.baseUpdatedAt ? null : this.rt.store.runs.get(run.run_id);
+      if (cur && isTerminal(cur.status)) {
+        this.pending.splice(0);
+        this.terminalPending = false;
+        Object.assign(run, cur);
+        return;
+      }
+      result = inner();
+      const records = this.pending.splice(0);
+      const terminal = this.terminalPending;
+      this.terminalPending = false;
       if (cur) {
-        if (isTerminal(cur.status)) {
-          Object.assign(run, cur);
-          return;
-        }
         const control = cur.vars?._runtime?.control;
         if (isPlainObject(control)) { controlOf(run); run.vars._runtime.control = control; }
         if (isPaused(run) && run.status === 'running') {
@@ -533,7 +652,7 @@ class TickState {
       this.rt.commit(run, records);
       this.baseUpdatedAt = run.updated_at;
       if (terminal) this.rt.onTerminal(run);
-    });
+    }).then(() => result);
   }
 }
 
@@ -567,7 +686,7 @@ function stripHash(r: StepRecord) {
 }
 
 /** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
-export function childResult(child: RunState, wait: WaitState): Vars {
+export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
   else {

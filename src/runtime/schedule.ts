@@ -190,7 +190,9 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         return { next_node: 'plan_next' };
       }
       s.executions += 1;
-      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : nowIso();
+      // Deterministic (the slot's time, not the clock): a fire re-executed after a crash computes the same child id.
+      const slot = s.next_fire_at ?? s.start_at;
+      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : slot;
       return {
         effect: {
           type: 'start_subworkflow',
