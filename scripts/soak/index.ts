@@ -28,7 +28,7 @@ export interface SoakOptions {
   log?: (msg: string) => void;
 }
 
-export const DEFAULTS: SoakOptions = { kills: 100, items: 400, split: false, minAliveMs: 150, maxAliveMs: 900, settleTimeoutMs: 120_000 };
+export const DEFAULTS: SoakOptions = { kills: 100, items: 1000, split: false, minAliveMs: 150, maxAliveMs: 900, settleTimeoutMs: 120_000 };
 
 interface Item {
   i: number;
@@ -254,8 +254,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       let next = 0;
       while (!stop || items.some((it) => it.state !== 'done')) {
         const active = items.filter((it) => it.state !== 'done');
-        // Keep a bounded number of items in flight; new ones only during the kill phase.
-        while (!stop && next < opts.items && active.length < 24) {
+        // New items are spread evenly over the kill phase (and kept to a bounded number in flight).
+        const quota = Math.min(opts.items, Math.ceil(((kills + 1) / Math.max(1, opts.kills)) * opts.items));
+        while (!stop && next < quota && active.length < 32) {
           const it: Item = { i: next, kind: KINDS[next % KINDS.length]!, session: `soak-${next}`, state: 'new' };
           next++;
           items.push(it);

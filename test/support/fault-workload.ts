@@ -1,6 +1,6 @@
 // The workload of the deterministic fault-injection test (issue 12 §3): one run through each multi-write path —
 // a `resume` command answering ask_user, an `emit_event` command and an emit_event node each waking a listener,
-// a sync and an async+wait subflow whose child does an external effect, and a two-fire schedule — plus the
+// a root whose declared listener is parked by its first tick, a sync and an async+wait subflow whose child does an external effect, and a two-fire schedule — plus the
 // invariants checked after a kill at any commit boundary and a clean restart.
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
@@ -23,8 +23,8 @@ const workflows = [
     done: (run) => ({ complete_output: { answer: run.vars.answer } }),
   }),
   // Loops on its event: a second delivery of the same event would show as a second resume.
-  ...['ping', 'pong'].map((name) =>
-    graphWorkflow(`listen_${name}`, 'wait', {
+  ...['ping', 'pong', 'app.evt'].map((name) =>
+    graphWorkflow(`listen_${name.replace('.', '_')}`, 'wait', {
       wait: () => ({ effect: { type: 'wait_event', payload: { name, scope: 'session' }, result_key: 'got' }, next_node: 'count' }),
       count: (run) => {
         run.vars.n = (run.vars.n ?? 0) + 1;
@@ -36,6 +36,16 @@ const workflows = [
     emit: () => ({ effect: { type: 'emit_event', payload: { name: 'pong', scope: 'session', payload: { from: 'node' } }, result_key: 'r' }, next_node: 'done' }),
     done: (run) => ({ complete_output: { delivered: run.vars.r?.delivered ?? null } }),
   }),
+  // A root with a declared listener: its first tick parks the listener, then it emits to it at once.
+  graphWorkflow(
+    'app',
+    'emit',
+    {
+      emit: () => ({ effect: { type: 'emit_event', payload: { name: 'app.evt', scope: 'session', payload: { from: 'app' } }, result_key: 'r' }, next_node: 'done' }),
+      done: (run) => ({ complete_output: { delivered: run.vars.r?.delivered ?? null } }),
+    },
+    ['listen_app_evt'],
+  ),
   graphWorkflow('parent_sync', 'sub', {
     sub: () => ({ effect: { type: 'start_subworkflow', payload: { workflow_id: 'child', vars: { x: 1 } }, result_key: 's' }, next_node: 'done' }),
     done: (run) => ({ complete_output: { child: run.vars.s?.output ?? null } }),
@@ -72,7 +82,7 @@ export async function seed(store: Store, rt: Runtime): Promise<void> {
   }
   store.commands.append({ command_id: 'c-resume', run_id: ids.asker!, type: 'resume', payload: { payload: { answer: 'yes' } } });
   store.commands.append({ command_id: 'c-emit', run_id: ids.asker!, type: 'emit_event', payload: { name: 'ping', scope: 'session', session_id: SESSION, payload: { from: 'command' } } });
-  for (const wf of ['emitter', 'parent_sync', 'parent_async']) await rt.start(wf, { sessionId: SESSION });
+  for (const wf of ['emitter', 'parent_sync', 'parent_async', 'app']) await rt.start(wf, { sessionId: SESSION });
   await startScheduledRun(rt, { target_workflow_id: 'child', input_data: { x: 3 }, interval: '20ms', repeat_count: 2, overlap: 'queue', session_id: SESSION });
 }
 
@@ -120,7 +130,7 @@ export function violations(store: Store, firstOutcomes: Outcomes): string[] {
   const asker = one('asker');
   if (asker.status !== 'completed' || asker.output?.answer?.answer !== 'yes') bad.push(`asker ${asker.status} ${JSON.stringify(asker.output)}`);
   // Events: each listener woke exactly once, by the right emitter.
-  for (const [wf, from] of [['listen_ping', 'command'], ['listen_pong', 'node']] as const) {
+  for (const [wf, from] of [['listen_ping', 'command'], ['listen_pong', 'node'], ['listen_app_evt', 'app']] as const) {
     const l = one(wf);
     const resumes = ledger(store, l.run_id).filter((r) => r.effect?.type === 'resume');
     if (resumes.length !== 1 || resumes[0]!.effect!.payload.payload?.payload?.from !== from) {
@@ -128,8 +138,11 @@ export function violations(store: Store, firstOutcomes: Outcomes): string[] {
     }
     if (l.status !== 'waiting' || l.vars.n !== 1) bad.push(`${wf} ${l.status} n=${l.vars.n}`);
   }
-  const emitter = one('emitter');
-  if (emitter.status !== 'completed' || emitter.output?.delivered !== 1) bad.push(`emitter ${emitter.status} ${JSON.stringify(emitter.output)}`);
+  for (const wf of ['emitter', 'app']) {
+    const em = one(wf);
+    if (em.status !== 'completed' || em.output?.delivered !== 1) bad.push(`${wf} ${em.status} ${JSON.stringify(em.output)}`);
+  }
+  if (one('listen_app_evt').parent_run_id !== one('app').run_id) bad.push('the listener is not the child of its root');
   // Subflows: one child per parent, each executed once.
   for (const [wf, v] of [['parent_sync', 10], ['parent_async', 20]] as const) {
     const p = one(wf);
