@@ -8,44 +8,72 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFault } from '../../src/store/fault.ts';
 import { Store } from '../../src/store/index.ts';
+import { buildCompactRuntime, compactViolations, seedCompact, SUMMARY } from '../support/fault-compact.ts';
 import { buildRuntime, outcomes, seed, violations } from '../support/fault-workload.ts';
 import { tempDir } from '../support/harness.ts';
+import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 
 const dir = tempDir('ag-faults-');
-const seedDb = join(dir.path, 'seed.sqlite3');
 const worker = join(import.meta.dir, '../support/fault-worker.ts');
-afterAll(() => dir.cleanup());
+let stub: StubLlm;
+
+interface Workload {
+  seedDb: string;
+  args: () => string[];
+  /** What a client could have read right after the kill. */
+  snapshot: (s: Store) => any;
+  violations: (s: Store, first: any) => string[];
+}
+const main: Workload = { seedDb: join(dir.path, 'seed.sqlite3'), args: () => [], snapshot: outcomes, violations };
+const compact: Workload = {
+  seedDb: join(dir.path, 'seed-compact.sqlite3'),
+  args: () => ['compact', stub.url],
+  snapshot: (s) => {
+    const c = s.commands.get('cm1')!;
+    return c.status === 'pending' ? null : { status: c.status, reason: c.reason };
+  },
+  violations: compactViolations,
+};
 
 beforeAll(async () => {
-  const store = Store.open(seedDb, { fault: null });
+  stub = startStubLlm();
+  stub.respond = () => ({ content: SUMMARY });
+  let store = Store.open(main.seedDb, { fault: null });
   await seed(store, buildRuntime(store));
   store.close(); // checkpoints the WAL: the file alone is the seeded state
+  store = Store.open(compact.seedDb, { fault: null });
+  await seedCompact(store, buildCompactRuntime(store, stub.url));
+  store.close();
+});
+afterAll(() => {
+  stub?.stop();
+  dir.cleanup();
 });
 
 let caseNo = 0;
-async function runWorker(db: string, fault: string | null): Promise<number | 'killed'> {
+async function runWorker(w: Workload, db: string, fault: string | null): Promise<number | 'killed'> {
   const env = { ...process.env, ABSTRACTGATEWAY_TEST_FAULT: fault ?? '' };
-  const p = Bun.spawn([process.execPath, worker, db], { env, stdout: 'inherit', stderr: 'inherit' });
+  const p = Bun.spawn([process.execPath, worker, db, ...w.args()], { env, stdout: 'inherit', stderr: 'inherit' });
   const code = await p.exited;
   return p.signalCode === 'SIGKILL' ? 'killed' : code;
 }
 
 /** Kill at `fault`, snapshot what a client could have read, restart clean, check. False when the fault never fired. */
-async function killAndRecover(fault: string): Promise<boolean> {
+async function killAndRecover(fault: string, w: Workload = main): Promise<boolean> {
   const db = join(dir.path, `case-${++caseNo}.sqlite3`);
-  copyFileSync(seedDb, db);
-  const first = await runWorker(db, fault);
+  copyFileSync(w.seedDb, db);
+  const first = await runWorker(w, db, fault);
   if (first !== 'killed') {
     expect(first).toBe(0);
     return false;
   }
   const s1 = Store.open(db, { fault: null });
-  const firstOutcomes = outcomes(s1);
+  const snapshot = w.snapshot(s1);
   s1.close();
-  expect(await runWorker(db, null)).toBe(0);
+  expect(await runWorker(w, db, null)).toBe(0);
   const s2 = Store.open(db, { fault: null });
   try {
-    expect({ fault, violations: violations(s2, firstOutcomes) }).toEqual({ fault, violations: [] });
+    expect({ fault, violations: w.violations(s2, snapshot) }).toEqual({ fault, violations: [] });
   } finally {
     s2.close();
   }
@@ -60,13 +88,15 @@ test('the fault spec is validated', () => {
   expect(() => parseFault('commit:0')).toThrow(/expected <point>:<n>/);
 });
 
-test('without a fault the workload settles and every invariant holds', async () => {
-  const db = join(dir.path, 'clean.sqlite3');
-  copyFileSync(seedDb, db);
-  expect(await runWorker(db, null)).toBe(0);
-  const s = Store.open(db, { fault: null });
-  expect(violations(s, {})).toEqual([]);
-  s.close();
+test('without a fault the workloads settle and every invariant holds', async () => {
+  for (const w of [main, compact]) {
+    const db = join(dir.path, `clean-${++caseNo}.sqlite3`);
+    copyFileSync(w.seedDb, db);
+    expect(await runWorker(w, db, null)).toBe(0);
+    const s = Store.open(db, { fault: null });
+    expect(w.violations(s, null)).toEqual([]);
+    s.close();
+  }
 }, 30_000);
 
 describe('a kill at a named boundary of each path', () => {
@@ -84,16 +114,21 @@ describe('a kill at a named boundary of each path', () => {
       expect(await killAndRecover(`${point}:${n}`)).toBe(true);
     }, 30_000);
   }
+  for (const [point, n] of [['artifact.blob_written', 1], ['compact.committed', 1]] as const) {
+    test(`compaction ${point}:${n}`, async () => {
+      expect(await killAndRecover(`${point}:${n}`, compact)).toBe(true);
+    }, 30_000);
+  }
 });
 
-test('a kill after EVERY commit of the workload, and before a sample of them', async () => {
+test.each([['the mixed workload', main], ['compaction', compact]] as const)('a kill after EVERY commit of %s, and before a sample of them', async (_, w) => {
   // Three cases at a time (each its own data dir and processes); the sweep ends at the first n never reached.
   let fired = 0;
   for (let n = 1; n < 200; n += 3) {
-    const hits = await Promise.all([n, n + 1, n + 2].map((k) => killAndRecover(`commit:${k}`)));
+    const hits = await Promise.all([n, n + 1, n + 2].map((k) => killAndRecover(`commit:${k}`, w)));
     fired += hits.filter(Boolean).length;
     if (!hits.every(Boolean)) break;
   }
-  expect(fired).toBeGreaterThan(10);
-  await Promise.all([1, 3, 7, 12].map((n) => killAndRecover(`precommit:${n}`)));
+  expect(fired).toBeGreaterThan(w === main ? 10 : 4);
+  await Promise.all([1, 3, 7].map((n) => killAndRecover(`precommit:${n}`, w)));
 }, 240_000);

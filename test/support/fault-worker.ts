@@ -2,10 +2,14 @@
 // ABSTRACTGATEWAY_TEST_FAULT, read by Store.open) and runs the real runner until the workload has settled.
 // Exit 0 = settled without hitting the fault; a SIGKILL = the fault fired.
 import { Store } from '../../src/store/index.ts';
-import { buildRuntime, runner, settled } from './fault-workload.ts';
+import { buildCompactRuntime, compactSettled } from './fault-compact.ts';
+import { buildRuntime, runner, settled as mainSettled } from './fault-workload.ts';
 
-const store = Store.open(process.argv[2]!);
-const rt = buildRuntime(store);
+// argv: <db> [compact <llm-url>]
+const [db, mode, llmUrl] = process.argv.slice(2);
+const store = Store.open(db!);
+const rt = mode === 'compact' ? buildCompactRuntime(store, llmUrl!) : buildRuntime(store);
+const settled = mode === 'compact' ? compactSettled : mainSettled;
 const r = runner(store, rt);
 while (!r.start()) await Bun.sleep(10);
 const deadline = Date.now() + 20_000;

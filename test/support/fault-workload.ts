@@ -109,7 +109,7 @@ const all = (store: Store): RunState[] => (store.db.query('SELECT run_json FROM 
 const ledger = (store: Store, runId: string): StepRecord[] => store.ledger.listAfter(runId, 0, 100_000);
 
 /** Every invariant of the workload after the final clean run; returns the violations (empty = all hold). */
-export function violations(store: Store, firstOutcomes: Outcomes): string[] {
+export function violations(store: Store, firstOutcomes: Outcomes | null): string[] {
   const bad: string[] = [];
   const runs = all(store);
   const byWf = (wf: string) => runs.filter((r) => r.workflow_id === wf);
@@ -122,7 +122,7 @@ export function violations(store: Store, firstOutcomes: Outcomes): string[] {
   const now = outcomes(store);
   for (const id of ['c-resume', 'c-emit']) {
     if (now[id]?.status !== 'applied') bad.push(`${id} is ${JSON.stringify(now[id])}`);
-    if (firstOutcomes[id] && JSON.stringify(firstOutcomes[id]) !== JSON.stringify(now[id])) {
+    if (firstOutcomes?.[id] && JSON.stringify(firstOutcomes[id]) !== JSON.stringify(now[id])) {
       bad.push(`${id} outcome changed from ${JSON.stringify(firstOutcomes[id])} to ${JSON.stringify(now[id])}`);
     }
   }
