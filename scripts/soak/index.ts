@@ -34,10 +34,13 @@ interface Item {
   i: number;
   kind: Kind;
   session: string;
+  /** Start attempts whose answer was lost (the gateway died mid-request): each retry uses a fresh session. */
+  attempt: number;
   state: 'new' | 'started' | 'await_wait' | 'command' | 'await_outcome' | 'emit' | 'done';
   runId?: string;
   emitRunId?: string;
   listenerId?: string;
+  emitLost?: boolean;
   commandId?: string;
   firstOutcome?: { status: string; reason: string | null };
   busy?: boolean;
@@ -94,7 +97,12 @@ async function step(api: Api, it: Item): Promise<void> {
       const r = it.kind === 'schedule'
         ? await api.call('POST', '/runs/schedule', { ...startBody(it, 'trivial', { x: it.i }), start_at: 'now', interval: '1s', repeat_count: 2, overlap: 'queue' })
         : await api.call('POST', '/runs/start', startBody(it, FLOW_OF[it.kind], { x: it.i }));
-      if (r?.status !== 200) return;
+      if (!r) {
+        // Unknown whether the run was created: retry in a fresh session so a possible orphan is not checked.
+        it.session = `soak-${it.i}.${++it.attempt}`;
+        return;
+      }
+      if (r.status !== 200) return;
       it.runId = r.body.run_id;
       it.state = it.kind === 'ask' ? 'await_wait' : it.kind === 'event' ? 'await_wait' : 'done';
       return;
@@ -119,7 +127,20 @@ async function step(api: Api, it: Item): Promise<void> {
       return;
     }
     case 'emit': {
+      if (it.emitLost) {
+        // The last start's answer was lost: the session's runs say whether it was created (it is durable if so).
+        const l = await api.call('GET', `/runs?session_id=${encodeURIComponent(it.session)}&limit=50`);
+        if (l?.status !== 200) return;
+        const em = (l.body.items as any[]).find((x) => String(x.workflow_id).endsWith(':emit'));
+        it.emitLost = false;
+        if (em) {
+          it.emitRunId = em.run_id;
+          it.state = 'done';
+          return;
+        }
+      }
       const r = await api.call('POST', '/runs/start', startBody(it, 'emit', { i: it.i }));
+      if (!r) it.emitLost = true;
       if (r?.status !== 200) return;
       it.emitRunId = r.body.run_id;
       it.state = 'done';
@@ -257,7 +278,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         // New items are spread evenly over the kill phase (and kept to a bounded number in flight).
         const quota = Math.min(opts.items, Math.ceil(((kills + 1) / Math.max(1, opts.kills)) * opts.items));
         while (!stop && next < quota && active.length < 32) {
-          const it: Item = { i: next, kind: KINDS[next % KINDS.length]!, session: `soak-${next}`, state: 'new' };
+          const it: Item = { i: next, kind: KINDS[next % KINDS.length]!, session: `soak-${next}`, attempt: 0, state: 'new' };
           next++;
           items.push(it);
           active.push(it);

@@ -15,6 +15,7 @@ import {
   isTerminal,
   type EffectHandler,
   type EffectOutcome,
+  type EffectSpec,
   type RunState,
   type StepContext,
   type StepRecord,
@@ -366,63 +367,40 @@ export class Runtime {
     const key = idempotencyKey(run.run_id, nodeId, effect.type, effect.payload);
     const next = plan.next_node ?? null;
     const prior = t.findCompleted(key);
+    if (prior) return applyOutcome(t, effect, { status: 'completed', result: prior.result }, next);
+    const reg = this.effects.get(effect.type);
+    const started = effectRecord(run, nodeId, effect, key, 'started');
+    t.pending.push(started);
+    if (reg?.external) await t.flush();
     let outcome: EffectOutcome;
-    if (prior) {
-      outcome = { status: 'completed', result: prior.result };
-    } else {
-      const reg = this.effects.get(effect.type);
-      const started = effectRecord(run, nodeId, effect, key, 'started');
-      t.pending.push(started);
-      if (reg?.external) await t.flush();
-      if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
-      else if (reg.atomic) {
-        const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal };
-        const got = await t.flushWith(() => {
-          let o: EffectOutcome;
-          try {
-            o = reg.handler(ctx) as EffectOutcome;
-          } catch (err) {
-            o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
-          }
-          t.pending.push(endRecord(started, o));
-          return o;
-        });
-        this.store.fault('effect.atomic_committed');
-        if (!got) return; // cancelled meanwhile: nothing was delivered
-        outcome = got;
-      } else {
+    if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
+    else if (reg.atomic) {
+      // The handler's writes, both records and the step's resulting checkpoint commit as one transaction, so a
+      // replay never sees the effect's writes without its completion (nor a half-computed step).
+      const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal };
+      await t.flushWith(() => {
+        let o: EffectOutcome;
         try {
-          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+          o = reg.handler(ctx) as EffectOutcome;
         } catch (err) {
-          outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
+          o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
+        t.pending.push(endRecord(started, o));
+        applyOutcome(t, effect, o, next);
+      });
+      this.store.fault('effect.atomic_committed');
+      return;
+    } else {
+      try {
+        outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+      } catch (err) {
+        outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
-      // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
-      if (signal.aborted && !reg?.atomic) return;
-      if (!reg?.atomic) t.pending.push(endRecord(started, outcome));
     }
-    if (outcome.status === 'failed') {
-      run.status = 'failed';
-      run.error = outcome.error;
-      t.terminal();
-      return;
-    }
-    if (outcome.status === 'waiting') {
-      run.status = 'waiting';
-      run.waiting = outcome.wait;
-      return;
-    }
-    if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
-      setPath(run.vars, effect.result_key, outcome.result);
-    }
-    if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
-    if (!next) {
-      run.status = 'completed';
-      run.output = { success: true, result: outcome.result };
-      t.terminal();
-      return;
-    }
-    run.current_node = next;
+    // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
+    if (signal.aborted) return;
+    t.pending.push(endRecord(started, outcome));
+    applyOutcome(t, effect, outcome, next);
   }
 
   // ---- resume / control ----------------------------------------------------------------------------------
@@ -670,6 +648,33 @@ function pauseWait(run: RunState): WaitState {
 function controlOf(run: RunState): Vars {
   const rt = isPlainObject(run.vars._runtime) ? run.vars._runtime : (run.vars._runtime = {});
   return isPlainObject(rt.control) ? rt.control : (rt.control = {});
+}
+
+/** Moves the run on from an effect's outcome (synchronous, so it can run inside a commit). */
+function applyOutcome(t: TickState, effect: EffectSpec, outcome: EffectOutcome, next: string | null): void {
+  const run = t.run;
+  if (outcome.status === 'failed') {
+    run.status = 'failed';
+    run.error = outcome.error;
+    t.terminal();
+    return;
+  }
+  if (outcome.status === 'waiting') {
+    run.status = 'waiting';
+    run.waiting = outcome.wait;
+    return;
+  }
+  if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
+    setPath(run.vars, effect.result_key, outcome.result);
+  }
+  if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
+  if (!next) {
+    run.status = 'completed';
+    run.output = { success: true, result: outcome.result };
+    t.terminal();
+    return;
+  }
+  run.current_node = next;
 }
 
 function endRecord(started: StepRecord, outcome: EffectOutcome): StepRecord {

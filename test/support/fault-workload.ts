@@ -2,6 +2,7 @@
 // a `resume` command answering ask_user, an `emit_event` command and an emit_event node each waking a listener,
 // a root whose declared listener is parked by its first tick, a sync and an async+wait subflow whose child does an external effect, and a two-fire schedule — plus the
 // invariants checked after a kill at any commit boundary and a clean restart.
+import { FlowWorkflows } from '../../src/flow/workflows.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
@@ -9,6 +10,7 @@ import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../s
 import type { RunState, StepRecord } from '../../src/runtime/types.ts';
 import { isTerminal } from '../../src/runtime/types.ts';
 import type { Store } from '../../src/store/index.ts';
+import { end, flow, n, start } from './visualflow.ts';
 
 export const SESSION = 'fault-session';
 
@@ -23,7 +25,7 @@ const workflows = [
     done: (run) => ({ complete_output: { answer: run.vars.answer } }),
   }),
   // Loops on its event: a second delivery of the same event would show as a second resume.
-  ...['ping', 'pong', 'app.evt'].map((name) =>
+  ...['ping', 'pong', 'app.evt', 'vf.evt'].map((name) =>
     graphWorkflow(`listen_${name.replace('.', '_')}`, 'wait', {
       wait: () => ({ effect: { type: 'wait_event', payload: { name, scope: 'session' }, result_key: 'got' }, next_node: 'count' }),
       count: (run) => {
@@ -57,9 +59,17 @@ const workflows = [
   child,
 ];
 
+/** A VisualFlow emitter: the engine numbers each emit in the run's vars, so a replayed step must not re-emit. */
+const vfEmit = flow(
+  'vf_emit',
+  [start('s'), n('em', 'emit_event', { in: ['exec-in', 'name', 'payload'], out: ['exec-out', 'delivered'], pinDefaults: { name: 'vf.evt', payload: { from: 'vf' } } }), end('e', ['delivered'])],
+  ['s.exec-out>em.exec-in', 'em.exec-out>e.exec-in', 'em.delivered>e.delivered'],
+);
+
 export function buildRuntime(store: Store): Runtime {
   let rt!: Runtime;
-  rt = new Runtime(store, new StaticWorkflows(workflows, [new ScheduledWorkflows(() => rt)]));
+  const flows = new FlowWorkflows({ source: { getWorkflow: (id) => (id === 'vf_emit' ? structuredClone(vfEmit) : undefined) } });
+  rt = new Runtime(store, new StaticWorkflows(workflows, [new ScheduledWorkflows(() => rt), flows]));
   rt.registerEffect('work', async (ctx) => {
     await Bun.sleep(1);
     return { status: 'completed', result: { v: ctx.effect.payload.x * 10 } };
@@ -75,14 +85,14 @@ export function runner(store: Store, rt: Runtime): Runner {
 /** Creates the runs (listeners and the asker parked on their waits) and appends the two acknowledged commands. */
 export async function seed(store: Store, rt: Runtime): Promise<void> {
   const ids: Record<string, string> = {};
-  for (const wf of ['listen_ping', 'listen_pong', 'asker']) {
+  for (const wf of ['listen_ping', 'listen_pong', 'listen_vf_evt', 'asker']) {
     const r = await rt.start(wf, { sessionId: SESSION });
     ids[wf] = r.run_id;
     await rt.tick(r.run_id);
   }
   store.commands.append({ command_id: 'c-resume', run_id: ids.asker!, type: 'resume', payload: { payload: { answer: 'yes' } } });
   store.commands.append({ command_id: 'c-emit', run_id: ids.asker!, type: 'emit_event', payload: { name: 'ping', scope: 'session', session_id: SESSION, payload: { from: 'command' } } });
-  for (const wf of ['emitter', 'parent_sync', 'parent_async', 'app']) await rt.start(wf, { sessionId: SESSION });
+  for (const wf of ['emitter', 'parent_sync', 'parent_async', 'app', 'vf_emit']) await rt.start(wf, { sessionId: SESSION });
   await startScheduledRun(rt, { target_workflow_id: 'child', input_data: { x: 3 }, interval: '20ms', repeat_count: 2, overlap: 'queue', session_id: SESSION });
 }
 
@@ -130,7 +140,7 @@ export function violations(store: Store, firstOutcomes: Outcomes | null): string
   const asker = one('asker');
   if (asker.status !== 'completed' || asker.output?.answer?.answer !== 'yes') bad.push(`asker ${asker.status} ${JSON.stringify(asker.output)}`);
   // Events: each listener woke exactly once, by the right emitter.
-  for (const [wf, from] of [['listen_ping', 'command'], ['listen_pong', 'node'], ['listen_app_evt', 'app']] as const) {
+  for (const [wf, from] of [['listen_ping', 'command'], ['listen_pong', 'node'], ['listen_app_evt', 'app'], ['listen_vf_evt', 'vf']] as const) {
     const l = one(wf);
     const resumes = ledger(store, l.run_id).filter((r) => r.effect?.type === 'resume');
     if (resumes.length !== 1 || resumes[0]!.effect!.payload.payload?.payload?.from !== from) {
@@ -138,7 +148,7 @@ export function violations(store: Store, firstOutcomes: Outcomes | null): string
     }
     if (l.status !== 'waiting' || l.vars.n !== 1) bad.push(`${wf} ${l.status} n=${l.vars.n}`);
   }
-  for (const wf of ['emitter', 'app']) {
+  for (const wf of ['emitter', 'app', 'vf_emit']) {
     const em = one(wf);
     if (em.status !== 'completed' || em.output?.delivered !== 1) bad.push(`${wf} ${em.status} ${JSON.stringify(em.output)}`);
   }
