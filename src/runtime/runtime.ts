@@ -3,7 +3,10 @@
 // A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
-// Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
+// Pure moves in between are deterministic, so replaying them after a crash observes nothing new. An effect that
+// writes to other runs (emit_event) commits its writes together with the step (see `atomic`), and a child run
+// started by an effect gets a deterministic id (`childRunId`), so a replayed step adopts it instead of starting
+// another.
 import type { Store } from '../store/index.ts';
 import { isPlainObject, sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
@@ -76,8 +79,8 @@ interface RegisteredEffect {
   external: boolean;
   /**
    * Synchronous database-only effects whose writes reach other runs (emit_event): the handler runs inside the
-   * transaction that commits its own `started` + end records, so a replay finds the completed record and does
-   * not deliver twice.
+   * transaction that commits its `started` + end records and the step's resulting checkpoint, so there is no
+   * crash window in which its writes are durable but the step is not (a replay would deliver again).
    */
   atomic?: boolean;
 }
