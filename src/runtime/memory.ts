@@ -140,6 +140,8 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   };
   // The archive row and the target's compaction record commit together (the blob file is written first).
   const result = rt.store.tx(() => {
+    // The target moved on during the LLM call: committing the copy read before it would undo that progress.
+    if (!isSelf && (rt.isInflight(targetId) || rt.store.runs.updatedAt(targetId) !== target.updated_at)) return null;
     // The archive's id is derived from the attempt, so a re-executed attempt overwrites its own row, never adds one.
     const archive = rt.store.artifacts.putJson(
       { messages: older, span, created_at: nowIso() },
@@ -171,6 +173,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
     return result;
   });
   rt.store.fault('compact.committed');
+  if (!result) return { status: 'failed', error: `Run '${targetId}' changed during compaction; retry compact_memory when it waits` };
   return { status: 'completed', result };
 }
 

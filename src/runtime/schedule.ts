@@ -318,6 +318,8 @@ export function installSchedules(rt: Runtime): void {
     }
     const root = scheduledRoot(rt, cmd.run_id);
     if (!root) throw new RuntimeError(`Run '${cmd.run_id}' is not part of a scheduled run`);
+    // A tick in flight would commit its own copy of the schedule over this change: refuse rather than lose it.
+    if (rt.isInflight(root.run_id)) throw new RuntimeError('The schedule is firing right now; retry update_schedule');
     const s = scheduleOf(root);
     if (!isRecurrent(s)) throw new RuntimeError('Schedule is not recurrent (no interval)');
     const now = nowIso();
