@@ -631,6 +631,9 @@ class TickState {
         }
       }
       this.rt.commit(run, records);
+      // A child that ended before this wait was committed (the runner ticked it meanwhile): its result now, in
+      // this transaction, rather than at the runner's next repair scan.
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.rt.resumeParentIfChildDone(run);
       this.baseUpdatedAt = run.updated_at;
       if (terminal) this.rt.onTerminal(run);
     }).then(() => result);
