@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Store } from '../../src/store/index.ts';
-import type { RunState, StepRecord } from '../../src/runtime/types.ts';
+import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { SoakGateway } from './gateway.ts';
 import { BUNDLE_ID, BUNDLE_VERSION, EVENT_NAME, KINDS, LOOP_N, soakBundle, type Kind } from './workload.ts';
 

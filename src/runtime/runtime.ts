@@ -7,42 +7,19 @@
 // writes to other runs (emit_event) commits its writes together with the step (see `atomic`), and a child run
 // started by an effect gets a deterministic id (`childRunId`), so a replayed step adopts it instead of starting
 // another.
-import type { Store } from '../store/index.ts';
-import { isPlainObject, sha256Hex } from '../util/json.ts';
+import type { CommandWithOutcome, Store } from '../store/index.ts';
+import {
+  clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
+  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
+  type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
+} from '../model/index.ts';
+import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
-import {
-  isTerminal,
-  type EffectHandler,
-  type EffectOutcome,
-  type EffectSpec,
-  type RunState,
-  type StepContext,
-  type StepRecord,
-  type Vars,
-  type WaitState,
-  type Workflow,
-  type WorkflowSource,
-} from './types.ts';
-import { setPath } from './vars.ts';
-
-export const GATEWAY_ACTOR = 'gateway';
-const ATOMIC_BUILTINS = new Set(['emit_event']);
-
-export const DEFAULT_LIMITS = {
-  max_iterations: 25,
-  current_iteration: 0,
-  max_tokens: 32768,
-  max_output_tokens: null,
-  max_input_tokens: null,
-  estimated_tokens_used: 0,
-  max_history_messages: -1,
-  warn_iterations_pct: 80,
-  warn_tokens_pct: 80,
-};
+import { type EffectHandler, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
 
 export interface StartOptions {
   vars?: Vars;
@@ -69,9 +46,16 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = { maxSubflowDepth: 64, maxTreeRun
 
 /** A run's place in its tree, kept in `vars._runtime.tree` of child runs (a root has none: depth 0, itself). */
 function treeOf(run: RunState): { root: string; depth: number } {
-  const t = run.vars?._runtime?.tree;
+  const t = readRuntime(run.vars).tree;
   return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
 }
+
+/** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
+const ATOMIC_BUILTINS = new Set(['emit_event']);
+/** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
+export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
+/** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
+export type TreeResumedHook = (rt: Runtime, runId: string) => void;
 
 interface RegisteredEffect {
   handler: EffectHandler;
@@ -85,12 +69,15 @@ interface RegisteredEffect {
   atomic?: boolean;
 }
 
+/** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
+  private commandAppliers = new Map<string, CommandApplier>();
+  private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
@@ -132,11 +119,29 @@ export class Runtime {
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
   }
 
+  /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
+  registerCommand(type: string, applier: CommandApplier): void {
+    this.commandAppliers.set(type, applier);
+  }
+
+  commandApplier(type: string): CommandApplier | undefined {
+    return this.commandAppliers.get(type);
+  }
+
+  onTreeResumed(hook: TreeResumedHook): void {
+    if (!this.treeResumedHooks.includes(hook)) this.treeResumedHooks.push(hook);
+  }
+
+  /** Runs the tree-resumed hooks (inside the resume command's transaction). */
+  treeResumed(runId: string): void {
+    for (const hook of this.treeResumedHooks) hook(this, runId);
+  }
+
   private ctx: StepContext = { nowIso };
 
   async getWorkflow(workflowId: string): Promise<Workflow> {
     const wf = await this.workflows.get(workflowId);
-    if (!wf) throw new RuntimeError(`Workflow '${workflowId}' not found in registry`);
+    if (!wf) throw new WorkflowNotFound(`Workflow '${workflowId}' not found in registry`);
     return wf;
   }
 
@@ -167,8 +172,9 @@ export class Runtime {
     // random b-tree pages, which makes each commit write far fewer pages.
     const runId = opts.runId ?? Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
-    if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
-    const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
+    ensureLimits(vars);
+    vars._runtime = { ...readRuntime(vars) }; // a copy: the caller's object is not mutated
+    const rt = runtimeSection(vars);
     delete rt.tree;
     const parentRunId = opts.parentRunId ?? null;
     let tree: { root: string; depth: number } | null = null;
@@ -178,16 +184,16 @@ export class Runtime {
       tree = { root: p.root, depth: p.depth + 1 };
       const lim = this.treeLimits;
       if (tree.depth > lim.maxSubflowDepth) {
-        throw new RuntimeError(
+        throw new Conflict(
           `Subflow depth limit reached: '${wf.workflow_id}' would run ${tree.depth} levels below its root run ${p.root} ` +
             `(limit ${lim.maxSubflowDepth}; raise it with ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH)`,
+          'subflow_depth_limit',
         );
       }
       rt.tree = tree;
     }
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
-    vars._runtime = rt;
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
@@ -230,9 +236,10 @@ export class Runtime {
     const max = this.treeLimits.maxTreeRuns;
     const n = this.store.runs.bumpTreeCount(root);
     if (n > max) {
-      throw new RuntimeError(
+      throw new Conflict(
         `Run tree limit reached: root run ${root} already started ${max} runs, so '${workflowId}' was not started ` +
           `(limit ${max}; raise it with ABSTRACTGATEWAY_MAX_TREE_RUNS)`,
+        'tree_run_limit',
       );
     }
   }
@@ -291,7 +298,7 @@ export class Runtime {
 
   private async tickNow(runId: string, maxSteps: number): Promise<RunState> {
     const stored = this.store.runs.get(runId);
-    if (!stored) throw new RuntimeError(`Run '${runId}' not found`);
+    if (!stored) throw new RunNotFound(runId);
     let run = stored;
     if (isTerminal(run.status) || isPaused(run)) return run;
     if (run.status === 'waiting') {
@@ -301,12 +308,12 @@ export class Runtime {
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
     }
-    if (run.vars._runtime?.listeners_pending) {
+    if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
       for (const child of this.store.runs.children(runId)) {
         if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tick(child.run_id, 10);
       }
-      delete run.vars._runtime.listeners_pending;
+      delete runtimeSection(run.vars).listeners_pending;
     }
     const controller = new AbortController();
     this.inflight.set(runId, controller);
@@ -409,13 +416,13 @@ export class Runtime {
   // ---- resume / control ----------------------------------------------------------------------------------
 
   /**
-   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RuntimeError
-   * with the spec's messages when the run is paused, not waiting, or the wait key differs.
+   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RunNotFound,
+   * RunPaused, RunNotWaiting or WaitKeyMismatch.
    */
   resume(runId: string, payload: Vars, waitKey?: string | null): RunState {
     return this.store.tx(() => {
       const run = this.store.runs.get(runId);
-      if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+      if (!run) throw new RunNotFound(runId);
       this.applyResume(run, payload, waitKey ?? null);
       return run;
     });
@@ -423,18 +430,17 @@ export class Runtime {
 
   /** Resume logic on a loaded run, inside the caller's transaction. */
   applyResume(run: RunState, payload: Vars, waitKey: string | null): void {
-    if (isPaused(run)) throw new RuntimeError('Run is paused');
+    if (isPaused(run)) throw new RunPaused();
     const w = run.waiting;
-    if (run.status !== 'waiting' || !w) throw new RuntimeError('Run is not waiting');
+    if (run.status !== 'waiting' || !w) throw new RunNotWaiting();
     if (waitKey && w.wait_key && waitKey !== w.wait_key) {
-      throw new RuntimeError(`wait_key mismatch: expected '${w.wait_key}', got '${waitKey}'`);
+      throw new WaitKeyMismatch(w.wait_key, waitKey);
     }
     const records: StepRecord[] = [];
     if (isToolApproval(w, payload)) {
       // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
       // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
-      const approvals = (((run.vars._temp ??= {}).tool_approvals ??= {}) as Vars);
-      approvals[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
+      toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
       records.push(resumeRecord(run, w, payload));
       run.waiting = null;
       run.status = 'running';
@@ -507,11 +513,7 @@ export class Runtime {
       run.status = 'cancelled';
       run.error = reason || 'Cancelled';
       run.waiting = null;
-      const control = run.vars?._runtime?.control;
-      if (isPlainObject(control)) {
-        delete control.paused;
-        delete control.pause_reason;
-      }
+      clearPause(run);
       this.commit(run, [terminalStatusRecord(run)]);
       this.onTerminal(run);
       return run;
@@ -623,8 +625,8 @@ class TickState {
       const terminal = this.terminalPending;
       this.terminalPending = false;
       if (cur) {
-        const control = cur.vars?._runtime?.control;
-        if (isPlainObject(control)) { controlOf(run); run.vars._runtime.control = control; }
+        const control = readRuntime(cur.vars).control;
+        if (isPlainObject(control)) runtimeSection(run.vars).control = control;
         if (isPaused(run) && run.status === 'running') {
           run.status = 'waiting';
           run.waiting = pauseWait(run);
@@ -640,20 +642,11 @@ class TickState {
   }
 }
 
-export function isPaused(run: RunState): boolean {
-  return run.vars?._runtime?.control?.paused === true;
-}
-
 function pauseWait(run: RunState): WaitState {
   return {
     reason: 'user', wait_key: `pause:${run.run_id}`, until: null, resume_to_node: run.current_node,
     result_key: null, prompt: 'Paused', choices: null, allow_free_text: false, details: { kind: 'pause' },
   };
-}
-
-function controlOf(run: RunState): Vars {
-  const rt = isPlainObject(run.vars._runtime) ? run.vars._runtime : (run.vars._runtime = {});
-  return isPlainObject(rt.control) ? rt.control : (rt.control = {});
 }
 
 /** Moves the run on from an effect's outcome (synchronous, so it can run inside a commit). */
@@ -705,7 +698,7 @@ export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): 
     if (child.status === 'cancelled') output.cancelled = true;
   }
   const payload: Vars = { sub_run_id: child.run_id, output };
-  if (wait.details?.include_traces) payload.node_traces = child.vars?._runtime?.node_traces ?? {};
+  if (wait.details?.include_traces) payload.node_traces = nodeTracesOf(child.vars);
   return payload;
 }
 

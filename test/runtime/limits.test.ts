@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from 'bun:test';
 import { loadConfig, ConfigError } from '../../src/config.ts';
 import { FlowWorkflows } from '../../src/flow/workflows.ts';
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 import { end, flow, n, start } from '../support/visualflow.ts';
 

@@ -2,7 +2,7 @@
 // an earlier attempt created, and a parent resumed at once when its async child ended before its wait committed.
 import { afterEach, expect, test } from 'bun:test';
 import { graphWorkflow } from '../../src/runtime/graph.ts';
-import type { RunState } from '../../src/runtime/types.ts';
+import type { RunState } from '../../src/model/index.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness | null = null;

@@ -5,7 +5,7 @@ import { createLlmEffects } from '../../src/llm/index.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { COMPACT_COMMAND_WORKFLOW, COMPACT_LLM_WORKFLOW, installMemory, memoryWorkflows } from '../../src/runtime/memory.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import type { RunState } from '../../src/runtime/types.ts';
+import type { RunState } from '../../src/model/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { stubConfig } from '../llm/helpers.ts';
 

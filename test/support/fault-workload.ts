@@ -7,8 +7,8 @@ import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../src/runtime/schedule.ts';
-import type { RunState, StepRecord } from '../../src/runtime/types.ts';
-import { isTerminal } from '../../src/runtime/types.ts';
+import type { RunState, StepRecord } from '../../src/model/index.ts';
+import { isTerminal } from '../../src/model/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { end, flow, n, start } from './visualflow.ts';
 
