@@ -56,7 +56,7 @@ export class Store {
     const db = new Database(path, { create: true, strict: true });
     db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     if (!memory) db.exec('PRAGMA journal_mode = WAL');
-    db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+    db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'FULL'}`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
     const artifactsDir = opts.artifactsDir ?? (memory ? null : join(dirname(path), 'artifacts'));
