@@ -20,6 +20,8 @@ export interface GatewayConfig {
   runScanLimit: number;
   synchronous: 'NORMAL' | 'FULL';
   toolMode: 'passthrough' | 'local';
+  /** `bundle`: flowsDir holds `.flow` bundles; `visualflow`: a directory of VisualFlow `*.json` (one implicit bundle). */
+  workflowSource: 'bundle' | 'visualflow';
 }
 
 export class ConfigError extends Error {
@@ -114,5 +116,6 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     runScanLimit: envNumber(env, ['ABSTRACTGATEWAY_RUN_SCAN_LIMIT', 'ABSTRACTFLOW_GATEWAY_RUN_SCAN_LIMIT'], 200, { min: 1, int: true }),
     synchronous: envEnum(env, 'ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal').toUpperCase() as 'NORMAL' | 'FULL',
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
+    workflowSource: envEnum(env, 'ABSTRACTGATEWAY_WORKFLOW_SOURCE', ['bundle', 'visualflow'] as const, 'bundle'),
   };
 }

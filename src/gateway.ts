@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
+import { watchDirectory } from './flow/visualflow/directory.ts';
 import { FlowWorkflows } from './flow/workflows.ts';
 import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } from './llm/index.ts';
 import { Runner } from './runtime/runner.ts';
@@ -63,9 +64,14 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const notices: string[] = [];
 
   const store = Store.open(config.dbPath, { synchronous: config.synchronous });
-  const registry = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
+  const visualflow = config.workflowSource === 'visualflow';
+  const registry = new BundleRegistry({
+    flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource, snapshots: store.flowSnapshots,
+  });
   const loaded = registry.reload();
-  for (const e of loaded.errors) notices.push(`bundle ${e.file} not loaded: ${e.reason}`);
+  for (const e of loaded.errors) notices.push(`${visualflow ? 'flow' : 'bundle'} ${e.file} ${visualflow && /references missing/.test(e.reason) ? 'is not runnable' : 'not loaded'}: ${e.reason}`);
+  // A directory of VisualFlow JSON is edited live: changes take effect for new runs without a restart.
+  const stopWatch = visualflow ? watchDirectory(config.flowsDir, () => registry.reloadIfChanged()) : () => {};
 
   const llmConfig = loadLlmConfig(env);
   const flows = new FlowWorkflows({ source: registry, builtins: [createAgentWorkflow(), ...memoryWorkflows()] });
@@ -97,6 +103,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     env,
     notices,
     async close() {
+      stopWatch();
       await runner.stop();
       store.close();
     },
