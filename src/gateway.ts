@@ -13,6 +13,10 @@ import { installSchedules, ScheduledWorkflows } from './runtime/schedule.ts';
 import { installMemory, memoryWorkflows } from './runtime/memory.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
 import { Store } from './store/index.ts';
+import { TelegramBridge } from './telegram/bridge.ts';
+import { TelegramClient } from './telegram/client.ts';
+import { loadTelegramConfig } from './telegram/config.ts';
+import { telegramTools } from './telegram/tools.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -22,6 +26,10 @@ export interface Gateway {
   runner: Runner;
   llmConfig: LlmConfig;
   env: Env;
+  /** The Telegram bridge when ABSTRACT_TELEGRAM_BRIDGE=1 (its tools work in every process; polling starts with startBridges). */
+  telegram: TelegramBridge | null;
+  /** Starts background bridges (the serving process only: one Bot API poller per bot). */
+  startBridges(): void;
   /** Lines worth printing at start-up (bundle load errors, security warnings). */
   notices: string[];
   close(): Promise<void>;
@@ -62,6 +70,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.flowsDir, { recursive: true });
   const notices: string[] = [];
+  const telegramConfig = loadTelegramConfig(env); // validated before anything is opened
 
   const store = Store.open(config.dbPath, { synchronous: config.synchronous });
   const visualflow = config.workflowSource === 'visualflow';
@@ -74,6 +83,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const stopWatch = visualflow ? watchDirectory(config.flowsDir, () => registry.reloadIfChanged()) : () => {};
 
   const llmConfig = loadLlmConfig(env);
+  const telegramClient = telegramConfig ? new TelegramClient(telegramConfig.apiBaseUrl, telegramConfig.token) : null;
+  if (telegramClient) llmConfig.externalTools = telegramTools(telegramClient, store);
   const flows = new FlowWorkflows({ source: registry, builtins: [createAgentWorkflow(), ...memoryWorkflows()] });
   let runtime!: Runtime;
   const workflows = new StaticWorkflows([], [new ScheduledWorkflows(() => runtime), new ReloadingWorkflows(flows, registry)]);
@@ -93,6 +104,10 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     log,
   });
 
+  const telegram = telegramConfig && telegramClient
+    ? new TelegramBridge({ config: telegramConfig, client: telegramClient, store, runtime, registry, log })
+    : null;
+
   return {
     config,
     store,
@@ -102,7 +117,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     llmConfig,
     env,
     notices,
+    telegram,
+    startBridges() {
+      telegram?.start();
+    },
     async close() {
+      await telegram?.stop();
       stopWatch();
       await runner.stop();
       store.close();
