@@ -180,7 +180,7 @@ export class BundleRegistry {
     if (!this.versions.has(scan.version)) {
       this.versions.set(scan.version, { bundle, saved: new Set() });
       // Bound the in-memory history: older versions come back from the snapshot store when a run needs them.
-      for (const v of this.versions.keys()) if (this.versions.size > 8 && v !== scan.version) this.versions.delete(v);
+      for (const v of this.versions.keys()) if (this.versions.size > 4 && v !== scan.version) this.versions.delete(v);
     }
     return { bundles: [bundle], errors: scan.errors };
   }
