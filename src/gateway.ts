@@ -107,6 +107,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const telegram = telegramConfig && telegramClient
     ? new TelegramBridge({ config: telegramConfig, client: telegramClient, store, runtime, registry, log })
     : null;
+  if (telegramConfig) {
+    try {
+      registry.resolveStart({ flow_id: telegramConfig.flowId, bundle_id: telegramConfig.bundleId });
+    } catch (e) {
+      notices.push(`telegram: ABSTRACT_TELEGRAM_FLOW_ID=${telegramConfig.flowId} cannot be started yet (${e instanceof Error ? e.message : String(e)}); new chats wait until it can`);
+    }
+  }
 
   return {
     config,

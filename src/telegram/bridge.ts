@@ -37,6 +37,7 @@ export interface BridgeOptions {
 
 const abortableSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
@@ -175,7 +176,18 @@ export class TelegramBridge {
         this.o.log(`telegram: listeners of run ${rootId} are not waiting for events yet; delivering anyway`);
         return;
       }
-      await this.sleep(25, signal);
+      await this.runChangeOrPoll(signal);
+    }
+  }
+
+  /** Push where this process owns the write (its runner commits a run change), a slow poll for another process. */
+  private async runChangeOrPoll(signal: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    const off = this.o.store.notifier.onRunChange(() => wake.abort());
+    try {
+      await this.sleep(250, AbortSignal.any([signal, wake.signal]));
+    } finally {
+      off();
     }
   }
 

@@ -29,7 +29,7 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
       const runs = gw.store.runs.list({ limit: 50 }).items.map((r) => gw.store.runs.get(r.run_id)!);
       const dump = runs.map((r) => `${r.run_id} ${r.workflow_id} ${r.status} ${r.current_node} ${JSON.stringify(r.waiting)?.slice(0, 300)} ${r.error ?? ''}`);
       const cmds = gw.store.commands.listAfter(0, 50).map((c) => `${c.type} ${c.status} ${c.reason}`);
-      throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}\n${dump.join('\n')}\n${cmds.join('\n')}\nllm: ${JSON.stringify(llm.requests.map((r) => r.body)).slice(0, 3000)} tg: ${tg.calls.join(',')}`);
+      throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}\n${dump.join('\n')}\n${cmds.join('\n')}\nllm requests: ${llm.requests.length}, Bot API calls: ${tg.calls.join(',')}`);
     }
     await Bun.sleep(20);
   }
