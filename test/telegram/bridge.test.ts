@@ -10,6 +10,7 @@ import { executeToolCall } from '../../src/llm/tools/index.ts';
 import { TelegramClient } from '../../src/telegram/client.ts';
 import { loadTelegramConfig } from '../../src/telegram/config.ts';
 import { telegramTools } from '../../src/telegram/tools.ts';
+import { cli } from '../cli/helpers.ts';
 import { tempDir } from '../support/harness.ts';
 import { startStubTelegram, type StubTelegram } from '../support/stub-telegram.ts';
 import { end, flow, n, setVar, start } from '../support/visualflow.ts';
@@ -37,6 +38,15 @@ describe('configuration', () => {
 
   test('tdlib is refused: this gateway speaks the Bot API only', () => {
     expect(() => loadTelegramConfig(base({ ABSTRACT_TELEGRAM_TRANSPORT: 'tdlib' }))).toThrow(/ABSTRACT_TELEGRAM_TRANSPORT="tdlib" is not supported: this gateway speaks the Telegram Bot API only/);
+  });
+
+  test('`serve` with the tdlib transport stops with exit 2 and says why', async () => {
+    const tmp = tempDir('ag-tg-tdlib-');
+    const r = await cli(['serve', '--port', '0', '--data-dir', tmp.path], { env: { ...base({ ABSTRACT_TELEGRAM_TRANSPORT: 'tdlib' }), ABSTRACTGATEWAY_AUTH_TOKEN: 'tdlib-test-token-0123456789abcdef' } });
+    tmp.cleanup();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('this gateway speaks the Telegram Bot API only');
+    expect(r.stderr).not.toContain(TOKEN);
   });
 
   test('missing or invalid values name the variable and never echo the token', () => {
