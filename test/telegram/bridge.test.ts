@@ -161,6 +161,20 @@ describe('the bridge in a gateway', () => {
     expect(gw.telegram!.running).toBe(false);
   }, 20_000);
 
+  test('a binding committed before a crash is reused after restart: the flow is started once per chat', async () => {
+    tmp = tempDir('ag-tg-bridge-');
+    await open();
+    // As if the process died right after committing a new chat's binding, before delivering the message.
+    const first = await (gw.telegram as any).bind('9');
+    await gw.close();
+    await open();
+    gw.startBridges();
+    tg.push({ chat_id: 9, text: 'after restart' });
+    await until('the event after restart', () => lastPayload('9')?.text === 'after restart');
+    expect(gw.store.telegram.binding('987654', '9')!.run_id).toBe(first.run_id);
+    expect(gw.store.runs.list({ sessionId: 'telegram:9', limit: 100 }).items.filter((r) => r.workflow_id.endsWith(':chatbot'))).toHaveLength(1);
+  }, 20_000);
+
   test('media storage off: media are described, not downloaded; Bot API errors are retried after retry_after', async () => {
     tmp = tempDir('ag-tg-bridge-');
     await open({ ABSTRACT_TELEGRAM_STORE_MEDIA: '0' });
@@ -218,5 +232,14 @@ describe('agent tools', () => {
     expect((await executeToolCall({ call_id: 'c3', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'x' } }, { ...ctx, external: undefined })).error)
       .toMatch(/needs the Telegram bridge: set ABSTRACT_TELEGRAM_BRIDGE=1/);
     store.close();
+  });
+
+  test('a network failure names the method, never the token', async () => {
+    const dead = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+    const url = `http://127.0.0.1:${dead.port}`;
+    dead.stop(true);
+    const err = (await new TelegramClient(url, TOKEN).sendMessage(1, 'x').catch((e) => e)) as Error;
+    expect(err.message).toMatch(/^Telegram sendMessage failed: /);
+    expect(err.message).not.toContain(TOKEN);
   });
 });
