@@ -102,6 +102,7 @@ describe('a VisualFlow directory as the workflow source', () => {
     expect(list.default_bundle_id).toBe('myflows');
     expect(list.items).toHaveLength(1);
     expect(list.items[0].bundle_version).toMatch(/^dev\.[0-9a-f]{12}$/);
+    expect(list.items[0].created_at).toMatch(/^20\d\d-\d\d-\d\dT/); // newest file modification
     expect(list.items[0].entrypoints.map((e: any) => e.flow_id)).toEqual(['broken', 'child', 'main']);
     const detail = (await api('/bundles/myflows')).body;
     expect(detail.metadata.missing_refs).toEqual({ broken: ['ghost'] });

@@ -176,7 +176,7 @@ export class BundleRegistry {
     const scan = scanDirectory(this.flowsDir);
     if (!scan.flows.size) return { bundles: [], errors: scan.errors };
     const missing = Object.fromEntries(scan.missing);
-    const bundle: LoadedBundle = { ...implicitBundle(this.directoryBundleId!, scan.version, scan.flows, { flows_dir: this.flowsDir, missing_refs: missing }), file: this.flowsDir };
+    const bundle: LoadedBundle = { ...implicitBundle(this.directoryBundleId!, scan.version, scan.flows, { flows_dir: this.flowsDir, missing_refs: missing }, scan.updatedAt), file: this.flowsDir };
     if (!this.versions.has(scan.version)) {
       this.versions.set(scan.version, { bundle, saved: new Set() });
       // Bound the in-memory history: older versions come back from the snapshot store when a run needs them.

@@ -15,6 +15,7 @@ import type { Bundle } from '../bundle/bundle.ts';
 import { flowNodes, nodeType, type FlowDoc } from '../bundle/flowdoc.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { sanitizeBundleId } from '../bundle/refs.ts';
+import { isoFromMs } from '../../util/time.ts';
 
 const SUBFLOW_REF_KEYS = ['subflowId', 'flowId', 'workflowId', 'workflow_id'] as const;
 
@@ -26,6 +27,8 @@ export interface DirectoryScan {
   missing: Map<string, string[]>;
   errors: { file: string; reason: string }[];
   version: string;
+  /** newest modification time of a loaded file (the implicit bundle's created_at), '' when none */
+  updatedAt: string;
 }
 
 /** Ids a flow references through subflow nodes (raw, un-namespaced). */
@@ -76,10 +79,13 @@ export function scanDirectory(dir: string): DirectoryScan {
   const files = new Map<string, string>();
   const errors: DirectoryScan['errors'] = [];
   const hashes: string[] = [];
+  let newest = 0;
   for (const name of jsonFiles(dir)) {
     let doc: unknown;
     try {
-      doc = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+      const file = path.join(dir, name);
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+      newest = Math.max(newest, fs.statSync(file).mtimeMs);
     } catch (e) {
       errors.push({ file: name, reason: `not valid JSON (${e instanceof Error ? e.message : String(e)})` });
       continue;
@@ -109,7 +115,7 @@ export function scanDirectory(dir: string): DirectoryScan {
       errors.push({ file: files.get(id)!, reason: `flow '${id}' references missing flows: ${absent.join(', ')}` });
     }
   }
-  return { flows, files, missing, errors, version: `dev.${sha256Hex(hashes.join('\n')).slice(0, 12)}` };
+  return { flows, files, missing, errors, version: `dev.${sha256Hex(hashes.join('\n')).slice(0, 12)}`, updatedAt: newest ? isoFromMs(newest) : '' };
 }
 
 /** The manifest a set of flows gets as a bundle: every flow an entrypoint (or just `entry`). */
@@ -147,8 +153,8 @@ export function manifestFor(opts: {
 }
 
 /** An in-memory bundle holding `flows` (the directory now, or a stored snapshot of an earlier version). */
-export function implicitBundle(bundleId: string, version: string, flows: Map<string, FlowDoc>, extra: Record<string, unknown> = {}): Bundle {
-  const manifest = manifestFor({ bundleId, version, flows, createdAt: '', metadata: { source: 'visualflow', ...extra } });
+export function implicitBundle(bundleId: string, version: string, flows: Map<string, FlowDoc>, extra: Record<string, unknown> = {}, createdAt = ''): Bundle {
+  const manifest = manifestFor({ bundleId, version, flows, createdAt, metadata: { source: 'visualflow', ...extra } });
   return { manifest, flows, sha256: sha256Hex(version) };
 }
 
