@@ -86,7 +86,7 @@ const MIGRATIONS: string[] = [
   );
   `,
   // modes: VisualFlow-directory snapshots (one row per distinct document, content-addressed; a version lists the
-  //        documents its runs use) and the Telegram bridge (update offset, one binding per chat).
+  //        documents its runs use) and the Telegram bridge (update offset, one binding per chat, sends by tool call).
   `
   CREATE TABLE flow_snapshots (
     sha256 TEXT PRIMARY KEY,
@@ -113,6 +113,11 @@ const MIGRATIONS: string[] = [
     workflow_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     PRIMARY KEY (bot_key, chat_id)
+  );
+  CREATE TABLE telegram_sent (
+    call_id TEXT PRIMARY KEY,
+    result_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
   );
   `,
 ];

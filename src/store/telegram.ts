@@ -41,6 +41,16 @@ export class TelegramRepo {
       .run(botKey, b.chat_id, b.run_id, b.session_id, b.workflow_id, nowIso());
   }
 
+  /** What a tool call already sent (a step retried after a crash must not send again), or null. */
+  sentFor(callId: string): Record<string, unknown> | null {
+    const row = this.db.query('SELECT result_json FROM telegram_sent WHERE call_id = ?').get(callId) as { result_json: string } | null;
+    return row ? JSON.parse(row.result_json) : null;
+  }
+
+  recordSent(callId: string, result: Record<string, unknown>): void {
+    this.db.query('INSERT OR IGNORE INTO telegram_sent (call_id, result_json, created_at) VALUES (?, ?, ?)').run(callId, JSON.stringify(result), nowIso());
+  }
+
   bindings(botKey: string): TelegramBinding[] {
     return this.db
       .query('SELECT chat_id, run_id, session_id, workflow_id, created_at FROM telegram_bindings WHERE bot_key = ? ORDER BY created_at')

@@ -1,6 +1,8 @@
 // The agent tools of the Telegram bridge: send_telegram_message and send_telegram_artifact (sendPhoto for images,
 // sendVoice for OGG/Opus voice notes, sendDocument otherwise). They run through the tool_calls effect like every
-// other tool, so each call and its result are a tool step in the ledger.
+// other tool, so each call and its result are a tool step in the ledger. What a call sent is recorded by the
+// runtime's call id right after Telegram accepts it: a step retried after a crash returns that record instead of
+// sending again (only a crash between Telegram's answer and that commit can still repeat a message).
 import { str } from '../llm/tools/args.ts';
 import type { ExternalTool } from '../llm/tools/index.ts';
 import { ToolError } from '../llm/tools/workspace.ts';
@@ -23,9 +25,20 @@ const apiFailure = (e: unknown): never => {
   throw e;
 };
 
+/** Runs `send` at most once per runtime call id (when the context has one). */
+function once(store: Store, send: ExternalTool): ExternalTool {
+  return async (args, ctx) => {
+    const done = ctx.callId ? store.telegram.sentFor(ctx.callId) : null;
+    if (done) return { ...done, replayed: true };
+    const out = (await send(args, ctx)) as Record<string, unknown>;
+    if (ctx.callId) store.tx(() => store.telegram.recordSent(ctx.callId!, out));
+    return out;
+  };
+}
+
 export function telegramTools(client: TelegramClient, store: Store): Map<string, ExternalTool> {
   return new Map<string, ExternalTool>([
-    ['send_telegram_message', async (args, ctx) => {
+    ['send_telegram_message', once(store, async (args, ctx) => {
       const chatId = chatIdArg(args);
       const text = str(args, 'text');
       if (!text.trim()) throw new ToolError("Argument 'text' is empty");
@@ -33,8 +46,8 @@ export function telegramTools(client: TelegramClient, store: Store): Map<string,
       const ids: number[] = [];
       for (const part of parts) ids.push((await client.sendMessage(chatId, part, ctx.signal).catch(apiFailure)).message_id);
       return { ok: true, chat_id: chatId, message_id: ids[ids.length - 1], message_ids: ids, parts: ids.length };
-    }],
-    ['send_telegram_artifact', async (args, ctx) => {
+    })],
+    ['send_telegram_artifact', once(store, async (args, ctx) => {
       const chatId = chatIdArg(args);
       const artifactId = str(args, 'artifact_id').trim();
       const meta = store.artifacts.meta(artifactId);
@@ -45,6 +58,6 @@ export function telegramTools(client: TelegramClient, store: Store): Map<string,
       const caption = str(args, 'caption', null);
       const sent = await client.sendFile(method, chatId, file, name, caption, ctx.signal).catch(apiFailure);
       return { ok: true, chat_id: chatId, message_id: sent.message_id, method, artifact_id: artifactId, content_type: meta.content_type };
-    }],
+    })],
   ]);
 }

@@ -221,6 +221,13 @@ describe('agent tools', () => {
     ]);
     expect(tg.sent[3]!.file!.name).toBe('r.pdf');
 
+    // The same runtime call again (its step retried after a crash): answered from the record, nothing sent.
+    const once = { call_id: 'c9', runtime_call_id: 'rtcall_k_1', name: 'send_telegram_message', arguments: { chat_id: 12, text: 'only once' } };
+    const first = await executeToolCall(once, ctx);
+    const again = await executeToolCall(once, ctx);
+    expect(tg.sent.filter((s) => s.text === 'only once')).toHaveLength(1);
+    expect(again.output).toEqual({ ...(first.output as object), replayed: true });
+
     expect((await call('send_telegram_artifact', { chat_id: '12', artifact_id: 'nope' })).error).toBe("Artifact 'nope' not found");
     expect((await call('send_telegram_message', { chat_id: 'x y', text: 'a' })).error).toMatch(/must be a numeric chat id/);
     expect((await call('send_telegram_message', { chat_id: 12, text: ' ' })).error).toBe("Argument 'text' is empty");

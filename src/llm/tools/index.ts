@@ -83,6 +83,8 @@ export interface ToolRunContext {
   signal: AbortSignal;
   /** tools implemented by an optional component (keyed by name) */
   external?: ReadonlyMap<string, ExternalTool>;
+  /** the runtime's id of the call being executed (stable when a step is retried after a crash) */
+  callId?: string;
 }
 
 async function run(name: string, args: Record<string, unknown>, ctx: ToolRunContext): Promise<unknown> {
@@ -112,7 +114,7 @@ async function run(name: string, args: Record<string, unknown>, ctx: ToolRunCont
 export async function executeToolCall(call: ToolCall & { runtime_call_id?: string }, ctx: ToolRunContext): Promise<ToolResult> {
   const base = { call_id: call.call_id, ...(call.runtime_call_id ? { runtime_call_id: call.runtime_call_id } : {}), name: call.name };
   try {
-    const output = await run(call.name, call.arguments ?? {}, ctx);
+    const output = await run(call.name, call.arguments ?? {}, call.runtime_call_id ? { ...ctx, callId: call.runtime_call_id } : ctx);
     const failed = typeof output === 'object' && output !== null && 'error' in output;
     return { ...base, success: !failed, output, error: failed ? String((output as { error: unknown }).error) : null };
   } catch (e) {
