@@ -13,7 +13,7 @@
 // writes existing runs (the runner applies the command) and never logs the token.
 import type { BundleRegistry } from '../flow/bundle/registry.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { RunState } from '../runtime/types.ts';
+import { readRuntime, type RunState } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TelegramBinding } from '../store/telegram.ts';
 import { TelegramApiError, type TelegramClient, type TgFileRef, type TgMessage, type TgUpdate } from './client.ts';
@@ -167,7 +167,7 @@ export class TelegramBridge {
     const ready = (): boolean => {
       const root = this.o.store.runs.get(rootId);
       if (!root) return true;
-      if (root.vars?._runtime?.listeners_pending) return false;
+      if (readRuntime(root.vars).listeners_pending) return false;
       return this.o.store.runs.children(rootId).filter(isListener).every((r) => r.status !== 'running' && (r.status !== 'waiting' || r.waiting?.reason === 'event'));
     };
     while (!ready()) {

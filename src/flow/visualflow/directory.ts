@@ -10,7 +10,8 @@
 //   every filesystem); the registry additionally re-checks a stat signature when a workflow id misses.
 import fs from 'node:fs';
 import path from 'node:path';
-import { canonicalJson, isPlainObject, sha256Hex } from '../../util/json.ts';
+import { isPlainObject } from '../../model/index.ts';
+import { canonicalJson, sha256Hex } from '../../util/json.ts';
 import type { Bundle } from '../bundle/bundle.ts';
 import { flowNodes, nodeType, type FlowDoc } from '../bundle/flowdoc.ts';
 import type { Manifest } from '../bundle/manifest.ts';

@@ -1,7 +1,7 @@
 // `bundles pack`: a directory of VisualFlow JSON → a `.flow` bundle (manifest format "1", visualflow.md §1.2) holding
 // the entry flow plus every flow it references, transitively. A missing reference fails the pack with the ids.
 import { strToU8, zipSync } from 'fflate';
-import { badRequest, notFound } from '../../util/errors.ts';
+import { InvalidReference, NotFound } from '../../model/index.ts';
 import { nowIso } from '../../util/time.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { flowClosure, manifestFor, scanDirectory } from './directory.ts';
@@ -24,10 +24,10 @@ export function packDirectory(dir: string, opts: PackOptions): Packed {
   const scan = scanDirectory(dir);
   if (!scan.flows.has(opts.entry)) {
     const known = [...scan.flows.keys()].sort();
-    throw notFound(`Flow '${opts.entry}' not found in ${dir} (flows are addressed by their document "id"${known.length ? `; known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}` : ''})`);
+    throw new NotFound(`Flow '${opts.entry}' not found in ${dir} (flows are addressed by their document "id"${known.length ? `; known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}` : ''})`);
   }
   const { ids, missing } = flowClosure(scan.flows, opts.entry);
-  if (missing.length) throw badRequest(`Flow '${opts.entry}' references missing flows: ${missing.join(', ')}`, 'missing_flow_refs');
+  if (missing.length) throw new InvalidReference(`Flow '${opts.entry}' references missing flows: ${missing.join(', ')}`, 'missing_flow_refs');
   const flows = new Map(ids.map((id) => [id, scan.flows.get(id)!]));
   const manifest = manifestFor({
     bundleId: opts.bundleId,
