@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
+import { watchDirectory } from './flow/visualflow/directory.ts';
 import { FlowWorkflows } from './flow/workflows.ts';
 import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } from './llm/index.ts';
 import { Runner } from './runtime/runner.ts';
@@ -15,6 +16,10 @@ import { createLlmDiscovery } from './llm/discovery.ts';
 import { installMedia } from './llm/media-effects.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
 import { Store } from './store/index.ts';
+import { TelegramBridge } from './telegram/bridge.ts';
+import { TelegramClient } from './telegram/client.ts';
+import { loadTelegramConfig } from './telegram/config.ts';
+import { telegramTools } from './telegram/tools.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -24,6 +29,10 @@ export interface Gateway {
   runner: Runner;
   llmConfig: LlmConfig;
   env: Env;
+  /** The Telegram bridge when ABSTRACT_TELEGRAM_BRIDGE=1 (its tools work in every process; polling starts with startBridges). */
+  telegram: TelegramBridge | null;
+  /** Starts background bridges (the serving process only: one Bot API poller per bot). */
+  startBridges(): void;
   /** Lines worth printing at start-up (bundle load errors, security warnings). */
   notices: string[];
   close(): Promise<void>;
@@ -64,13 +73,21 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.flowsDir, { recursive: true });
   const notices: string[] = [];
+  const telegramConfig = loadTelegramConfig(env); // validated before anything is opened
 
   const store = Store.open(config.dbPath, { synchronous: config.synchronous });
-  const registry = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
+  const visualflow = config.workflowSource === 'visualflow';
+  const registry = new BundleRegistry({
+    flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource, snapshots: store.flowSnapshots,
+  });
   const loaded = registry.reload();
-  for (const e of loaded.errors) notices.push(`bundle ${e.file} not loaded: ${e.reason}`);
+  for (const e of loaded.errors) notices.push(`${visualflow ? 'flow' : 'bundle'} ${e.file} ${visualflow && /references missing/.test(e.reason) ? 'is not runnable' : 'not loaded'}: ${e.reason}`);
+  // A directory of VisualFlow JSON is edited live: changes take effect for new runs without a restart.
+  const stopWatch = visualflow ? watchDirectory(config.flowsDir, () => registry.reloadIfChanged()) : () => {};
 
   const llmConfig = loadLlmConfig(env);
+  const telegramClient = telegramConfig ? new TelegramClient(telegramConfig.apiBaseUrl, telegramConfig.token) : null;
+  if (telegramClient) llmConfig.externalTools = telegramTools(telegramClient, store);
   const discovery = createLlmDiscovery(llmConfig);
   const flows = new FlowWorkflows({
     source: registry,
@@ -88,6 +105,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     model: llmConfig.defaultModel ?? null,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
+  runtime.treeLimits = { maxSubflowDepth: config.maxSubflowDepth, maxTreeRuns: config.maxTreeRuns };
   installSchedules(runtime);
   installMemory(runtime);
   installMemoryNodes(runtime, llmConfig);
@@ -101,6 +119,17 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     log,
   });
 
+  const telegram = telegramConfig && telegramClient
+    ? new TelegramBridge({ config: telegramConfig, client: telegramClient, store, runtime, registry, log })
+    : null;
+  if (telegramConfig) {
+    try {
+      registry.resolveStart({ flow_id: telegramConfig.flowId, bundle_id: telegramConfig.bundleId });
+    } catch (e) {
+      notices.push(`telegram: ABSTRACT_TELEGRAM_FLOW_ID=${telegramConfig.flowId} cannot be started yet (${e instanceof Error ? e.message : String(e)}); new chats wait until it can`);
+    }
+  }
+
   return {
     config,
     store,
@@ -110,7 +139,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     llmConfig,
     env,
     notices,
+    telegram,
+    startBridges() {
+      telegram?.start();
+    },
     async close() {
+      await telegram?.stop();
+      stopWatch();
       await runner.stop();
       store.close();
     },

@@ -60,6 +60,7 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
       }
     }, 1000);
   }
+  gw.startBridges();
   for (const n of gw.notices) console.error(n);
   print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
   if (sec?.tokenCreated && sec.tokens[0]) {
