@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Store } from '../../src/store/index.ts';
+import { parseRunJson } from '../../src/store/runs.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { SoakGateway } from './gateway.ts';
 import { BUNDLE_ID, BUNDLE_VERSION, EVENT_NAME, KINDS, LOOP_N, soakBundle, type Kind } from './workload.ts';
@@ -168,7 +169,8 @@ async function step(api: Api, it: Item): Promise<void> {
 /** Every check, read from the database after the final clean stop. */
 function check(store: Store, items: Item[]): { violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number } {
   const violations: string[] = [];
-  const runs = (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).map((r) => JSON.parse(r.run_json) as RunState);
+  // Checkpoints keep Python floats tagged: decode them like the store does (the wire form is plain JSON).
+  const runs = (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).flatMap((r) => parseRunJson(r.run_json) ?? []);
   const byId = new Map(runs.map((r) => [r.run_id, r]));
   const children = new Map<string, RunState[]>();
   for (const r of runs) if (r.parent_run_id) children.set(r.parent_run_id, [...(children.get(r.parent_run_id) ?? []), r]);
