@@ -1,0 +1,220 @@
+// The web console end to end in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): a real
+// gateway (runner + HTTP + security, the example bundles seeded as `npm start` does) on 127.0.0.1, one browser
+// shared by the tests, each test in a fresh context. Does what a person does: wrong token, sign in, start the
+// ask example, see it wait, answer, see it complete live; pause/resume/cancel; upload a bundle (drop and file
+// picker); create a schedule and change its interval. CONSOLE_SCREENSHOTS=1 also writes docs/console/*.png.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { seedFlows } from '../../src/cli/seed.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createGateway, type Gateway } from '../../src/gateway.ts';
+import type { GatewayApp } from '../../src/http/app.ts';
+import { createHttpApp } from '../../src/serve.ts';
+import { bundleZip } from '../http/support.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser) console.log(`skip: console browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+
+const TOKEN = 'console-e2e-token-0123456789abcdef';
+const T = 20_000; // per test (a browser test does many steps)
+const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? join(import.meta.dir, '../../docs/console') : null;
+
+let dir: string;
+let gw: Gateway;
+let app: GatewayApp;
+let base: string;
+let browser: Browser;
+
+describe.skipIf(!hasBrowser)('web console in Chromium', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ag-console-'));
+    await seedFlows(join(dir, 'flows'));
+    const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 50 };
+    gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
+    gw.runner.start();
+    app = createHttpApp(gw).app;
+    app.listen({ port: 0, hostname: '127.0.0.1' });
+    base = `http://127.0.0.1:${app.server!.port}`;
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop(true);
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function openPage(): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: 'dark' });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(8000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) errors.push(m.text()); });
+    (page as Page & { jsErrors: string[] }).jsErrors = errors;
+    return page;
+  }
+  const shot = async (page: Page, name: string) => {
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  };
+  async function signIn(page: Page) {
+    await page.goto(`${base}/`);
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+  }
+
+  test('a wrong token shows the error state; the right one signs in and is kept in sessionStorage only', async () => {
+    const page = await openPage();
+    await page.goto(`${base}/`);
+    expect(page.url()).toBe(`${base}/console`);
+    await shot(page, 'signin');
+    await page.getByLabel('API token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.getAttribute('data-state')).toBe('token');
+    expect(await alert.textContent()).toContain('Wrong token');
+
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    expect(await page.evaluate(() => ({ s: Object.values(sessionStorage), l: Object.values(localStorage) }))).toEqual({ s: [TOKEN], l: ['dark'] });
+    expect(page.url()).not.toContain(TOKEN);
+    await page.reload(); // same tab: still signed in
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    expect((page as Page & { jsErrors: string[] }).jsErrors).toEqual([]);
+    await page.context().close();
+  }, T);
+
+  test('start the ask example, see it wait, answer, see it complete live', async () => {
+    const page = await openPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Start a run' }).click();
+    await page.getByLabel('Bundle').selectOption('ask');
+    await page.getByRole('textbox', { name: /question/ }).waitFor();
+    expect(await page.getByRole('textbox', { name: /question/ }).inputValue()).toBe('What is your name?'); // the pin default
+    await page.getByRole('textbox', { name: /question/ }).fill('Who goes there?');
+    await shot(page, 'start');
+    await page.getByRole('button', { name: 'Start run' }).click();
+
+    await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+    const runId = decodeURIComponent(page.url().split('/').pop()!);
+    const prompt = page.locator('#wait-prompt');
+    await prompt.waitFor();
+    expect(await prompt.textContent()).toBe('Who goes there?');
+    expect(await page.locator('.run-page').getAttribute('data-run-status')).toBe('waiting');
+    await page.locator('.graph .node.current.waiting[data-node-id="ask"]').waitFor();
+    await page.locator('.timeline .rec[data-status="waiting"]').waitFor();
+    await shot(page, 'run-waiting');
+
+    const before = await page.locator('.timeline .rec').count();
+    await page.getByRole('textbox', { name: 'Your answer' }).fill('Ada');
+    await page.getByRole('button', { name: 'Send answer' }).click();
+    await page.locator('.run-page[data-run-status="completed"]').waitFor();
+    await page.locator('li[data-command-type="resume"][data-command-status="applied"]').waitFor();
+    await page.locator('.timeline .rec', { hasText: 'You said: Ada' }).first().waitFor(); // streamed in, no reload
+    await page.locator('.live', { hasText: 'complete' }).waitFor();
+    // Every record exactly once, in cursor order, equal to the server's ledger.
+    const cursors = await page.locator('.timeline .rec').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-cursor'))));
+    const ledger = await (await fetch(`${base}/api/gateway/runs/${runId}/ledger?limit=2000`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { items: unknown[] };
+    expect(cursors).toEqual(ledger.items.map((_, i) => i + 1));
+    expect(cursors.length).toBeGreaterThan(before);
+    expect(await page.locator('#output-h').count()).toBe(1);
+    expect(await page.locator('.panel', { has: page.locator('#output-h') }).textContent()).toContain('"answer": "Ada"');
+    await page.locator('.timeline').evaluate((el) => { el.scrollTop = 0; });
+    await shot(page, 'run-completed');
+
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const row = page.locator(`tr[data-run-id="${runId}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-status]').first().getAttribute('data-status')).toBe('completed');
+    expect(await row.locator('code.id').first().textContent()).toBe(`…${runId.slice(-12)}`); // the distinguishing tail
+    await shot(page, 'runs');
+    expect((page as Page & { jsErrors: string[] }).jsErrors).toEqual([]);
+    await page.context().close();
+  }, T);
+
+  test('pause, resume and cancel a run, each with its durable outcome', async () => {
+    const page = await openPage();
+    await signIn(page);
+    await page.goto(`${base}/console#/start?bundle=countdown`);
+    await page.getByRole('spinbutton', { name: /delay/ }).fill('60');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/runs\//);
+    await page.locator('.run-page[data-run-status="waiting"]').waitFor(); // waiting 60 s between steps
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('li[data-command-type="pause"][data-command-status="applied"]').waitFor();
+    await page.locator('#run-status [data-status="paused"]').waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('li[data-command-type="resume"][data-command-status="applied"]').waitFor();
+    await page.locator('#run-status [data-status="paused"]').waitFor({ state: 'detached' });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('li[data-command-type="cancel"][data-command-status="applied"]').waitFor();
+    await page.locator('.run-page[data-run-status="cancelled"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Pause' }).isDisabled()).toBe(true);
+    await page.context().close();
+  }, T);
+
+  test('upload a bundle by drag and drop and with the file picker; it can then be started', async () => {
+    const page = await openPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Bundles' }).click();
+    await page.locator('[data-entrypoint="ask:ask"]').waitFor();
+
+    const zip = Buffer.from(bundleZip('dropped', '2.0.0'));
+    await page.locator('[data-testid="drop-zone"]').evaluate((el, bytes) => { // runs in the page: DOM globals
+      const w = globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } }; DragEvent: new (t: string, i: object) => Event };
+      const dt = new w.DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'dropped@2.0.0.flow'));
+      el.dispatchEvent(new w.DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [...zip]);
+    await page.getByRole('status').filter({ hasText: 'Installed dropped@2.0.0' }).waitFor();
+    await page.locator('[data-entrypoint="dropped:root"]').waitFor();
+
+    const file = join(dir, 'picked@1.0.0.flow');
+    writeFileSync(file, bundleZip('picked', '1.0.0'));
+    await page.getByLabel('Upload a .flow bundle').setInputFiles(file);
+    await page.locator('[data-entrypoint="picked:root"]').waitFor();
+    await shot(page, 'bundles');
+
+    // Uploading the same version again is refused with the gateway's message.
+    await page.getByLabel('Upload a .flow bundle').setInputFiles(file);
+    await page.getByRole('alert').filter({ hasText: 'already installed' }).waitFor();
+    await page.context().close();
+  }, T);
+
+  test('create an interval schedule, see its next fire times, change its interval', async () => {
+    const page = await openPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.getByRole('link', { name: 'New schedule' }).click();
+    await page.getByLabel('Bundle').selectOption('hello');
+    await page.getByRole('textbox', { name: /^Interval/ }).fill('1h');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await page.waitForURL(/#\/runs\//);
+    const panel = page.locator('.panel', { has: page.locator('#schedule-h') });
+    await panel.waitFor();
+    expect(await panel.textContent()).toContain('1h');
+    await panel.locator('time').first().waitFor(); // a next fire time
+    await panel.getByRole('textbox', { name: /^New interval/ }).fill('2h');
+    await panel.getByRole('button', { name: 'Change interval' }).click();
+    await page.locator('li[data-command-type="update_schedule"][data-command-status="applied"]').waitFor();
+    await panel.filter({ hasText: '2h' }).waitFor();
+    const runId = decodeURIComponent(page.url().split('/').pop()!);
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.locator(`tr[data-run-id="${runId}"]`, { hasText: 'every 2h' }).waitFor();
+    await page.context().close();
+  }, T);
+});
