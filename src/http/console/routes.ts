@@ -38,7 +38,8 @@ const PAGE_HEADERS = {
 };
 
 interface Served { body: string; etag: string }
-let loading: Promise<{ js: Served; css: Served }> | null = null;
+type Source = 'embedded' | 'built';
+let loading: Promise<{ js: Served; css: Served; source: Source }> | null = null;
 
 async function embedded(): Promise<ConsoleAssets | null> {
   const find = (name: string) => Bun.embeddedFiles.find((f) => (f as Blob & { name?: string }).name?.endsWith(`console/${name}`));
@@ -47,11 +48,12 @@ async function embedded(): Promise<ConsoleAssets | null> {
   return js && css ? { js: await js.text(), css: await css.text() } : null;
 }
 
-function assets(): Promise<{ js: Served; css: Served }> {
+function assets(): Promise<{ js: Served; css: Served; source: Source }> {
   loading ??= (async () => {
-    const a = (await embedded()) ?? (await (await import('../../console/build.ts')).buildConsole());
+    const e = await embedded();
+    const a = e ?? (await (await import('../../console/build.ts')).buildConsole());
     const served = (body: string): Served => ({ body, etag: `"${Bun.hash(body).toString(36)}"` });
-    return { js: served(a.js), css: served(a.css) };
+    return { js: served(a.js), css: served(a.css), source: e ? 'embedded' as const : 'built' as const };
   })().catch((err: unknown) => {
     loading = null; // let the next request try again
     throw err;
@@ -75,6 +77,7 @@ async function asset(kind: 'js' | 'css', request: Request): Promise<Response> {
     'content-type': kind === 'js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
+    'x-console-assets': a.source, // embedded in the binary, or built from src/console on first request
     etag,
   };
   if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
