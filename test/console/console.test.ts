@@ -140,6 +140,14 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     expect(await row.locator('[data-status]').first().getAttribute('data-status')).toBe('completed');
     expect(await row.locator('code.id').first().textContent()).toBe(`…${runId.slice(-12)}`); // the distinguishing tail
     await shot(page, 'runs');
+    await page.keyboard.press('/'); // keyboard: `/` focuses the id search
+    await page.keyboard.type(runId.slice(-12));
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'contains' }).waitFor();
+    expect(await page.locator('tbody tr[data-run-id]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: { theme?: string } } } }).document.documentElement.dataset.theme)).toBe('light');
+    await shot(page, 'runs-light');
     expect((page as Page & { jsErrors: string[] }).jsErrors).toEqual([]);
     await page.context().close();
   }, T);

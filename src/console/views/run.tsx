@@ -69,9 +69,9 @@ export function RunView({ runId }: { runId: string }) {
       <div class="page-h">
         <div>
           <a href="#/runs" class="muted small-link">← Runs</a>
-          <h1>Run <ShortId id={run.run_id} /> <CopyButton text={run.run_id} label="Copy id" /></h1>
+          <h1>Run <ShortId id={run.run_id} /> <CopyButton text={run.run_id} label="Copy id" />
+            <span class="run-status" aria-live="polite" id="run-status"><Status status={run.status} paused={run.paused} /></span></h1>
         </div>
-        <div class="run-status" aria-live="polite" id="run-status"><Status status={run.status} paused={run.paused} /></div>
       </div>
 
       <dl class="facts">
@@ -85,6 +85,10 @@ export function RunView({ runId }: { runId: string }) {
       </dl>
       {run.error ? <div class="error" role="alert"><strong>Error: </strong>{run.error}</div> : null}
 
+      <Panel title="Graph" id="graph" actions={<span class="legend small"><i class="lg visited" /> visited <i class="lg current" /> current</span>}>
+        {flow.error ? <ErrorBox error={flow.error} title="Flow" /> : null}
+        <FlowGraph flow={flow.value ?? null} visited={visited} current={terminal ? null : run.current_node} waiting={run.status === 'waiting'} />
+      </Panel>
       <div class="run-grid">
         <div class="col-main">
           {w && !isPauseWait && !run.paused ? <WaitPanel run={run} onSend={send} /> : null}
@@ -95,10 +99,6 @@ export function RunView({ runId }: { runId: string }) {
           </Panel>
         </div>
         <div class="col-side">
-          <Panel title="Graph" id="graph">
-            {flow.error ? <ErrorBox error={flow.error} title="Flow" /> : null}
-            <FlowGraph flow={flow.value ?? null} visited={visited} current={terminal ? null : run.current_node} waiting={run.status === 'waiting'} />
-          </Panel>
           <Panel title="Input" id="input">
             {input.error ? <ErrorBox error={input.error} /> : input.value ? <Json value={input.value.input_data} /> : <span class="muted">…</span>}
           </Panel>

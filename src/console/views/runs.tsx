@@ -1,7 +1,7 @@
 // Runs: the live list (most recently updated first) with filters, id search and cursor pagination.
 // Pages come from the server's keyset cursor (`next_cursor`), so "Load more" costs the same at 100k runs as at
 // 100. The first page is refreshed every 2 s (status updates without a reload); later pages stay as loaded.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type RunListItem } from '../api.ts';
 import { ErrorBox, Field, go, runHref, ShortId, Status, Time, useInterval } from '../ui.tsx';
 
@@ -20,6 +20,17 @@ export function RunsView() {
   const [search, setSearch] = useState('');
   const [searchMsg, setSearchMsg] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
+  const searchBox = useRef<HTMLInputElement>(null);
+
+  // `/` jumps to the id search (unless the person is typing somewhere).
+  useEffect(() => {
+    const on = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (e.key === '/' && !/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) { e.preventDefault(); searchBox.current?.focus(); }
+    };
+    addEventListener('keydown', on);
+    return () => removeEventListener('keydown', on);
+  }, []);
 
   const query = { ...filters, limit: 50 };
   const refresh = () =>
@@ -83,7 +94,7 @@ export function RunsView() {
       </div>
       <form class="toolbar" onSubmit={onSearch} role="search" aria-label="Find a run">
         <Field label="Find by id">
-          <input type="search" placeholder="whole id, or its tail" value={search} spellcheck={false}
+          <input type="search" ref={searchBox} placeholder="whole id, or its tail  (press /)" value={search} spellcheck={false}
             onInput={(e) => { setSearch((e.target as HTMLInputElement).value); setSearchMsg(null); }} />
         </Field>
         <Field label="Status">
