@@ -59,7 +59,7 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     page.setDefaultTimeout(8000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) errors.push(m.text()); });
+    page.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized|ERR_CONNECTION_REFUSED/.test(m.text())) errors.push(m.text()); });
     (page as Page & { jsErrors: string[] }).jsErrors = errors;
     return page;
   }
@@ -85,7 +85,13 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     expect(await alert.getAttribute('data-state')).toBe('token');
     expect(await alert.textContent()).toContain('Wrong token');
 
+    // A gateway that does not answer has its own state.
+    await page.route('**/api/gateway/bundles', (r) => r.abort('connectionrefused'));
     await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[role="alert"][data-state="unreachable"]').waitFor();
+    await page.unroute('**/api/gateway/bundles');
+
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Runs' }).waitFor();
     expect(await page.evaluate(() => ({ s: Object.values(sessionStorage), l: Object.values(localStorage) }))).toEqual({ s: [TOKEN], l: ['dark'] });
@@ -149,6 +155,42 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: { theme?: string } } } }).document.documentElement.dataset.theme)).toBe('light');
     await shot(page, 'runs-light');
     expect((page as Page & { jsErrors: string[] }).jsErrors).toEqual([]);
+    await page.context().close();
+  }, T);
+
+  test('the list updates live; the timeline survives a broken stream without gaps or duplicates', async () => {
+    const page = await openPage();
+    await signIn(page);
+    const api = (path: string, body?: unknown) => fetch(`${base}/api/gateway${path}`, {
+      method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then((r) => r.json() as Promise<any>);
+    const { run_id: runId } = await api('/runs/start', { bundle_id: 'ask', input_data: { question: 'Again?' } });
+    const row = page.locator(`tr[data-run-id="${runId}"]`); // appears without a reload
+    await row.locator('[data-status="waiting"]').waitFor();
+
+    // The first stream answers a duplicate of a record already replayed, then one from the future, then drops.
+    const streams: string[] = [];
+    let first = true;
+    await page.route('**/ledger/stream**', async (route) => {
+      streams.push(new URL(route.request().url()).searchParams.get('after')!);
+      if (!first) return route.continue();
+      first = false;
+      const fake = (cursor: number, node: string) => `id: ${cursor}\nevent: step\ndata: ${JSON.stringify({ cursor, record: { run_id: runId, node_id: node, status: 'completed', step_id: 'x', started_at: new Date().toISOString() } })}\n\n`;
+      await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: fake(2, 'DUPLICATE') + fake(9, 'FUTURE') });
+    });
+    await row.locator('a').first().click();
+    await page.locator('#wait-prompt', { hasText: 'Again?' }).waitFor();
+    for (let i = 0; i < 100 && streams.length < 2; i++) await Bun.sleep(50); // the client reconnects by itself
+    expect(streams).toEqual(['2', '2']); // after the replayed records; the broken stream added nothing: same cursor
+    await page.locator('.live', { hasText: 'live' }).waitFor();
+    await api('/commands', { command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { payload: { response: 'Yes' } } });
+    await page.locator('.run-page[data-run-status="completed"]').waitFor();
+    await page.locator('.live', { hasText: 'complete' }).waitFor();
+    const cursors = await page.locator('.timeline .rec').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-cursor'))));
+    const ledger = await api(`/runs/${runId}/ledger?limit=2000`);
+    expect(cursors).toEqual(ledger.items.map((_: unknown, i: number) => i + 1));
+    expect(await page.locator('.timeline').textContent()).not.toMatch(/DUPLICATE|FUTURE/);
     await page.context().close();
   }, T);
 
