@@ -4,9 +4,9 @@
 // ask example, see it wait, answer, see it complete live; pause/resume/cancel; upload a bundle (drop and file
 // picker); create a schedule and change its interval. CONSOLE_SCREENSHOTS=1 also writes docs/console/*.png.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { seedFlows } from '../../src/cli/seed.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -14,10 +14,16 @@ import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { GatewayApp } from '../../src/http/app.ts';
 import { createHttpApp } from '../../src/serve.ts';
 import { bundleZip } from '../http/support.ts';
+import { startStubLlm } from '../support/stub-llm.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser) console.log(`skip: console browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+
+// The agent bundle of the shared conformance data (tool approval test); that test skips without it.
+const AGENT_BUNDLE = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../shared')), 'bundles', 'basic-agent@0.0.1.flow');
+const hasAgent = existsSync(AGENT_BUNDLE);
+if (hasBrowser && !hasAgent) console.log(`skip: the console tool-approval test needs ${AGENT_BUNDLE} (shared conformance data)`);
 
 const TOKEN = 'console-e2e-token-0123456789abcdef';
 const T = 20_000; // per test (a browser test does many steps)
@@ -267,4 +273,52 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     await page.locator(`tr[data-run-id="${runId}"]`, { hasText: 'every 2h' }).waitFor();
     await page.context().close();
   }, T);
+
+  test.skipIf(!hasAgent)('an agent asks to call a tool: the call is shown on its child run, approving it completes the run', async () => {
+    const stub = startStubLlm();
+    const adir = mkdtempSync(join(tmpdir(), 'ag-console-agent-'));
+    mkdirSync(join(adir, 'flows'));
+    copyFileSync(AGENT_BUNDLE, join(adir, 'flows', 'basic-agent@0.0.1.flow'));
+    const config = { ...loadConfig({}, { dataDir: adir, flowsDir: join(adir, 'flows') }), pollMs: 20 };
+    const agw = await createGateway(config, {
+      env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, LMSTUDIO_BASE_URL: `${stub.url}/v1`, ABSTRACTGATEWAY_TOOL_MODE: 'passthrough' },
+      log: () => {},
+    });
+    agw.runner.start();
+    const aapp = createHttpApp(agw).app;
+    aapp.listen({ port: 0, hostname: '127.0.0.1' });
+    const abase = `http://127.0.0.1:${aapp.server!.port}`;
+    try {
+      stub.enqueue({ tool_calls: [{ name: 'list_files', arguments: { directory_path: '.' }, id: 'call_1' }] }, { content: 'The workspace is empty.' });
+      const page = await openPage();
+      await page.goto(`${abase}/console#/start?bundle=basic-agent`);
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('textbox', { name: /prompt/ }).fill('What is in my workspace?');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.waitForURL(/#\/runs\//);
+      const rootUrl = page.url();
+      // The root waits for its agent child; the child run tree links to it.
+      const child = page.locator('.panel', { has: page.locator('#children-h') }).locator('li', { hasText: 'abstractgateway.agent.react' }).locator('a').first();
+      await child.waitFor({ timeout: 15_000 });
+      await child.click();
+      const wait = page.locator('.panel', { has: page.locator('#wait-h') });
+      await wait.filter({ hasText: 'Approve tool calls' }).waitFor({ timeout: 15_000 });
+      expect(await wait.textContent()).toContain('list_files');
+      expect(await wait.textContent()).toContain('"directory_path": "."');
+      await shot(page, 'run-tool-approval');
+      await wait.getByRole('button', { name: 'Approve' }).click();
+      await page.locator('li[data-command-type="resume"][data-command-status="applied"]').waitFor();
+      await page.locator('.run-page[data-run-status="completed"]').waitFor({ timeout: 15_000 });
+      await page.goto(rootUrl);
+      await page.locator('.run-page[data-run-status="completed"]').waitFor({ timeout: 15_000 });
+      expect(stub.pending()).toBe(0);
+      await page.context().close();
+    } finally {
+      await aapp.stop(true);
+      await agw.close();
+      stub.stop();
+      rmSync(adir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

@@ -4,7 +4,7 @@
 // event, change a schedule's interval) with each command's durable outcome (GET /commands/{id}).
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, awaitOutcome, type CommandType, type RunSummary, type StepRecord } from '../api.ts';
+import { api, type ApiError, awaitOutcome, type CommandType, type RunSummary, type StepRecord } from '../api.ts';
 import { followLedger, type Cursored } from '../sse.ts';
 import { CopyButton, ErrorBox, Field, Json, Panel, runHref, ShortId, Status, TERMINAL, Time, useAsync, useInterval } from '../ui.tsx';
 import { FlowGraph } from './graph.tsx';
@@ -86,8 +86,10 @@ export function RunView({ runId }: { runId: string }) {
       {run.error ? <div class="error" role="alert"><strong>Error: </strong>{run.error}</div> : null}
 
       <Panel title="Graph" id="graph" actions={<span class="legend small"><i class="lg visited" /> visited <i class="lg current" /> current</span>}>
-        {flow.error ? <ErrorBox error={flow.error} title="Flow" /> : null}
-        <FlowGraph flow={flow.value ?? null} visited={visited} current={terminal ? null : run.current_node} waiting={run.status === 'waiting'} />
+        {flow.error && (flow.error as ApiError).status === 404
+          ? <p class="muted">No VisualFlow graph for this workflow (built into the gateway, or its bundle was removed).</p>
+          : flow.error ? <ErrorBox error={flow.error} title="Flow" /> : null}
+        {flow.error ? null : <FlowGraph flow={flow.value ?? null} visited={visited} current={terminal ? null : run.current_node} waiting={run.status === 'waiting'} />}
       </Panel>
       <div class="run-grid">
         <div class="col-main">
