@@ -248,6 +248,20 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     // Uploading the same version again is refused with the gateway's message.
     await page.getByLabel('Upload a .flow bundle').setInputFiles(file);
     await page.getByRole('alert').filter({ hasText: 'already installed' }).waitFor();
+
+    // Deprecate (with a reason), undeprecate, reload, remove.
+    const picked = page.locator('[data-entrypoint="picked:root"]');
+    page.once('dialog', (d) => void d.accept('retired'));
+    await picked.getByRole('button', { name: 'Deprecate' }).click();
+    await picked.locator('.badge', { hasText: 'deprecated: retired' }).waitFor();
+    await picked.getByRole('button', { name: 'Undeprecate' }).click();
+    await picked.getByRole('button', { name: 'Deprecate' }).waitFor();
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await page.getByRole('status').filter({ hasText: /Reloaded: \d+ bundle/ }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Remove dropped@2.0.0' }).click();
+    await page.getByRole('status').filter({ hasText: 'Removed dropped@2.0.0' }).waitFor();
+    await page.locator('[data-entrypoint="dropped:root"]').waitFor({ state: 'detached' });
     await page.context().close();
   }, T);
 
@@ -271,6 +285,18 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     const runId = decodeURIComponent(page.url().split('/').pop()!);
     await page.getByRole('link', { name: 'Schedules' }).click();
     await page.locator(`tr[data-run-id="${runId}"]`, { hasText: 'every 2h' }).waitFor();
+
+    // A cron schedule in a time zone.
+    await page.getByRole('link', { name: 'New schedule' }).click();
+    await page.getByLabel('Bundle').selectOption('hello');
+    await page.getByRole('radio', { name: 'Cron schedule' }).check();
+    await page.getByRole('textbox', { name: /^Cron expression/ }).fill('30 9 * * 1-5');
+    await page.getByRole('textbox', { name: /^Time zone/ }).fill('Europe/Paris');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await page.waitForURL((u) => !u.hash.startsWith('#/start'));
+    const cronPanel = page.locator('.panel', { has: page.locator('#schedule-h') });
+    await cronPanel.filter({ hasText: 'cron 30 9 * * 1-5 (Europe/Paris)' }).waitFor();
+    await cronPanel.locator('time').nth(2).waitFor(); // three next fire times
     await page.context().close();
   }, T);
 
