@@ -21,7 +21,20 @@ export function RunView({ runId }: { runId: string }) {
   const [live, setLive] = useState<string>('replaying');
   const [sent, setSent] = useState<Sent[]>([]);
 
-  const loadRun = () => api.run(runId).then((r) => { setRun(r); setRunError(null); }, setRunError);
+  // One summary request at a time; calls while one is in flight coalesce into one follow-up (records can stream
+  // in faster than summaries need refreshing).
+  const inflight = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false });
+  const loadRun = async (): Promise<void> => {
+    const f = inflight.current;
+    if (f.busy) { f.again = true; return; }
+    f.busy = true;
+    try {
+      const r = await api.run(runId);
+      setRun(r);
+      setRunError(null);
+    } catch (e) { setRunError(e); } finally { f.busy = false; }
+    if (f.again) { f.again = false; void loadRun(); }
+  };
   useEffect(() => { void loadRun(); }, [runId]);
   useInterval(() => void loadRun(), run && TERMINAL.has(run.status) ? null : 2000);
 
@@ -142,8 +155,11 @@ function recordSummary(r: StepRecord): string {
   return eff?.type ? String(eff.type) : '';
 }
 
+const WINDOW = 300;
+
 function Timeline({ records, nodeLabels }: { records: Cursored[]; nodeLabels: Obj | null }) {
   const box = useRef<HTMLOListElement>(null);
+  const [shown, setShown] = useState(WINDOW); // long ledgers: render the newest records, earlier ones on demand
   const stick = useRef(true);
   const labels = useMemo(() => {
     const m = new Map<string, string>();
@@ -156,10 +172,15 @@ function Timeline({ records, nodeLabels }: { records: Cursored[]; nodeLabels: Ob
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [records.length]);
   if (!records.length) return <p class="muted">No records yet.</p>;
+  const hidden = Math.max(0, records.length - shown);
   return (
     <ol class="timeline" ref={box} aria-label="Ledger records" aria-live="off"
       onScroll={(e) => { const el = e.currentTarget; stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24; }}>
-      {records.map(({ cursor, record: r }) => (
+      {hidden ? (
+        <li class="rec-more"><button type="button" class="ghost small" onClick={() => { stick.current = false; setShown((n) => n + WINDOW); }}>
+          Show {Math.min(WINDOW, hidden)} earlier of {hidden}</button></li>
+      ) : null}
+      {records.slice(hidden).map(({ cursor, record: r }) => (
         <li key={cursor} class={`rec rec-${r.status}`} data-cursor={cursor} data-status={r.status}>
           <details>
             <summary>
