@@ -8,6 +8,11 @@ import { ErrorBox, Field, go, runHref, ShortId, Status, Time, useInterval } from
 const STATUSES = ['', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A scheduled parent's workflow id is `scheduled:<uuid>`: show what it runs and how often instead. */
+const scheduleTarget = (r: RunListItem): string | null => (r.is_scheduled && typeof r.schedule?.target_workflow_id === 'string' ? r.schedule.target_workflow_id : null);
+const scheduleCadence = (r: RunListItem): string =>
+  r.schedule?.cron ? `cron ${String(r.schedule.cron)}` : r.schedule?.interval ? `every ${String(r.schedule.interval)}` : 'once';
+
 interface Filters { status: string; workflow_id: string; session_id: string; root_only: boolean }
 
 export function RunsView() {
@@ -125,11 +130,11 @@ export function RunsView() {
                 <td><a href={runHref(r.run_id)} aria-label={`Open run ${r.run_id}`}><ShortId id={r.run_id} /></a>
                   {r.is_scheduled ? <span class="tag">schedule</span> : null}</td>
                 <td><Status status={r.status} paused={r.paused} /></td>
-                <td class="wf" title={r.workflow_id}>{r.workflow_id}</td>
+                <td class="wf" title={r.workflow_id}>{scheduleTarget(r) ? <><span class="muted">{scheduleCadence(r)} → </span>{scheduleTarget(r)}</> : r.workflow_id}</td>
                 <td><ShortId id={r.session_id} /></td>
                 <td><Time iso={r.created_at} /></td>
                 <td><Time iso={r.updated_at} /></td>
-                <td>{r.waiting ? <span class="muted">{r.waiting.reason}{r.waiting.until ? ` until ${new Date(r.waiting.until).toLocaleTimeString()}` : ''}</span> : null}</td>
+                <td>{r.waiting ? <span class="muted">{r.waiting.reason === 'until' && r.waiting.until ? <>time: <Time iso={r.waiting.until} /></> : r.waiting.reason}</span> : null}</td>
               </tr>
             ))}
             {first !== null && rows.length === 0 ? (
