@@ -199,7 +199,7 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     await page.context().close();
   }, T);
 
-  test('pause, resume and cancel a run, each with its durable outcome', async () => {
+  test('pause, resume, emit an event, cancel a run, each with its durable outcome', async () => {
     const page = await openPage();
     await signIn(page);
     await page.goto(`${base}/console#/start?bundle=countdown`);
@@ -214,6 +214,11 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('li[data-command-type="resume"][data-command-status="applied"]').waitFor();
     await page.locator('#run-status [data-status="paused"]').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Emit event…' }).click();
+    await page.getByRole('textbox', { name: 'Event name' }).fill('console.ping');
+    await page.getByRole('textbox', { name: 'Payload (JSON)' }).fill('{"text": "hi"}');
+    await page.getByRole('button', { name: 'Emit', exact: true }).click();
+    await page.locator('li[data-command-type="emit_event"][data-command-status="applied"]').waitFor();
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('li[data-command-type="cancel"][data-command-status="applied"]').waitFor();

@@ -106,7 +106,7 @@ export function RunView({ runId }: { runId: string }) {
       </Panel>
       <div class="run-grid">
         <div class="col-main">
-          {w && !isPauseWait && !run.paused ? <WaitPanel run={run} onSend={send} /> : null}
+          {w && !isPauseWait && !run.paused ? <WaitPanel key={w.wait_key ?? w.reason} run={run} onSend={send} /> : null}
           <Controls run={run} onSend={send} />
           <CommandLog sent={sent} />
           <Panel title="Timeline" id="timeline" actions={<span class={`live live-${live}`} aria-live="polite">{liveLabel(live, terminal)}</span>}>
@@ -277,6 +277,7 @@ function Controls({ run, onSend }: { run: RunSummary; onSend: SendFn }) {
     try { p = JSON.parse(payload || '{}'); } catch { return setEmitErr('Payload must be JSON.'); }
     setEmitErr(null);
     const body: Obj = { name, scope, payload: p };
+    if (scope === 'session') body.session_id = run.session_id ?? run.run_id;
     if (scope === 'run') body.run_id = run.run_id;
     if (scope === 'workflow') body.workflow_id = run.workflow_id;
     void onSend('emit_event', body, `emit ${name}`);
