@@ -312,6 +312,33 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     await page.context().close();
   }, T);
 
+  test('"Load more" follows the server cursor: every run once', async () => {
+    const h = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(`${base}/api/gateway/runs/start`, {
+      method: 'POST', headers: h, body: JSON.stringify({ bundle_id: 'hello', input_data: { name: `n${i}` } }),
+    })));
+    // Let them finish first: a run updated while the person pages moves to the top of the list.
+    for (let i = 0; i < 200; i++) {
+      const busy = await (await fetch(`${base}/api/gateway/runs?status=running&limit=1`, { headers: h })).json() as { items: unknown[] };
+      if (!busy.items.length) break;
+      await Bun.sleep(25);
+    }
+    const all = await (await fetch(`${base}/api/gateway/runs?root_only=true&limit=500`, { headers: h })).json() as { items: { run_id: string }[] };
+    expect(all.items.length).toBeGreaterThan(60);
+    const page = await openPage();
+    await signIn(page);
+    const rows = page.locator('tbody tr[data-run-id]');
+    await rows.nth(49).waitFor();
+    expect(await rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await rows.nth(all.items.length - 1).waitFor();
+    const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id')));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set(all.items.map((r) => r.run_id)));
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0); // last page
+    await page.context().close();
+  }, T);
+
   test.skipIf(!hasAgent)('an agent asks to call a tool: the call is shown on its child run, approving it completes the run', async () => {
     const stub = startStubLlm();
     const adir = mkdtempSync(join(tmpdir(), 'ag-console-agent-'));
