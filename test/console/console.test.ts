@@ -70,7 +70,7 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     return page;
   }
   const shot = async (page: Page, name: string) => {
-    if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: name.startsWith('run-') });
   };
   async function signIn(page: Page) {
     await page.goto(`${base}/`);

@@ -98,7 +98,7 @@ export function RunView({ runId }: { runId: string }) {
       </dl>
       {run.error ? <div class="error" role="alert"><strong>Error: </strong>{run.error}</div> : null}
 
-      <Panel title="Graph" id="graph" actions={<span class="legend small"><i class="lg visited" /> visited <i class="lg current" /> current</span>}>
+      <Panel title="Graph" id="graph" actions={<span class="legend small"><i class="lg visited" /> visited <i class="lg current" /> current <i class="lg waiting" /> waiting</span>}>
         {flow.error && (flow.error as ApiError).status === 404
           ? <p class="muted">No VisualFlow graph for this workflow (built into the gateway, or its bundle was removed).</p>
           : flow.error ? <ErrorBox error={flow.error} title="Flow" /> : null}
