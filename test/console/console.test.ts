@@ -375,6 +375,8 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
       await wait.getByRole('button', { name: 'Approve' }).click();
       await page.locator('li[data-command-type="resume"][data-command-status="applied"]').waitFor();
       await page.locator('.run-page[data-run-status="completed"]').waitFor({ timeout: 15_000 });
+      await page.locator('.timeline .rec', { hasText: 'tools: list_files ok' }).first().waitFor();
+      await page.locator('.timeline .rec', { hasText: '“The workspace is empty.”' }).first().waitFor();
       await page.goto(rootUrl);
       await page.locator('.run-page[data-run-status="completed"]').waitFor({ timeout: 15_000 });
       expect(stub.pending()).toBe(0);

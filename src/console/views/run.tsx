@@ -151,6 +151,15 @@ function recordSummary(r: StepRecord): string {
   if (eff?.type === 'emit_event') return `event ${String(p?.name ?? '')}${obj(p?.payload)?.text ? `: ${String(obj(p?.payload)!.text)}` : ''}`;
   if (eff?.type === 'answer_user') return `says: ${String(p?.message ?? p?.text ?? '')}`;
   if (eff?.type === 'ask_user') return `asks: ${String(p?.prompt ?? '')}`;
+  if (eff?.type === 'llm_call' && res) {
+    const calls = Array.isArray(res.tool_calls) ? res.tool_calls.length : 0;
+    const text = typeof res.content === 'string' ? res.content.replace(/\s+/g, ' ').slice(0, 140) : '';
+    return `llm${res.model ? ` ${String(res.model)}` : ''}: ${calls ? `asks for ${calls} tool call${calls > 1 ? 's' : ''}` : text ? `“${text}”` : 'done'}`;
+  }
+  if (eff?.type === 'tool_calls' && Array.isArray(res?.results)) {
+    const rs = res!.results as Obj[];
+    return `tools: ${rs.map((x) => `${String(x.name ?? 'tool')} ${x.success ? 'ok' : 'failed'}`).join(', ')}`;
+  }
   if (res?.completed) return 'run completed';
   return eff?.type ? String(eff.type) : '';
 }
