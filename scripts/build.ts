@@ -1,10 +1,13 @@
 // Builds the single-file executable: `bun build --compile --minify --bytecode src/cli.ts`.
 // Embedded: the example bundles (src/cli/seed.ts) and the swagger-ui assets (src/http/docs), both imported
-// with `{ type: 'file' }`, so the binary runs from an empty directory with no node_modules.
+// with `{ type: 'file' }`, and the web console (src/console, bundled first into dist/console/ and embedded with
+// `--asset`; src/http/console/routes.ts finds it in Bun.embeddedFiles), so the binary runs from an empty
+// directory with no node_modules.
 //   bun scripts/build.ts [--outfile dist/abstractgateway] [--target bun-linux-arm64]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildConsole } from '../src/console/build.ts';
 import { packExample } from './make-examples.ts';
 
 const root = join(import.meta.dir, '..');
@@ -24,10 +27,18 @@ for (const id of readdirSync(join(root, 'assets', 'examples'))) {
   }
 }
 
+// The web console's browser bundle (no server code in it: its schema imports are type-only).
+const consoleDir = 'dist/console';
+const web = await buildConsole();
+mkdirSync(join(root, consoleDir), { recursive: true });
+writeFileSync(join(root, consoleDir, 'app.js'), web.js);
+writeFileSync(join(root, consoleDir, 'app.css'), web.css);
+console.log(`console: ${(web.js.length / 1024).toFixed(0)} KiB js, ${(web.css.length / 1024).toFixed(0)} KiB css`);
+
 const cmd = [
   process.execPath, 'build', '--compile', '--minify', '--bytecode',
   ...(values.target ? [`--target=${values.target}`] : []),
-  'src/cli.ts', '--outfile', outfile,
+  'src/cli.ts', '--asset', consoleDir, '--outfile', outfile,
 ];
 console.log(`building ${relative(root, outfile)}${values.target ? ` for ${values.target}` : ''} ...`);
 const t0 = performance.now();

@@ -63,6 +63,7 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
   gw.startBridges();
   for (const n of gw.notices) console.error(n);
   print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
+  print(`web console: ${url}/console (sign in with the access token)`);
   if (sec?.tokenCreated && sec.tokens[0]) {
     // First run with a generated token: show it once, ready to paste (it stays in the 0600 token file).
     print(`Access token (generated, stored in ${sec.tokenFile}):\n  ${sec.tokens[0]}\nTry:\n  ${curlExample(sec.tokens[0], url)}`);
