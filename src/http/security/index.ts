@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { nowIso } from '../../util/time.ts';
 import { AuditLog, pickHeaders, redactQuery, tailAudit } from './audit.ts';
 import { clientIp, isLoopback } from './client.ts';
-import { bodyLimitFor, isSsePath, measureBody, SlotPool } from './limits.ts';
+import { bodyLimitFor, checkBody, isJsonBody, isSsePath, isUploadPath, SlotPool, StreamPool, type StreamGrant, type StreamHandle } from './limits.ts';
 import { AuthLockout } from './lockout.ts';
 import { originMatcher } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
@@ -73,6 +73,15 @@ interface RequestState {
 }
 
 const states = new WeakMap<Request, RequestState>();
+const streamGrants = new WeakMap<Request, StreamGrant>();
+
+/**
+ * Makes this request's ledger stream evictable under the stream pool's fairness policy (a no-op for other
+ * requests). Raw-Response SSE handlers call it once their stream is open.
+ */
+export function attachSseStream(request: Request, handle: StreamHandle): void {
+  streamGrants.get(request)?.attach(handle);
+}
 
 /** Release the SSE slot held by this request (idempotent; a no-op for other requests). */
 export function releaseSseSlot(request: Request): void {
@@ -105,7 +114,7 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
     maxEntries: policy.lockoutMaxEntries,
   });
   const general = new SlotPool(policy.maxConcurrency);
-  const ssePool = new SlotPool(policy.maxSse);
+  const ssePool = new StreamPool(policy.maxSse, policy.maxSsePerClient);
   const audit = new AuditLog(dataDir, policy.audit);
 
   function finish(request: Request, state: RequestState, status: number): void {
@@ -186,34 +195,64 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       if (state.write) {
         const limit = bodyLimitFor(policy, state.path);
         const declared = Number(request.headers.get('content-length') ?? NaN);
-        const size = Number.isSafeInteger(declared) && declared >= 0
-          ? declared
-          : limit > 0 && request.body ? await measureBody(request, limit) : undefined;
-        state.bytesIn = size;
-        if (limit > 0 && size !== undefined && size > limit) {
-          const shown = Number.isSafeInteger(declared) ? `${size}` : `${size}+`; // chunked: counting stopped
-          return reject(request, state, 413, 'payload_too_large', `Payload Too Large (${shown} bytes > ${limit} bytes)`);
+        if (Number.isSafeInteger(declared) && declared >= 0) {
+          state.bytesIn = declared;
+          if (limit > 0 && declared > limit) return tooLarge(request, state, `${declared}`, limit);
         }
       }
 
-      const pool = state.sse ? ssePool : general;
-      const release = pool.acquire();
-      if (!release) {
-        const what = state.sse ? `${pool.size} concurrent ledger streams` : `${pool.size} concurrent requests`;
-        return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${what}; retry shortly`, { 'retry-after': '1' });
+      if (state.sse) {
+        const grant = ssePool.acquire(state.ip);
+        if (!grant) {
+          return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${ssePool.size} concurrent ledger streams (${ssePool.perClient} per client) and none can be replaced yet; retry shortly`, { 'retry-after': '1' });
+        }
+        state.release = grant.release;
+        streamGrants.set(request, grant);
+      } else {
+        const release = general.acquire();
+        if (!release) {
+          return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${general.size} concurrent requests; retry shortly`, { 'retry-after': '1' });
+        }
+        state.release = release;
       }
-      state.release = release;
-      // A vanished client frees its stream slot at once, whatever the handler does.
-      if (state.sse) request.signal.addEventListener('abort', release, { once: true });
+      // A vanished client frees its slot at once, whatever the handler does.
+      request.signal.addEventListener('abort', state.release, { once: true });
+
+      // The body, read once up front with a deadline: size (chunked bodies have no Content-Length), JSON
+      // nesting (before any parser or validator walks it), and a client that stalls mid-body.
+      if (state.write && request.body) {
+        const upload = isUploadPath(state.path);
+        const limit = bodyLimitFor(policy, state.path);
+        const timeoutS = upload ? policy.uploadTimeoutS : policy.bodyTimeoutS;
+        const json = isJsonBody(request.headers.get('content-type'));
+        const check = await checkBody(request, { limit, maxDepth: json ? policy.maxJsonDepth : 0, timeoutMs: timeoutS * 1000 });
+        if (check.ok) state.bytesIn ??= check.bytes;
+        else if (check.why === 'too_large') return tooLarge(request, state, `${check.bytes}+`, limit);
+        else if (check.why === 'too_deep') {
+          return reject(request, state, 400, 'json_too_deep', `JSON body nests arrays/objects deeper than ${policy.maxJsonDepth} levels (ABSTRACTGATEWAY_MAX_JSON_DEPTH)`);
+        } else if (check.why === 'timeout') {
+          const name = upload ? 'ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S' : 'ABSTRACTGATEWAY_BODY_TIMEOUT_S';
+          return reject(request, state, 408, 'body_timeout', `Request Timeout: the body did not arrive within ${timeoutS} s (${name})`, { connection: 'close' });
+        } else {
+          return reject(request, state, 400, 'client_closed', 'The client closed the connection before sending its body');
+        }
+      }
     })
     .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
       const state = states.get(request);
-      if (!state?.sse || !state.release || !isAsyncGenerator(responseValue)) return;
+      if (!state?.release) return;
+      // In flight no longer: the response exists, flushing it holds no slot (a client's next request may race it).
+      if (!state.sse) return void state.release();
+      if (!isAsyncGenerator(responseValue)) return;
       state.streaming = true;
       const release = state.release;
       return (async function* () {
         try { yield* responseValue; } finally { release(); }
       })();
+    })
+    .onError({ as: 'global' }, ({ request }) => {
+      const state = states.get(request);
+      if (state && !state.sse) state.release?.(); // the error plugin answers next; the slot is free already
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const state = states.get(request);
@@ -237,11 +276,16 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
   /** A security rejection, audited right away: Elysia runs no afterResponse for onRequest answers. */
   function reject(request: Request, state: RequestState, status: number, code: string, detail: string, headers: Record<string, string> = {}): Response {
     state.error = code;
+    state.release?.();
     finish(request, state, status);
     return new Response(JSON.stringify({ detail, code }), {
       status,
       headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
     });
+  }
+
+  function tooLarge(request: Request, state: RequestState, shown: string, limit: number): Response {
+    return reject(request, state, 413, 'payload_too_large', `Payload Too Large (${shown} bytes > ${limit} bytes)`);
   }
 
   function lockedOut(request: Request, state: RequestState, ms: number): Response {

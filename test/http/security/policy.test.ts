@@ -14,7 +14,7 @@ describe('loadSecurityPolicy', () => {
     expect(p).toMatchObject({
       enabled: true, tokens: ['x'], tokenSource: 'env', protectRead: true, protectWrite: true, devReadNoAuth: false,
       allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'], maxBodyBytes: 256000, maxAttachmentBytes: 25 * MIB,
-      maxBundleBytes: 75 * MIB, maxUploadBodyBytes: 0, maxConcurrency: 64, maxSse: 32, lockoutAfter: 5, lockoutBaseS: 1,
+      maxBundleBytes: 75 * MIB, maxUploadBodyBytes: 0, maxConcurrency: 64, maxSse: 256, maxSsePerClient: 0, maxJsonDepth: 64, bodyTimeoutS: 15, uploadTimeoutS: 120, lockoutAfter: 5, lockoutBaseS: 1,
       lockoutMaxS: 60, trustProxy: false,
       audit: { enabled: true, maxBytes: 50 * MIB, rotations: 10, headers: ['x-client-id', 'x-client-version', 'x-forwarded-for'] },
     });
