@@ -1,7 +1,7 @@
 // A live gateway for the hostile-input and fuzz tests: the real composition root (createGateway +
 // createHttpApp with security on) over a temp data dir with one small bundle, listening on 127.0.0.1, plus
 // raw-socket helpers and a database fingerprint (row counts and a checksum of every table).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,11 @@ export interface Live {
   port: number;
   /** Row count and content checksum of every table, plus the flows directory listing. */
   fingerprint(): string;
+  /**
+   * Cheap change detector for per-request checks: the store connection's total_changes() (the gateway writes
+   * through that one connection), every table's row count, the flows directory and the deprecations file.
+   */
+  changes(): string;
   stop(): Promise<void>;
 }
 
@@ -46,8 +51,16 @@ export async function startLive(env: Record<string, string> = {}, opts: { runner
     });
     return [...parts, readdirSync(join(dir, 'flows')).sort().join(',')].join('|');
   };
+  const tableNames = (gw.store.db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  const counts = gw.store.db.query(`SELECT total_changes() AS changes, ${tableNames.map((t) => `(SELECT COUNT(*) FROM "${t}")`).join(', ')}`);
+  const deprecations = join(dir, 'workflow_deprecations.json');
+  const changes = () => {
+    let dep = '';
+    try { dep = String(Bun.hash(readFileSync(deprecations))); } catch { /* none yet */ }
+    return `${JSON.stringify(counts.values())}|${readdirSync(join(dir, 'flows')).sort().join(',')}|${dep}`;
+  };
   return {
-    gw, app, dir, port, base: `http://127.0.0.1:${port}`, fingerprint,
+    gw, app, dir, port, base: `http://127.0.0.1:${port}`, fingerprint, changes,
     async stop() {
       await app.stop(true);
       await gw.close();
