@@ -4,7 +4,7 @@ import { LIVE_AUTH, LIVE_TOKEN, startLive, type Live } from './live.ts';
 import type { FuzzTarget } from '../support/fuzz.ts';
 
 export async function startFuzzTarget(env: Record<string, string> = {}): Promise<{ live: Live; target: FuzzTarget }> {
-  const live = await startLive({ ABSTRACTGATEWAY_BODY_TIMEOUT_S: '2', ...env });
+  const live = await startLive({ ABSTRACTGATEWAY_BODY_TIMEOUT_S: '2', ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S: '2', ...env });
   const headers = { ...LIVE_AUTH, 'content-type': 'application/json' };
   const start = await fetch(`${live.base}/api/gateway/runs/start`, { method: 'POST', headers, body: '{"bundle_id":"demo"}' });
   const { run_id } = (await start.json()) as { run_id: string };

@@ -321,7 +321,8 @@ function rawExchange(port: number, bytes: Uint8Array, timeoutMs: number): Promis
   });
 }
 
-const statusClass = (s: number | string): string => (typeof s === 'number' ? `${Math.floor(s / 100)}xx` : s);
+/** Status classes of the table; Bun's own 505 to a raw `HTTP/9.9` request line is its own column. */
+const statusClass = (s: number | string, raw: boolean): string => (raw && s === 505 ? '505_version' : typeof s === 'number' ? `${Math.floor(s / 100)}xx` : s);
 
 /** Runs the campaign against a live gateway; never throws for a finding (they are in the report). */
 export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzReport> {
@@ -385,7 +386,8 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzR
     if (status === 'closed' && req.raw && mutation !== 'raw_framing') finding0('closed', 'the server closed the connection without an answer');
     report.statuses[String(status)] = (report.statuses[String(status)] ?? 0) + 1;
     const m = (report.byMutation[mutation] ??= {});
-    m[statusClass(status)] = (m[statusClass(status)] ?? 0) + 1;
+    const cls = statusClass(status, !!req.raw);
+    m[cls] = (m[cls] ?? 0) + 1;
     function finding0(kind: string, detail: string) { report.findings.push({ n, kind, route, mutation, status, detail: `${req.method} ${req.path.slice(0, 120)}: ${detail}` }); }
     const finding = (kind: string, detail: string) => report.findings.push({ n, kind, route, mutation, status, detail: `${req.method} ${req.path.slice(0, 120)}: ${detail}` });
     // 505 is Bun's own answer to an HTTP version it does not speak (the raw `HTTP/9.9` case): correct, not a fault.
@@ -403,11 +405,11 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzR
 
 /** The summary table printed by `npm run fuzz` (and on failure by the test). */
 export function formatReport(r: FuzzReport): string {
-  const classes = ['2xx', '3xx', '4xx', '5xx', 'closed', 'timeout', 'not_sent', 'client_error'];
+  const classes = ['2xx', '3xx', '4xx', '5xx', '505_version', 'closed', 'timeout', 'not_sent', 'client_error'];
   const used = classes.filter((c) => Object.values(r.byMutation).some((m) => m[c]));
   const rows = Object.entries(r.byMutation).sort(([a], [b]) => a.localeCompare(b));
   const w = Math.max(...rows.map(([k]) => k.length), 8);
-  const line = (name: string, cells: (string | number)[]) => name.padEnd(w) + cells.map((c) => String(c).padStart(9)).join('');
+  const line = (name: string, cells: (string | number)[]) => name.padEnd(w) + cells.map((c) => String(c).padStart(12)).join('');
   const out = [
     `fuzz: ${r.requests} requests over ${r.routes} operations, seed ${r.seed}, ${(r.durationMs / 1000).toFixed(1)} s (${(r.requests / (r.durationMs / 1000)).toFixed(0)} req/s)`,
     line('mutation', used),
