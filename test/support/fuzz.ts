@@ -70,6 +70,8 @@ export interface FuzzReport {
   byMutation: Record<string, Record<string, number>>;
   statuses: Record<string, number>;
   healthWorstMs: number;
+  /** The request in flight when the slowest probe was sent (to replay it with --trace). */
+  healthWorstAt: number;
   healthProbes: number;
   /** The slowest requests (ms), for the report. */
   slowest: { n: number; ms: number; route: string; mutation: string; status: number | string }[];
@@ -331,18 +333,19 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzR
   const ops = operations(doc);
   const gen = new Gen(prng(opts.seed), target);
   const report: FuzzReport = {
-    seed: opts.seed, requests: 0, durationMs: 0, routes: ops.length, byMutation: {}, statuses: {}, healthWorstMs: 0, healthProbes: 0, slowest: [], findings: [],
+    seed: opts.seed, requests: 0, durationMs: 0, routes: ops.length, byMutation: {}, statuses: {}, healthWorstMs: 0, healthWorstAt: -1, healthProbes: 0, slowest: [], findings: [],
   };
 
   let probing = true;
   const probe = (async () => {
     while (probing) {
       const t = performance.now();
+      const at = report.requests;
       let ok = false;
       try { ok = (await fetch(`${target.base}/api/health`, { signal: AbortSignal.timeout(5000) })).status === 200; } catch { ok = false; }
       const ms = ok ? performance.now() - t : Infinity;
       report.healthProbes++;
-      report.healthWorstMs = Math.max(report.healthWorstMs, ms);
+      if (ms > report.healthWorstMs) { report.healthWorstMs = ms; report.healthWorstAt = at; }
       if (ms > 1000) report.findings.push({ n: report.requests, kind: 'stall', route: '/api/health', mutation: '-', status: ok ? 200 : 'timeout', detail: `health answered after ${ms.toFixed(0)} ms` });
       await Bun.sleep(20);
     }
@@ -415,7 +418,7 @@ export function formatReport(r: FuzzReport): string {
     line('mutation', used),
     ...rows.map(([k, m]) => line(k, used.map((c) => m[c] ?? 0))),
     line('total', used.map((c) => rows.reduce((n, [, m]) => n + (m[c] ?? 0), 0))),
-    `/api/health during the run: ${r.healthProbes} probes, slowest ${r.healthWorstMs.toFixed(1)} ms`,
+    `/api/health during the run: ${r.healthProbes} probes, slowest ${r.healthWorstMs.toFixed(1)} ms (sent during request #${r.healthWorstAt})`,
     `slowest requests: ${r.slowest.map((s) => `#${s.n} ${s.route} [${s.mutation}] ${s.status} ${s.ms.toFixed(0)} ms`).join('; ')}`,
     `findings: ${r.findings.length}`,
     ...r.findings.slice(0, 30).map((f) => `  #${f.n} ${f.kind} ${f.route} [${f.mutation}] → ${f.status}: ${f.detail}`),
