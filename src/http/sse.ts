@@ -87,13 +87,16 @@ export class Subscription {
   private send(bytes: Uint8Array): void {
     if (this.closed) return;
     try {
-      this.sink.write(bytes);
+      // Bun's direct stream answers a write it could not hand to the socket (the client is not reading) with a
+      // promise that settles once the buffer drains; flush() may too.
+      const written = this.sink.write(bytes);
       this.lastSent = Date.now();
       const flushed = this.sink.flush();
-      if (flushed && typeof (flushed as Promise<unknown>).then === 'function') {
+      const pending = isPromise(written) ? written : isPromise(flushed) ? flushed : null;
+      if (pending) {
         this.busy = true;
         this.busySince ??= Date.now();
-        (flushed as Promise<unknown>).then(
+        pending.then(
           () => {
             this.busy = false;
             this.busySince = null;
@@ -117,6 +120,8 @@ export class Subscription {
     for (const cb of this.ended.splice(0)) cb();
   }
 }
+
+const isPromise = (v: unknown): v is Promise<unknown> => !!v && typeof (v as Promise<unknown>).then === 'function';
 
 class RunChannel {
   readonly subs = new Set<Subscription>();

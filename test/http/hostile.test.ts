@@ -194,6 +194,42 @@ describe('§6 fair use of limited slots', () => {
       for (const c of stalled) c.socket.destroy();
     });
 
+    test('a stream whose socket buffer is full (client not reading) is replaced before an older stream that reads', async () => {
+      const full = await startLive({ ABSTRACTGATEWAY_MAX_SSE: '3' });
+      try {
+        const run = ((await (await fetch(`${full.base}/api/gateway/runs/start`, { method: 'POST', headers: JSON_HEADERS, body: '{"bundle_id":"demo"}' })).json()) as { run_id: string }).run_id;
+        const head = requestHead('GET', `/api/gateway/runs/${run}/ledger/stream?heartbeat_s=30`);
+        const reader = await rawClient(full.port, head); // the oldest, and it reads everything
+        await reader.waitFor(': keep-alive');
+        const stuck = await rawClient(full.port, head, { paused: true });
+        await Bun.sleep(50);
+        const third = await rawClient(full.port, head);
+        await third.waitFor(': keep-alive');
+        // ~24 MB of records: far more than the kernel buffers of a socket nobody reads
+        const now = new Date().toISOString();
+        const blob = 'x'.repeat(120_000);
+        for (let i = 0; i < 200; i++) {
+          full.gw.store.ledger.append({
+            run_id: run, step_id: `s${i}`, node_id: 'n', status: 'completed', effect: null, result: { blob }, error: null,
+            started_at: now, ended_at: now, actor_id: 'gateway', session_id: null, attempt: 1, idempotency_key: null,
+          });
+        }
+        await reader.waitFor('id: 200\n', 10_000);
+        await third.waitFor('id: 200\n', 10_000);
+        const newcomer = await rawClient(full.port, head);
+        await newcomer.waitFor('id: 1\n');
+        // (booleans, not the texts: they hold megabytes)
+        expect([reader, third, newcomer].map((c) => c.received().includes('stream replaced'))).toEqual([false, false, false]);
+        // the stuck one was replaced: once it reads again, what was buffered arrives and then its response ends;
+        // the others are still open
+        stuck.socket.resume();
+        const got = await stuck.waitFor('\r\n0\r\n\r\n', 10_000);
+        const ended = (t: string) => t.endsWith('\r\n0\r\n\r\n');
+        expect([ended(got), ...[reader, third, newcomer].map((c) => ended(c.received()))]).toEqual([true, false, false, false]);
+        for (const c of [reader, third, newcomer, stuck]) c.socket.destroy();
+      } finally { await full.stop(); }
+    }, 30_000);
+
     test('one address holds at most its share (ABSTRACTGATEWAY_MAX_SSE_PER_CLIENT): its new stream replaces its own oldest', async () => {
       const share = await startLive({ ABSTRACTGATEWAY_MAX_SSE: '8', ABSTRACTGATEWAY_MAX_SSE_PER_CLIENT: '2', ABSTRACTGATEWAY_TRUST_PROXY: '1' });
       try {
