@@ -155,13 +155,20 @@ export class StreamPool {
     };
   }
 
-  /** Candidates when the pool is full: the streams of the address that holds the most. */
+  /** Candidates when the pool is full: the stalled streams, else the replaceable streams of the address holding the most. */
   private victims(): StreamEntry[] {
-    const byIp = new Map<string, StreamEntry[]>();
-    for (const e of this.entries) byIp.set(e.ip, [...(byIp.get(e.ip) ?? []), e]);
-    const stalled = [...this.entries].filter((e) => e.handle?.stalledSince() != null);
+    const attached = [...this.entries].filter((e) => e.handle !== null);
+    const stalled = attached.filter((e) => e.handle!.stalledSince() !== null);
     if (stalled.length) return stalled;
-    return [...byIp.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+    const byIp = new Map<string, StreamEntry[]>();
+    for (const e of attached) {
+      const list = byIp.get(e.ip);
+      if (list) list.push(e);
+      else byIp.set(e.ip, [e]);
+    }
+    let biggest: StreamEntry[] = [];
+    for (const list of byIp.values()) if (list.length > biggest.length) biggest = list;
+    return biggest;
   }
 
   /** Evicts the longest-stalled, else the oldest, attached entry of `among`; false when none can be. */
