@@ -1,10 +1,11 @@
 // The one error shape: every rejection is `{"detail": "<message>", "code": "<machine code>"}`.
-// GatewayError carries its own status/code; framework errors are mapped here; anything unexpected
-// becomes a logged 500 that never leaks a stack trace or a message: the body names only the request id, the
-// log line has the rest. No error body carries an absolute server path (scrubPaths).
+// The one place errors become HTTP: a domain error (src/model/errors.ts) gets the status of its kind and its own
+// message and code; framework errors are mapped here; anything unexpected becomes a logged 500 that never leaks
+// a stack trace or a message: the body names only the request id, the log line has the rest. No error body
+// carries an absolute server path (scrubPaths).
 import { Elysia } from 'elysia';
 import { z } from 'zod';
-import { GatewayError } from '../util/errors.ts';
+import { DomainError, type ErrorKind } from '../model/index.ts';
 
 export const ErrorBody = z
   .object({ detail: z.string(), code: z.string() })
@@ -12,6 +13,20 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const errorBody = (detail: string, code: string): ErrorBody => ({ detail, code });
+
+/** The HTTP status of each kind of domain error. */
+export const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unprocessable: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
 
 interface Issue { path?: unknown; message?: unknown; summary?: unknown }
 
@@ -44,9 +59,9 @@ function internal(set: { status?: unknown; headers: Record<string, unknown> }, w
 }
 
 export const errorPlugin = new Elysia({ name: 'gateway-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
-  if (error instanceof GatewayError) {
-    set.status = error.status;
-    if (error.status >= 500 && error.status !== 503) {
+  if (error instanceof DomainError) {
+    set.status = STATUS_OF[error.kind];
+    if (error.kind === 'internal') {
       // An operation failed for a server-side reason: the code says which, the log says why.
       const id = requestIdOf(set.headers);
       console.error(`[http] ${error.errCode} on ${request.method} ${new URL(request.url).pathname} (request ${id}): ${error.message}`);

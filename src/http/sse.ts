@@ -10,7 +10,7 @@
 // comment, then the end of the stream) to make room for a new subscriber: see docs/reliability-http.md.
 import type { Store } from '../store/index.ts';
 import { attachSseStream, releaseSseSlot } from './security/index.ts';
-import { isTerminal } from '../runtime/types.ts';
+import { isTerminal } from '../model/index.ts';
 
 export interface RawRecord { seq: number; json: string }
 

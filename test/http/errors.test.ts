@@ -3,13 +3,14 @@ import { describe, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { z } from 'zod';
 import { describeValidation, errorPlugin, scrubPaths } from '../../src/http/errors.ts';
-import { GatewayError } from '../../src/util/errors.ts';
+import { Conflict, InternalFailure, InvalidInput, RunNotFound } from '../../src/model/index.ts';
 
 const app = new Elysia()
   .use(errorPlugin)
-  .get('/gateway', () => { throw new GatewayError(409, 'already there', 'conflict_x'); })
-  .get('/io', () => { throw new GatewayError(500, "Failed to install bundle: ENAMETOOLONG: name too long, open '/var/lib/gw/flows/x.flow'", 'install_failed'); })
-  .get('/leaky', () => { throw new GatewayError(400, 'the flows path /var/lib/gw/flows is a single bundle'); })
+  .get('/gateway', () => { throw new Conflict('already there', 'conflict_x'); })
+  .get('/run', () => { throw new RunNotFound('r1'); })
+  .get('/io', () => { throw new InternalFailure("Failed to install bundle: ENAMETOOLONG: name too long, open '/var/lib/gw/flows/x.flow'", 'install_failed'); })
+  .get('/leaky', () => { throw new InvalidInput('the flows path /var/lib/gw/flows is a single bundle'); })
   .get('/boom', () => { throw new Error('secret internals at /srv/x.ts:12'); })
   .get('/bad-response', () => ({ n: 'not a number' }) as unknown as { n: number }, { response: z.object({ n: z.number() }) })
   .post('/body', ({ body }) => body, { body: z.object({ nested: z.object({ count: z.number().int() }) }) });
@@ -20,8 +21,9 @@ const call = async (path: string, init?: RequestInit) => {
 };
 
 describe('error plugin', () => {
-  test('GatewayError keeps its status, message and code', async () => {
+  test('a domain error gets the status of its kind, keeps its message and code', async () => {
     expect(await call('/gateway')).toEqual({ status: 409, body: { detail: 'already there', code: 'conflict_x' } });
+    expect(await call('/run')).toEqual({ status: 404, body: { detail: "Run 'r1' not found", code: 'run_not_found' } });
   });
 
   test('an unexpected exception is a 500 without internals', async () => {
@@ -34,7 +36,7 @@ describe('error plugin', () => {
       expect(r.body.detail).toStartWith('Internal server error (request id ');
       expect(r.body.detail).not.toContain('secret');
       expect(r.body.detail).not.toContain('/srv');
-      // a GatewayError 5xx keeps its code, but its message (which may name files) stays in the log
+      // an InternalFailure keeps its code, but its message (which may name files) stays in the log
       const io = await call('/io');
       expect(io.status).toBe(500);
       expect(io.body.code).toBe('install_failed');

@@ -2,8 +2,8 @@
 // an unpacked directory; all checks happen here so the registry only ever holds good bundles.
 
 import fs from 'node:fs';
-import { badRequest } from '../../util/errors.ts';
-import { isPlainObject, sha256Hex } from '../../util/json.ts';
+import { InvalidBundle, isPlainObject } from '../../model/index.ts';
+import { sha256Hex } from '../../util/json.ts';
 import { jsonTooDeep } from '../../util/json-depth.ts';
 import type { FlowDoc } from './flowdoc.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
@@ -17,7 +17,7 @@ export interface Bundle {
   sha256: string;
 }
 
-const invalid = (m: string) => badRequest(`Invalid bundle: ${m}`, 'invalid_bundle');
+const invalid = (m: string) => new InvalidBundle(`Invalid bundle: ${m}`);
 
 /**
  * Deepest array/object nesting accepted in manifest.json and flow files. Real VisualFlows stay far below it; a

@@ -7,15 +7,15 @@ import { validateBundle } from '../../../src/cli/bundles.ts';
 import { bundleFromBytes, MAX_BUNDLE_JSON_DEPTH } from '../../../src/flow/bundle/bundle.ts';
 import { MAX_BUNDLE_ID_LENGTH, unsafeBundleName } from '../../../src/flow/bundle/refs.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { DomainError } from '../../../src/model/index.ts';
 import { bundleBytes, flowDoc, tmpDir, writeBundle } from './helpers.ts';
 
 const nested = (depth: number) => ({ ...flowDoc('root'), metadata: JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown });
 const deepFlowText = (depth: number) => JSON.stringify(flowDoc('root')).replace(/}$/, `,"metadata":${'['.repeat(depth)}${']'.repeat(depth)}}`);
 
-function thrown(fn: () => unknown): GatewayError {
-  try { fn(); } catch (e) { if (e instanceof GatewayError) return e; throw e; }
-  throw new Error('expected a GatewayError');
+function thrown(fn: () => unknown): DomainError {
+  try { fn(); } catch (e) { if (e instanceof DomainError) return e; throw e; }
+  throw new Error('expected a DomainError');
 }
 
 describe('bundle id rule', () => {
@@ -32,7 +32,7 @@ describe('bundle id rule', () => {
     const dir = tmpDir();
     const reg = new BundleRegistry({ flowsDir: dir, dataDir: dir });
     const e = thrown(() => reg.install(bundleBytes({ id: 'x'.repeat(5000) })));
-    expect([e.status, e.errCode]).toEqual([400, 'unsafe_bundle_id']);
+    expect([e.kind, e.errCode]).toEqual(['invalid', 'unsafe_bundle_id']);
     expect(e.message).not.toContain(dir);
     expect(fs.readdirSync(dir).filter((n) => n.endsWith('.flow') || n.endsWith('.tmp'))).toEqual([]);
   });
@@ -56,7 +56,7 @@ describe('flow JSON depth', () => {
     const t = performance.now();
     const e = thrown(() => bundleFromBytes(bundleBytes({ files: { 'flows/root.json': deepFlowText(100_000) } })));
     expect(performance.now() - t).toBeLessThan(1000); // generous: the scan is linear
-    expect([e.status, e.errCode]).toEqual([400, 'invalid_bundle']);
+    expect([e.kind, e.errCode]).toEqual(['invalid', 'invalid_bundle']);
     expect(e.message).toBe(`Invalid bundle: flows/root.json nests arrays/objects deeper than ${MAX_BUNDLE_JSON_DEPTH} levels`);
     // the flow object is level 1 and metadata's arrays come below it
     expect(bundleFromBytes(bundleBytes({ flows: { root: nested(MAX_BUNDLE_JSON_DEPTH - 1) } })).flows.size).toBe(1);
