@@ -454,7 +454,7 @@ export class BundleRegistry {
   private requireDir(action: string): void {
     if (this.source === 'visualflow') {
       throw new InvalidInput(
-        `Cannot ${action} bundles with ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow: edit the *.json files in ${this.flowsDir} instead (they are picked up without a restart)`,
+        `Cannot ${action} bundles with ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow: edit the *.json files in the flows directory (ABSTRACTGATEWAY_FLOWS_DIR) instead (they are picked up without a restart)`,
         'visualflow_source',
       );
     }
