@@ -4,7 +4,7 @@ import { defineCommand } from 'citty';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config.ts';
-import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
+import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
 
 const common = { ...dataDirArgs, ...flowsDirArgs, ...jsonArgs } as const;
 const RELOAD_HINT = 'A running gateway sees it after `POST /api/gateway/bundles/reload` or a restart; a separate runner reloads on its own.';
@@ -13,7 +13,7 @@ async function registry(config: GatewayConfig, opts: { quiet?: boolean } = {}) {
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
   const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
   const res = reg.reload();
-  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${c.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
+  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${ce.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
   return { reg, res };
 }
 

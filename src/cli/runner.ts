@@ -3,7 +3,7 @@
 // one waits, says so, and takes over as soon as the active one stops or dies.
 import { defineCommand } from 'citty';
 import { join } from 'node:path';
-import { EXIT, c, configFrom, dataDirArgs, errMessage, flowsDirArgs } from './common.ts';
+import { EXIT, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs } from './common.ts';
 import { seedFlows } from './seed.ts';
 
 export default defineCommand({
@@ -12,7 +12,7 @@ export default defineCommand({
   async run({ args }) {
     const config = configFrom(args, { runner: true });
     if (config.flowsDir === join(config.dataDir, 'flows')) await seedFlows(config.flowsDir);
-    const log = (m: string) => console.error(`${c.dim(new Date().toISOString())} ${m}`);
+    const log = (m: string) => console.error(`${ce.dim(new Date().toISOString())} ${m}`);
     const { createGateway } = await import('../gateway.ts');
     const gw = await createGateway(config, { log });
     for (const n of gw.notices) log(n);

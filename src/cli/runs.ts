@@ -3,7 +3,7 @@
 import { defineCommand } from 'citty';
 import { RUN_STATUSES, isTerminal, type RunState } from '../runtime/types.ts';
 import type { Store } from '../store/index.ts';
-import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, flowsDirArgs, intArg, jsonArgs, jsonObjectArg, openStore, printJson, remoteArgs, repeated, table } from './common.ts';
+import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, flowsDirArgs, intArg, jsonArgs, jsonObjectArg, openStore, printJson, remoteArgs, repeated, table } from './common.ts';
 import { call, remoteFrom } from './remote.ts';
 import { renderRecord, renderRunSummary, statusText } from './render.ts';
 
@@ -27,7 +27,8 @@ const list = defineCommand({
     const store = await openStore(configFrom(args), { mustExist: true });
     try {
       const page = store.runs.list({ status: args.status as RunState['status'] | undefined, limit });
-      if (args.json) return printJson(page);
+      // Booleans as the HTTP API shows them (the store row keeps SQLite's 0/1).
+      if (args.json) return printJson({ ...page, items: page.items.map((r) => ({ ...r, paused: !!r.paused })) });
       if (!page.items.length) return void process.stdout.write('No runs.\n');
       const rows = page.items.map((r) => [r.run_id, statusText(r.status) + (r.wait_reason ? c.dim(` (${r.wait_reason})`) : ''), r.workflow_id, r.updated_at.slice(0, 19).replace('T', ' ')]);
       process.stdout.write(table(['RUN_ID', 'STATUS', 'WORKFLOW', 'UPDATED (UTC)'], rows) + '\n');
@@ -140,7 +141,7 @@ async function startLocal(config: ReturnType<typeof configFrom>, bundle: string,
     const resolved = gw.registry.resolveStart({ bundle_id: bundle, flow_id: flow });
     const run = await gw.runtime.start(resolved.workflow_id, { vars, sessionId: session });
     if (!runnerAlive(gw.store)) {
-      process.stderr.write(`${c.yellow('note:')} no runner is active for ${config.dataDir}: the run starts once \`abstractgateway serve\` or \`abstractgateway runner\` runs.\n`);
+      process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}: the run starts once \`abstractgateway serve\` or \`abstractgateway runner\` runs.\n`);
     }
     return run.run_id;
   } finally {
@@ -213,7 +214,7 @@ export async function tailRun(
       }
       if (!hinted && run.status === 'running' && Date.now() - idleSince > 3000 && !runnerAlive(store)) {
         hinted = true;
-        process.stderr.write(`${c.yellow('note:')} no runner is active for ${config.dataDir}; start \`abstractgateway serve\` or \`abstractgateway runner\`.\n`);
+        process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}; start \`abstractgateway serve\` or \`abstractgateway runner\`.\n`);
       }
       await Bun.sleep(100);
     }

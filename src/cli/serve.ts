@@ -35,7 +35,11 @@ export default defineCommand({
       if (/EADDRINUSE|address already in use|port .* in use/i.test(msg) || (e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
         throw portInUse(config.host, config.port);
       }
-      if (/auth token|Refusing to start/i.test(msg)) throw new CliFailure(msg, undefined, EXIT.USAGE);
+      if (/auth token|Refusing to start/i.test(msg)) {
+        // The refusal ends with how to fix it ("Generate one with …"): that part is the hint line.
+        const at = msg.indexOf('Generate one');
+        throw new CliFailure(at > 0 ? msg.slice(0, at).trim() : msg, at > 0 ? msg.slice(at) : 'See docs/operations.md (security).', EXIT.USAGE);
+      }
       throw e;
     }
     let stopping = false;

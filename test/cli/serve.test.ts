@@ -92,6 +92,7 @@ describe('serve', () => {
     const r = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmp.path, 'weak')], { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 't' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Refusing to start');
+    expect(r.stderr).toMatch(/^hint: Generate one with `abstractgateway token rotate`/m);
     expect(existsSync(join(tmp.path, 'weak', 'gateway_token'))).toBe(false);
   });
 });
