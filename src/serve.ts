@@ -62,10 +62,7 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
   }
   for (const n of gw.notices) console.error(n);
   print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
-  if (sec?.tokenCreated && sec.tokens[0]) {
-    // First run with a generated token: show it once, ready to paste (it stays in the 0600 token file).
-    print(`Access token (generated, stored in ${sec.tokenFile}):\n  ${sec.tokens[0]}\nTry:\n  ${curlExample(sec.tokens[0], url)}`);
-  }
+  for (const line of tokenLines(sec, url)) print(line);
   return {
     gateway: gw,
     url,
@@ -78,4 +75,25 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
       await gw.close();
     },
   };
+}
+
+const shq = (s: string) => (/^[\w./@:+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Every start says where the token is and how to try it; the value itself only right after it was generated
+ * (it stays in the 0600 token file; `abstractgateway token` prints it).
+ */
+export function tokenLines(sec: SecurityPolicy | null, url: string): string[] {
+  if (!sec?.enabled || !sec.tokens[0]) return [];
+  const bundles = `${url}/api/gateway/bundles`;
+  if (sec.tokenSource === 'file' && sec.tokenFile) {
+    if (sec.tokenCreated) {
+      return [`Access token (generated, stored in ${sec.tokenFile}):`, `  ${sec.tokens[0]}`, 'Try:', `  ${curlExample(sec.tokens[0], url)}`];
+    }
+    return [
+      `Access token: stored in ${sec.tokenFile} (print it with \`abstractgateway token\`)`,
+      'Try:', `  curl -H "Authorization: Bearer $(cat ${shq(sec.tokenFile)})" ${bundles}`,
+    ];
+  }
+  return ['Access token: from ABSTRACTGATEWAY_AUTH_TOKEN(S)', 'Try:', `  curl -H "Authorization: Bearer $ABSTRACTGATEWAY_AUTH_TOKEN" ${bundles}`];
 }

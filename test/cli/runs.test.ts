@@ -31,7 +31,7 @@ describe('runs and the runner', () => {
     expect(helloId).toMatch(/^[0-9a-f-]{36}$/);
     const list = await cliJson(['runs', 'list', ...dd]);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ run_id: helloId, status: 'running', workflow_id: 'hello@1.0.0:hello' });
+    expect(list.items[0]).toMatchObject({ run_id: helloId, status: 'running', workflow_id: 'hello@1.0.0:hello', paused: false }); // a boolean, as over HTTP
     const unknown = await cli(['runs', 'start', 'nope', ...dd], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("Bundle 'nope' not found");

@@ -1,10 +1,10 @@
 // `serve` as a real process: first-run seeding, health, the API with the stored token, split API/runner
 // deployment, refusals (weak token on a public bind, port in use) and graceful SIGTERM.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.ts';
-import { Bg, cli, cliJson, until } from './helpers.ts';
+import { Bg, EXAMPLES, cli, cliJson, until } from './helpers.ts';
 
 const tmp = tempDir('ag-cli-serve-');
 const env = { ABSTRACTGATEWAY_POLL_S: '0.05' };
@@ -86,6 +86,20 @@ describe('serve', () => {
     const children = (await cliJson<{ items: { parent_run_id: string | null; status: string }[] }>(['runs', 'list', '--limit', '20', '--data-dir', dataDir])).items.filter((r) => r.parent_run_id === run_id);
     expect(children.map((c) => c.status)).toEqual(['completed']);
     expect(await second.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
+  test('a single .flow file as ABSTRACTGATEWAY_FLOWS_DIR is served (no mkdir over it)', async () => {
+    const dataDir = join(tmp.path, 'single');
+    const file = join(tmp.path, 'hello@1.0.0.flow');
+    copyFileSync(join(EXAMPLES, 'hello@1.0.0.flow'), file);
+    const srv = bg(['serve', '--port', '0', '--data-dir', dataDir], { ABSTRACTGATEWAY_FLOWS_DIR: file });
+    const url = await listening(srv);
+    expect(srv.out).toContain(`flows: ${file}`);
+    const token = readFileSync(join(dataDir, 'gateway_token'), 'utf8').trim();
+    const res = await fetch(`${url}/api/gateway/bundles`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await res.json()) as { items: { bundle_id: string }[] }).items.map((b) => b.bundle_id)).toEqual(['hello']);
+    expect(statSync(file).isFile()).toBe(true);
+    expect(await srv.stop('SIGTERM')).toBe(0);
   }, 30_000);
 
   test('refuses a weak token on a public interface (exit 2, says how to fix)', async () => {
