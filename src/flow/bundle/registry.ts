@@ -22,6 +22,7 @@ import type {
   BundleDetail, BundleFlow, BundleListItem, DeprecateResult, DeprecationFields, InstallInfo, ReloadResult, ResolvedStart,
   StartRequest, UndeprecateResult,
 } from './types.ts';
+import { assertValidBundle } from './validate.ts';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './zip.ts';
 
 export type * from './types.ts';
@@ -141,7 +142,9 @@ export class BundleRegistry {
     const errors: ReloadResult['errors'] = [];
     for (const file of this.candidateFiles()) {
       try {
-        bundles.push({ ...bundleFromPath(file, this.limits), file });
+        const bundle = bundleFromPath(file, this.limits);
+        assertValidBundle(bundle); // a bundle whose flows do not compile is reported, never loaded
+        bundles.push({ ...bundle, file });
       } catch (e) {
         errors.push({ file: this.displayName(file), reason: errMessage(e) });
       }
@@ -391,6 +394,7 @@ export class BundleRegistry {
   install(bytes: Uint8Array, opts: { overwrite?: boolean } = {}): InstallInfo {
     this.requireDir('install');
     const bundle = bundleFromBytes(bytes, this.limits);
+    assertValidBundle(bundle);
     const m = bundle.manifest;
     assertSafe('bundle_id', m.bundle_id, sanitizeBundleId(m.bundle_id));
     assertSafe('bundle_version', m.bundle_version, sanitizeBundleVersion(m.bundle_version));
