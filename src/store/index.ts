@@ -58,6 +58,7 @@ export class Store {
     if (this.depth > 0) return fn();
     this.depth = 1;
     let out: T;
+    const t0 = this.notifier.observed ? performance.now() : 0;
     try {
       out = this.db.transaction(fn).immediate();
     } catch (err) {
@@ -66,6 +67,7 @@ export class Store {
     } finally {
       this.depth = 0;
     }
+    if (t0) this.notifier.timing('commit', performance.now() - t0);
     this.notifier.flush();
     return out;
   }

@@ -102,6 +102,27 @@ describe('serve', () => {
     expect(await srv.stop('SIGTERM')).toBe(0);
   }, 30_000);
 
+  test('the server talks: JSON lines when piped, --log-format text, --quiet silences', async () => {
+    const dataDir = join(tmp.path, 'talk');
+    const run = async (flags: string[]) => {
+      const srv = bg(['serve', '--port', '0', '--data-dir', dataDir, ...flags]);
+      const url = await listening(srv);
+      await fetch(`${url}/api/health?secret=s3cret`);
+      await Bun.sleep(100);
+      expect(await srv.stop('SIGTERM')).toBe(0);
+      return srv.out;
+    };
+    const json = await run([]);
+    const line = json.split('\n').find((l) => l.includes('"event":"request"'))!;
+    expect(JSON.parse(line)).toMatchObject({ method: 'GET', path: '/api/health', status: 200 });
+    expect(json).not.toContain('s3cret');
+    expect(await run(['--log-format', 'text'])).toMatch(/^\d\d:\d\d:\d\d\.\d{3} GET \/api\/health 200 [\d.]+ms req=\w+$/m);
+    const quiet = await run(['--quiet']);
+    expect(quiet).toContain('listening on');
+    expect(quiet).not.toContain('/api/health');
+    expect((await cli(['serve', '--log-format', 'xml'])).code).toBe(2);
+  }, 30_000);
+
   test('refuses a weak token on a public interface (exit 2, says how to fix)', async () => {
     const r = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmp.path, 'weak')], { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 't' } });
     expect(r.code).toBe(2);
