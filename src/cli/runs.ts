@@ -202,10 +202,35 @@ export async function tailRun(
           }
           asking = new AbortController();
           const prompt = `${c.bold(w.prompt || 'Your answer')}${w.choices?.length ? ` [${w.choices.join(' / ')}]` : ''} > `;
+          const waitKey = w.wait_key;
+          const stillWaiting = () => {
+            const cur = store.runs.get(runId)!;
+            return cur.status === 'waiting' && cur.waiting?.wait_key === waitKey ? null : cur;
+          };
+          // Follow the run while the prompt is up: when the wait ends elsewhere (answered by another client,
+          // cancelled, ...) the prompt is withdrawn and nothing is sent.
+          let ended: RunState | null = null;
+          let answered = false;
+          const watch = (async () => {
+            while (!answered && !stop) {
+              await Bun.sleep(100);
+              if (answered || stop) return;
+              ended = stillWaiting();
+              if (ended) return asking!.abort();
+            }
+          })();
           const answer = await rl.question(prompt, { signal: asking.signal }).then((a) => a.trim(), () => '');
+          answered = true;
+          await watch;
           if (stop) break;
+          ended ??= answer ? stillWaiting() : null; // answered elsewhere while this one was typed
+          if (ended) {
+            const how = ended.status === 'cancelled' || ended.status === 'failed' ? `the run was ${ended.status}` : 'the wait was answered elsewhere';
+            process.stdout.write(`\n${c.dim(`prompt withdrawn: ${how}${answer ? '; your answer was not sent' : ''}`)}\n`);
+            continue;
+          }
           if (answer) {
-            const res = store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: w.wait_key, payload: { response: answer } }, client_id: 'cli' });
+            const res = store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: waitKey, payload: { response: answer } }, client_id: 'cli' });
             process.stdout.write(c.dim(`sent (command seq ${res.seq})\n`));
           }
         } else {

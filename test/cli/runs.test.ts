@@ -164,6 +164,26 @@ describe.skipIf(process.platform !== 'linux' || !Bun.which('script'))('tail in a
     expect(term.out).toContain('says: You said: Lin');
   });
 
+  test('answered elsewhere: the prompt is withdrawn, nothing late is sent', async () => {
+    const runId = await waitingAsk();
+    const term = await ptyTail(runId);
+    const other = await cli(['commands', 'answer', runId, 'Bob', '--wait', ...dd]);
+    expect(other.code).toBe(0);
+    expect(await term.proc.exited).toBe(0);
+    expect(term.out).toContain('prompt withdrawn: the wait was answered elsewhere');
+    expect(term.out).toContain('says: You said: Bob');
+    expect(term.out).not.toMatch(/sent \(command seq/);
+  });
+
+  test('cancelled elsewhere: the prompt is withdrawn and tail exits 1', async () => {
+    const runId = await waitingAsk();
+    const term = await ptyTail(runId);
+    expect((await cli(['commands', 'cancel', runId, '--wait', ...dd])).code).toBe(0);
+    expect(await term.proc.exited).toBe(1);
+    expect(term.out).toContain('prompt withdrawn: the run was cancelled');
+    expect(term.out).toContain('run cancelled');
+  });
+
   test('Ctrl-C at the prompt ends the tail with 130 and sends nothing', async () => {
     const runId = await waitingAsk();
     const term = await ptyTail(runId);
