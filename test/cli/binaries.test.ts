@@ -59,6 +59,15 @@ const EXPECTED: Record<string, string> = {
   'linux-x64': 'elf-x64', 'linux-arm64': 'elf-arm64', 'darwin-x64': 'macho-x64', 'darwin-arm64': 'macho-arm64', 'windows-x64': 'pe-x64',
 };
 
+describe('docs/install.md', () => {
+  test('names every file build:all produces, with a systemd unit and a launchd plist', async () => {
+    const doc = await Bun.file(join(ROOT, 'docs', 'install.md')).text();
+    for (const t of TARGETS) expect(doc).toContain(`\`${t.file}\``);
+    expect(doc).toContain('[Service]');
+    expect(doc).toContain('<key>ProgramArguments</key>');
+  });
+});
+
 describe('npm run build:all outputs', () => {
   for (const t of TARGETS) {
     test.skipIf(!existsSync(path(t.file)))(`${t.file} has the right format and CPU`, () => {

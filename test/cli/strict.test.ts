@@ -2,6 +2,7 @@
 // unknown flag, naming the valid ones (closest first); unknown subcommands and surplus arguments are refused
 // too; declared spellings (aliases, --no-x, --x=v, kebab/camel) pass. In-process: no spawn per command.
 import { describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
 import type { CommandDef } from 'citty';
 import { main } from '../../src/cli.ts';
 import { UsageError } from '../../src/cli/common.ts';
@@ -44,6 +45,11 @@ describe('messages', () => {
   test('closest match first, with a suggestion', async () => {
     const e = await refusal(['serve', '--prot', '18150']);
     expect(e.message).toMatch(/^unknown flag --prot for `serve`; did you mean --port\? valid: --port, /);
+  });
+
+  test('docs/cli.md shows the message as it is', async () => {
+    const doc = await Bun.file(join(import.meta.dir, '../../docs/cli.md')).text();
+    expect(doc).toContain(`error: ${(await refusal(['serve', '--prot', '18150'])).message}`);
   });
 
   test('unknown subcommand names the valid ones', async () => {
