@@ -1,12 +1,12 @@
 // Built-in effect handlers (runtime-model §3): user interaction, time, events, subworkflows. They only touch
 // the database, so the runtime runs them without an extra checkpoint. LLM and tool effects are registered by
 // src/llm as external effects.
-import { isPlainObject } from '../util/json.ts';
+import { isPlainObject, nodeTracesOf, type EffectOutcome, type Vars, type WaitState } from '../model/index.ts';
 import { normalizeIso } from '../util/time.ts';
 import { deliverEvent } from './events.ts';
 import { eventWaitKey, parseScope } from './keys.ts';
 import type { Runtime } from './runtime.ts';
-import type { EffectContext, EffectHandler, EffectOutcome, Vars, WaitState } from './types.ts';
+import type { EffectContext, EffectHandler } from './types.ts';
 
 const failed = (error: string): EffectOutcome => ({ status: 'failed', error });
 
@@ -144,7 +144,7 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       const done = await rt.tick(child.run_id, 100);
       if (done.status === 'completed') {
         const result: Vars = { sub_run_id: child.run_id, output: done.output };
-        if (p.include_traces) result.node_traces = done.vars?._runtime?.node_traces ?? {};
+        if (p.include_traces) result.node_traces = nodeTracesOf(done.vars);
         return { status: 'completed', result };
       }
       if (done.status === 'failed' || done.status === 'cancelled') {

@@ -6,13 +6,15 @@
 // The `compact_memory` command starts an internal run (`__compact_memory__`) whose single step is the
 // `memory_compact` effect; the compaction itself is appended to the TARGET run's ledger as a `memory_compact`
 // record with idempotency key `command:compact_memory:<command_id>`, so a re-applied command does nothing twice.
-import { isPlainObject, sha256Hex } from '../util/json.ts';
+import { z } from 'zod';
+import { sha256Hex } from '../util/json.ts';
+import { InvalidCommand, isPlainObject, RunNotFound, routingOf, runtimeSection, type EffectOutcome, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
-import { registerCommandType } from './commands.ts';
 import { graphWorkflow } from './graph.ts';
 import { effectRecord } from './records.ts';
-import { RuntimeError, type Runtime } from './runtime.ts';
-import type { EffectContext, EffectOutcome, RunState, Vars, Workflow } from './types.ts';
+import { commandPayload, parsePayload } from './commands.ts';
+import type { Runtime } from './runtime.ts';
+import type { EffectContext, Workflow } from './types.ts';
 
 export const COMPACT_LLM_WORKFLOW = '__memory_compact_llm__';
 export const COMPACT_COMMAND_WORKFLOW = '__compact_memory__';
@@ -120,7 +122,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   if (!older.length) return { status: 'completed', result: toolResult(true, `Nothing to compact (${recent.length} messages, preserve_recent=${preserve}).`) };
 
   const child = await rt.start(COMPACT_LLM_WORKFLOW, {
-    vars: { prompt: compactionPrompt(older, mode, focus), provider: target.vars._runtime?.provider, model: target.vars._runtime?.model },
+    vars: { prompt: compactionPrompt(older, mode, focus), ...routingOf(target.vars) },
     parentRunId: ctx.run.run_id,
     sessionId: ctx.run.session_id,
     actorId: ctx.run.actor_id,
@@ -147,7 +149,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   };
   const context = isPlainObject(target.vars.context) ? target.vars.context : (target.vars.context = {});
   context.messages = [...system, summaryMessage, ...recent];
-  const rtv = (target.vars._runtime ??= {});
+  const rtv: Vars = runtimeSection(target.vars);
   (rtv.memory_spans ??= []).push({
     kind: 'conversation_span', artifact_id: archive.artifact_id, created_at: nowIso(), summary_message_id: summaryId,
     ...span, compression_mode: mode, focus,
@@ -168,27 +170,32 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
 function compactTarget(rt: Runtime, runId: string, explicit: unknown): RunState {
   if (typeof explicit === 'string' && explicit) {
     const t = rt.store.runs.get(explicit);
-    if (!t) throw new RuntimeError(`Run '${explicit}' not found`);
+    if (!t) throw new RunNotFound(explicit);
     return t;
   }
   const ids = rt.tree(runId);
   const hasMessages = (r: RunState | null) => !!r && Array.isArray(r.vars?.context?.messages) && r.vars.context.messages.length > 0;
   const candidates = ids.map((id) => rt.store.runs.get(id)).filter(hasMessages) as RunState[];
-  if (!candidates.length) throw new RuntimeError(`No run with context.messages under '${runId}'`);
+  if (!candidates.length) throw new InvalidCommand(`No run with context.messages under '${runId}'`);
   const self = candidates.find((r) => r.run_id === runId);
   return self ?? candidates.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))[0]!;
 }
 
+const CompactPayload = commandPayload({
+  target_run_id: z.unknown().optional(),
+  preserve_recent: z.int({ error: 'preserve_recent must be an integer >= 0' }).min(0, 'preserve_recent must be an integer >= 0').optional(),
+  compression_mode: z.enum(MODES, { error: `compression_mode must be one of ${MODES.join(', ')}` }).optional(),
+  focus: z.unknown().optional(),
+});
+
 export function installMemory(rt: Runtime): void {
   rt.registerEffect('memory_compact', (ctx) => compactMemory(rt, ctx), { external: true });
-  registerCommandType('compact_memory', (rt2, cmd) => {
-    if (!rt2.store.runs.get(cmd.run_id)) throw new RuntimeError(`Run '${cmd.run_id}' not found`);
-    const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
-    const target = compactTarget(rt2, cmd.run_id, p.target_run_id ?? p.targetRunId);
-    const preserve = p.preserve_recent ?? p.preserveRecent;
-    if (preserve !== undefined && !(Number.isInteger(preserve) && preserve >= 0)) throw new RuntimeError('preserve_recent must be an integer >= 0');
-    const mode = p.compression_mode ?? p.compressionMode;
-    if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw new RuntimeError(`compression_mode must be one of ${MODES.join(', ')}`);
+  rt.registerCommand('compact_memory', (rt2, cmd) => {
+    if (!rt2.store.runs.get(cmd.run_id)) throw new RunNotFound(cmd.run_id);
+    const p = parsePayload(CompactPayload, cmd.payload);
+    const target = compactTarget(rt2, cmd.run_id, p.target_run_id);
+    const preserve = p.preserve_recent;
+    const mode = p.compression_mode;
     const request = { target_run_id: target.run_id, preserve_recent: preserve ?? 6, compression_mode: mode ?? 'standard', focus: p.focus ?? null, command_id: cmd.command_id };
     // A maintenance run created in the command's transaction: the runner ticks it without blocking the command
     // loop on the LLM call. Its outcome lands in the target's ledger.

@@ -2,11 +2,12 @@
 // (least recently updated first, bounded steps per tick), wake due `until` waits, repair parents of finished
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
 // it notices work by polling indexed queries every `pollMs`.
+import { GATEWAY_ACTOR } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
-import { GATEWAY_ACTOR, type Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface RunnerOptions {
   pollMs: number;

@@ -4,40 +4,18 @@
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
 // Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
-import type { Store } from '../store/index.ts';
-import { isPlainObject } from '../util/json.ts';
+import type { CommandWithOutcome, Store } from '../store/index.ts';
+import {
+  clearPause, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
+  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
+  type EffectOutcome, type RunState, type StepRecord, type Vars, type WaitState,
+} from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
-import {
-  isTerminal,
-  type EffectHandler,
-  type EffectOutcome,
-  type RunState,
-  type StepContext,
-  type StepRecord,
-  type Vars,
-  type WaitState,
-  type Workflow,
-  type WorkflowSource,
-} from './types.ts';
-import { setPath } from './vars.ts';
-
-export const GATEWAY_ACTOR = 'gateway';
-
-export const DEFAULT_LIMITS = {
-  max_iterations: 25,
-  current_iteration: 0,
-  max_tokens: 32768,
-  max_output_tokens: null,
-  max_input_tokens: null,
-  estimated_tokens_used: 0,
-  max_history_messages: -1,
-  warn_iterations_pct: 80,
-  warn_tokens_pct: 80,
-};
+import { type EffectHandler, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
 
 export interface StartOptions {
   vars?: Vars;
@@ -48,18 +26,26 @@ export interface StartOptions {
   startListeners?: boolean;
 }
 
+/** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
+export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
+/** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
+export type TreeResumedHook = (rt: Runtime, runId: string) => void;
+
 interface RegisteredEffect {
   handler: EffectHandler;
   /** External effects touch the world outside the database: checkpoint before running them. */
   external: boolean;
 }
 
+/** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
+  private commandAppliers = new Map<string, CommandApplier>();
+  private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
@@ -78,11 +64,29 @@ export class Runtime {
     this.effects.set(type, { handler, external: opts.external ?? true });
   }
 
+  /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
+  registerCommand(type: string, applier: CommandApplier): void {
+    this.commandAppliers.set(type, applier);
+  }
+
+  commandApplier(type: string): CommandApplier | undefined {
+    return this.commandAppliers.get(type);
+  }
+
+  onTreeResumed(hook: TreeResumedHook): void {
+    if (!this.treeResumedHooks.includes(hook)) this.treeResumedHooks.push(hook);
+  }
+
+  /** Runs the tree-resumed hooks (inside the resume command's transaction). */
+  treeResumed(runId: string): void {
+    for (const hook of this.treeResumedHooks) hook(this, runId);
+  }
+
   private ctx: StepContext = { nowIso };
 
   async getWorkflow(workflowId: string): Promise<Workflow> {
     const wf = await this.workflows.get(workflowId);
-    if (!wf) throw new RuntimeError(`Workflow '${workflowId}' not found in registry`);
+    if (!wf) throw new WorkflowNotFound(`Workflow '${workflowId}' not found in registry`);
     return wf;
   }
 
@@ -109,11 +113,11 @@ export class Runtime {
     // random b-tree pages, which makes each commit write far fewer pages.
     const runId = Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
-    if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
-    const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
+    ensureLimits(vars);
+    vars._runtime = { ...readRuntime(vars) }; // a copy: the caller's object is not mutated
+    const rt = runtimeSection(vars);
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
-    vars._runtime = rt;
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
@@ -206,7 +210,7 @@ export class Runtime {
 
   private async tickNow(runId: string, maxSteps: number): Promise<RunState> {
     const stored = this.store.runs.get(runId);
-    if (!stored) throw new RuntimeError(`Run '${runId}' not found`);
+    if (!stored) throw new RunNotFound(runId);
     let run = stored;
     if (isTerminal(run.status) || isPaused(run)) return run;
     if (run.status === 'waiting') {
@@ -216,12 +220,12 @@ export class Runtime {
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
     }
-    if (run.vars._runtime?.listeners_pending) {
+    if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
       for (const child of this.store.runs.children(runId)) {
         if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tick(child.run_id, 10);
       }
-      delete run.vars._runtime.listeners_pending;
+      delete runtimeSection(run.vars).listeners_pending;
     }
     const controller = new AbortController();
     this.inflight.set(runId, controller);
@@ -330,13 +334,13 @@ export class Runtime {
   // ---- resume / control ----------------------------------------------------------------------------------
 
   /**
-   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RuntimeError
-   * with the spec's messages when the run is paused, not waiting, or the wait key differs.
+   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RunNotFound,
+   * RunPaused, RunNotWaiting or WaitKeyMismatch.
    */
   resume(runId: string, payload: Vars, waitKey?: string | null): RunState {
     return this.store.tx(() => {
       const run = this.store.runs.get(runId);
-      if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+      if (!run) throw new RunNotFound(runId);
       this.applyResume(run, payload, waitKey ?? null);
       return run;
     });
@@ -344,18 +348,17 @@ export class Runtime {
 
   /** Resume logic on a loaded run, inside the caller's transaction. */
   applyResume(run: RunState, payload: Vars, waitKey: string | null): void {
-    if (isPaused(run)) throw new RuntimeError('Run is paused');
+    if (isPaused(run)) throw new RunPaused();
     const w = run.waiting;
-    if (run.status !== 'waiting' || !w) throw new RuntimeError('Run is not waiting');
+    if (run.status !== 'waiting' || !w) throw new RunNotWaiting();
     if (waitKey && w.wait_key && waitKey !== w.wait_key) {
-      throw new RuntimeError(`wait_key mismatch: expected '${w.wait_key}', got '${waitKey}'`);
+      throw new WaitKeyMismatch(w.wait_key, waitKey);
     }
     const records: StepRecord[] = [];
     if (isToolApproval(w, payload)) {
       // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
       // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
-      const approvals = (((run.vars._temp ??= {}).tool_approvals ??= {}) as Vars);
-      approvals[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
+      toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
       records.push(resumeRecord(run, w, payload));
       run.waiting = null;
       run.status = 'running';
@@ -428,11 +431,7 @@ export class Runtime {
       run.status = 'cancelled';
       run.error = reason || 'Cancelled';
       run.waiting = null;
-      const control = run.vars?._runtime?.control;
-      if (isPlainObject(control)) {
-        delete control.paused;
-        delete control.pause_reason;
-      }
+      clearPause(run);
       this.commit(run, [terminalStatusRecord(run)]);
       this.onTerminal(run);
       return run;
@@ -525,8 +524,8 @@ class TickState {
           Object.assign(run, cur);
           return;
         }
-        const control = cur.vars?._runtime?.control;
-        if (isPlainObject(control)) { controlOf(run); run.vars._runtime.control = control; }
+        const control = readRuntime(cur.vars).control;
+        if (isPlainObject(control)) runtimeSection(run.vars).control = control;
         if (isPaused(run) && run.status === 'running') {
           run.status = 'waiting';
           run.waiting = pauseWait(run);
@@ -539,20 +538,11 @@ class TickState {
   }
 }
 
-export function isPaused(run: RunState): boolean {
-  return run.vars?._runtime?.control?.paused === true;
-}
-
 function pauseWait(run: RunState): WaitState {
   return {
     reason: 'user', wait_key: `pause:${run.run_id}`, until: null, resume_to_node: run.current_node,
     result_key: null, prompt: 'Paused', choices: null, allow_free_text: false, details: { kind: 'pause' },
   };
-}
-
-function controlOf(run: RunState): Vars {
-  const rt = isPlainObject(run.vars._runtime) ? run.vars._runtime : (run.vars._runtime = {});
-  return isPlainObject(rt.control) ? rt.control : (rt.control = {});
 }
 
 function endRecord(started: StepRecord, outcome: EffectOutcome): StepRecord {
@@ -577,7 +567,7 @@ export function childResult(child: RunState, wait: WaitState): Vars {
     if (child.status === 'cancelled') output.cancelled = true;
   }
   const payload: Vars = { sub_run_id: child.run_id, output };
-  if (wait.details?.include_traces) payload.node_traces = child.vars?._runtime?.node_traces ?? {};
+  if (wait.details?.include_traces) payload.node_traces = nodeTracesOf(child.vars);
   return payload;
 }
 

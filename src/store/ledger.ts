@@ -4,7 +4,7 @@
 // index inside the same immediate transaction, so seq allocation and chaining are serialised across processes
 // (and the UNIQUE (run_id, seq) constraint makes a duplicate impossible).
 import type { Database } from 'bun:sqlite';
-import type { StepRecord } from '../runtime/types.ts';
+import type { StepRecord } from '../model/index.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
 import type { Notifier } from './notifier.ts';
 

@@ -4,7 +4,8 @@
 // no file writes, no core dumps), an empty environment, and a wall-clock kill. JSON in on stdin, JSON out
 // on stdout; integral floats keep their float-ness both ways (PyFloat).
 
-import { isDict, pyJsonDumps, toJsonValue } from '../values.ts';
+import { pyJsonDumps, toJsonValue } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
 import { parseJsonStrict } from './jsonish.ts';
 
 export interface CodeRunOptions {
@@ -167,9 +168,9 @@ async function runChild(request: Record<string, unknown>, timeoutMs: number): Pr
   const wall = Math.round((performance.now() - started) * 1000) / 1000;
   if (timedOut) return { ok: false, error: `Execution timed out after ${timeoutMs} ms`, execution: emptyExecution(wall) };
   const parsed = stdout ? parseJsonStrict(stdout) : null;
-  if (parsed?.ok && isDict(parsed.value)) {
+  if (parsed?.ok && isPlainObject(parsed.value)) {
     const v = parsed.value;
-    const execution = isDict(v.execution) ? (toJsonValue(v.execution) as CodeExecution) : emptyExecution(wall);
+    const execution = isPlainObject(v.execution) ? (toJsonValue(v.execution) as CodeExecution) : emptyExecution(wall);
     return v.ok === true
       ? { ok: true, result: v.result ?? null, execution }
       : { ok: false, error: String(v.error ?? 'code failed'), execution };
@@ -228,5 +229,5 @@ export function codeFromBody(codeBody: string, inputPins: string[]): string {
  */
 export function codeNodeOutput(r: CodeRunResult): Record<string, unknown> {
   if (!r.ok) return { success: false, output: null, result: null, error: r.error, execution: r.execution };
-  return { ...(isDict(r.result) ? r.result : {}), success: true, output: r.result, result: r.result, execution: r.execution };
+  return { ...(isPlainObject(r.result) ? r.result : {}), success: true, output: r.result, result: r.result, execution: r.execution };
 }

@@ -7,7 +7,7 @@
 // the missing capability. Unknown node types, bad edges and every other compile error refuse the bundle.
 import { compileVisualFlow } from '../engine/compile.ts';
 import type { Bundle } from './bundle.ts';
-import { badRequest } from '../../util/errors.ts';
+import { InvalidBundle } from '../../model/index.ts';
 
 export interface FlowCheck { flow_id: string; ok: boolean; nodes?: number; entry?: string; error?: string; warning?: string }
 export interface BundleCheck { ok: boolean; bundle_ref: string; flows: FlowCheck[] }
@@ -36,8 +36,8 @@ export function checkReasons(check: BundleCheck): string {
   return check.flows.filter((f) => !f.ok).map((f) => `flow ${f.flow_id}: ${f.error}`).join('; ');
 }
 
-/** Throws a 400 `invalid_bundle` (the same words `bundles validate` prints) unless every flow compiles. */
+/** Throws InvalidBundle (HTTP 400 `invalid_bundle`) (the same words `bundles validate` prints) unless every flow compiles. */
 export function assertValidBundle(bundle: Bundle): void {
   const check = checkBundle(bundle);
-  if (!check.ok) throw badRequest(`Invalid bundle ${check.bundle_ref}: ${checkReasons(check)}`, 'invalid_bundle');
+  if (!check.ok) throw new InvalidBundle(`Invalid bundle ${check.bundle_ref}: ${checkReasons(check)}`);
 }

@@ -3,7 +3,7 @@
 // describe stored state (runs by status, commands by type and outcome) are read at scrape time with one GROUP BY
 // each, so nothing on the hot path counts them and they survive restarts. Per process: a split deployment
 // (`serve --no-runner` + `runner`) reports ticks in the runner process, which serves no /metrics.
-import { RUN_STATUSES } from '../../runtime/types.ts';
+import { RUN_STATUSES } from '../../model/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { AppendedRecord } from '../../store/notifier.ts';
 import { Counter, Gauge, Histogram, exposition } from './registry.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { compileVisualFlow } from '../../../src/flow/engine/compile.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
-import type { Vars } from '../../../src/runtime/types.ts';
+import type { Vars } from '../../../src/model/index.ts';
 import { flowHarness } from '../engine/helpers.ts';
 import { SHARED_BUNDLES, SHARED_FLOWS } from '../../support/shared.ts';
 
