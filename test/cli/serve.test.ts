@@ -64,6 +64,7 @@ describe('serve', () => {
     const worker = bg(['runner', '--data-dir', dataDir]);
     await worker.waitFor(/runner active/);
     await until(async () => (await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status === 'completed', 'countdown to complete');
+    await worker.waitFor(new RegExp(`"event":"run.completed","run_id":"${run_id}"`)); // the ticking process logs the lifecycle
     expect(await worker.stop('SIGTERM')).toBe(0);
     expect(await api.stop('SIGTERM')).toBe(0);
   }, 30_000);
