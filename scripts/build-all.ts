@@ -3,7 +3,7 @@
 //   dist/abstractgateway-linux-x64, -linux-arm64, -darwin-x64, -darwin-arm64, -windows-x64.exe
 // Sequential on purpose (each build is CPU-bound). `--only linux-arm64,darwin-arm64` builds a subset.
 import { parseArgs } from 'node:util';
-import { buildBinary, checkExamples } from './build.ts';
+import { buildBinary, prepareAssets } from './build.ts';
 
 export const TARGETS = [
   { name: 'linux-x64', target: 'bun-linux-x64', file: 'abstractgateway-linux-x64' },
@@ -21,7 +21,7 @@ if (import.meta.main) {
     console.error(`unknown target(s): ${unknown.join(', ')}; valid: ${TARGETS.map((t) => t.name).join(', ')}`);
     process.exit(2);
   }
-  checkExamples();
+  await prepareAssets();
   const t0 = performance.now();
   for (const t of TARGETS) if (!only || only.has(t.name)) await buildBinary({ outfile: `${values.dir}/${t.file}`, target: t.target });
   console.log(`all done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Runaway protection: deepest subflow nesting, and runs one root may start in its tree. */
   maxSubflowDepth: number;
   maxTreeRuns: number;
+  /** `bundle`: flowsDir holds `.flow` bundles; `visualflow`: a directory of VisualFlow `*.json` (one implicit bundle). */
+  workflowSource: 'bundle' | 'visualflow';
 }
 
 export class ConfigError extends Error {
@@ -119,5 +121,6 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
     maxSubflowDepth: envNumber(env, 'ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH', 64, { min: 1, max: 10_000, int: true }),
     maxTreeRuns: envNumber(env, 'ABSTRACTGATEWAY_MAX_TREE_RUNS', 10_000, { min: 1, int: true }),
+    workflowSource: envEnum(env, 'ABSTRACTGATEWAY_WORKFLOW_SOURCE', ['bundle', 'visualflow'] as const, 'bundle'),
   };
 }

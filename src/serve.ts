@@ -71,8 +71,10 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
       }
     }, 1000);
   }
+  gw.startBridges();
   for (const n of gw.notices) console.error(n);
   print(`abstractgateway listening on ${url} (data: ${config.dataDir}, flows: ${config.flowsDir}, runner: ${gw.runner.active ? 'on' : 'off'})`);
+  print(`web console: ${url}/console (sign in with the access token)`);
   for (const line of tokenLines(sec, url)) print(line);
   return {
     gateway: gw,

@@ -1,7 +1,7 @@
 // `bundles list|show|validate|install|remove`: the flows directory through the same BundleRegistry the server
 // uses, so what the CLI accepts is exactly what the gateway will load.
 import { defineCommand } from 'citty';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config.ts';
 import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
@@ -11,7 +11,7 @@ const RELOAD_HINT = 'A running gateway sees it after `POST /api/gateway/bundles/
 
 async function registry(config: GatewayConfig, opts: { quiet?: boolean } = {}) {
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
-  const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
+  const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource });
   const res = reg.reload();
   if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${ce.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
   return { reg, res };
@@ -143,7 +143,47 @@ const remove = defineCommand({
   },
 });
 
+const pack = defineCommand({
+  meta: { name: 'pack', description: 'Pack a directory of VisualFlow *.json into a .flow bundle: the entry flow plus every flow it references' },
+  args: {
+    dir: { type: 'positional', description: 'Directory of VisualFlow JSON documents', required: true },
+    entry: { type: 'string', valueHint: 'flow_id', description: 'Entry flow (its document "id"); the bundle\'s only entrypoint', required: true },
+    out: { type: 'string', valueHint: 'file.flow', description: 'Output file (default: <bundle_id>@<version>.flow in the current directory)' },
+    'bundle-id': { type: 'string', valueHint: 'id', description: 'bundle_id (default: the directory name)' },
+    'bundle-version': { type: 'string', valueHint: 'version', description: 'bundle_version (default 0.0.0)' },
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const dir = resolve(args.dir);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${args.dir} is not a directory`);
+    const { packDirectory } = await import('../flow/visualflow/pack.ts');
+    const { directoryBundleId } = await import('../flow/visualflow/directory.ts');
+    const { sanitizeBundleId, sanitizeBundleVersion } = await import('../flow/bundle/refs.ts');
+    const bundleId = args['bundle-id']?.trim() || directoryBundleId(dir);
+    const version = args['bundle-version']?.trim() || '0.0.0';
+    if (sanitizeBundleId(bundleId) !== bundleId) throw new UsageError(`--bundle-id '${bundleId}' may only use letters, digits, "_" and "-"`);
+    if (sanitizeBundleVersion(version) !== version) throw new UsageError(`--bundle-version '${version}' may only use letters, digits, "_", "-" and "."`);
+    let packed;
+    try {
+      packed = packDirectory(dir, { entry: args.entry.trim(), bundleId, bundleVersion: version });
+    } catch (e) {
+      const msg = errMessage(e);
+      throw new CliFailure(`Not packed: ${msg}`, /missing flows/.test(msg) ? `Add the missing flow documents to ${args.dir}, or remove the subflow nodes that name them.` : undefined);
+    }
+    const out = resolve(args.out?.trim() || `${bundleId}@${version}.flow`);
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, packed.bytes);
+    renameSync(tmp, out);
+    const v = await validateBundle(out);
+    if (!v.ok) throw new CliFailure(`Packed ${out} but it does not validate: ${[...v.errors, ...v.flows.filter((f) => !f.ok).map((f) => `flow ${f.flow_id}: ${f.error}`)].join('; ')}`);
+    const flows = Object.keys(packed.manifest.flows);
+    if (args.json) return printJson({ ok: true, file: out, bundle_ref: `${bundleId}@${version}`, entry: args.entry, flows, skipped: packed.skipped });
+    for (const s of packed.skipped) process.stderr.write(`${c.yellow('warning:')} skipped ${s.file}: ${s.reason}\n`);
+    process.stdout.write(`Packed ${c.bold(`${bundleId}@${version}`)} (${flows.length} flow(s): ${flows.join(', ')}) into ${out}\n`);
+  },
+});
+
 export default defineCommand({
-  meta: { name: 'bundles', description: 'List, inspect, validate, install and remove workflow bundles (.flow)' },
-  subCommands: { list, show, validate, install, remove },
+  meta: { name: 'bundles', description: 'List, inspect, validate, install, remove and pack workflow bundles (.flow)' },
+  subCommands: { list, show, validate, install, remove, pack },
 });

@@ -66,7 +66,7 @@ async function checkFlows(config: GatewayConfig): Promise<Check[]> {
     return [warn('flows', `${config.flowsDir} does not exist`, config.flowsDir === join(config.dataDir, 'flows') ? 'It is created with example bundles on first `serve`.' : 'Create it or fix ABSTRACTGATEWAY_FLOWS_DIR / --flows-dir.')];
   }
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
-  const res = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir }).reload();
+  const res = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource }).reload();
   const out: Check[] = res.errors.map((e) => fail('flows', `${e.file}: ${e.reason}`, `Check it with \`abstractgateway bundles validate ${join(config.flowsDir, e.file)}\`, then fix or remove it.`));
   if (!res.count) out.push(warn('flows', `no bundles in ${config.flowsDir}`, 'Install one with `abstractgateway bundles install <file.flow>`.'));
   else out.push(ok('flows', `${res.count} bundle(s) load: ${res.bundle_ids.join(', ')}`));

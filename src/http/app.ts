@@ -9,6 +9,7 @@ import { bundleRoutes } from './bundles/routes.ts';
 import { BundleService } from './bundles/service.ts';
 import { commandRoutes } from './commands/routes.ts';
 import { CommandService } from './commands/service.ts';
+import { consoleRoutes } from './console/routes.ts';
 import type { AppDeps } from './deps.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
 import { docsRoutes } from './docs/routes.ts';
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps) {
     .use(deps.security ? securityPlugin(deps.security, { dataDir: config.dataDir }) : new Elysia({ name: 'security' }))
     .use(errorPlugin)
     .use(docsRoutes(version))
+    .use(consoleRoutes)
     .use(healthRoutes)
     .use(discoveryRoutes(version, deps.llm ?? null))
     .use(bundleRoutes(bundles))

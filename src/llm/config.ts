@@ -1,6 +1,7 @@
 // LLM/tool configuration from the environment (gateway-contract.md §6.2). Provider names are the ones
 // bundles use; endpoints and keys come from each provider's conventional env vars.
 import { z } from 'zod';
+import type { ExternalTool } from './tools/index.ts';
 import type { ProviderEndpoint } from './types.ts';
 
 export const TOOL_MODES = ['passthrough', 'local'] as const;
@@ -29,6 +30,8 @@ export interface LlmConfig {
   /** use the protocol's streaming mode internally */
   stream: boolean;
   tools: ToolLimits;
+  /** tools provided by optional components (the Telegram bridge), executed like the built-ins */
+  externalTools?: Map<string, ExternalTool>;
 }
 
 export type Env = Record<string, string | undefined>;

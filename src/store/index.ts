@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ArtifactRepo } from './artifacts.ts';
 import { CommandRepo } from './commands.ts';
+import { FlowSnapshotRepo } from './flow-snapshots.ts';
+import { TelegramRepo } from './telegram.ts';
 import { LedgerRepo } from './ledger.ts';
 import { Notifier } from './notifier.ts';
 import { RunRepo } from './runs.ts';
@@ -30,6 +32,8 @@ export class Store {
   readonly ledger: LedgerRepo;
   readonly commands: CommandRepo;
   readonly artifacts: ArtifactRepo;
+  readonly flowSnapshots: FlowSnapshotRepo;
+  readonly telegram: TelegramRepo;
   readonly notifier = new Notifier();
   private depth = 0;
   /** Temp blob dir of an in-memory store, created on first use and removed on close. */
@@ -43,6 +47,8 @@ export class Store {
     this.runs = new RunRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
+    this.flowSnapshots = new FlowSnapshotRepo(db, inTx);
+    this.telegram = new TelegramRepo(db);
     this.artifacts = new ArtifactRepo(
       db,
       () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))),

@@ -148,8 +148,10 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       };
       states.set(request, state);
 
+      // A page this gateway served itself (the web console at /console) is same-origin: its Origin is the
+      // request's own scheme://host. Allowing it adds no access: every API call still needs the token.
       const origin = request.headers.get('origin');
-      if (origin !== null && !originAllowed(origin)) {
+      if (origin !== null && origin !== url.origin && !originAllowed(origin)) {
         return reject(request, state, 403, 'origin_not_allowed', `Forbidden (origin not allowed): ${JSON.stringify(origin)} is not in ABSTRACTGATEWAY_ALLOWED_ORIGINS`);
       }
     })
