@@ -16,6 +16,9 @@ import { docsRoutes } from './docs/routes.ts';
 import { errorPlugin } from './errors.ts';
 import { healthRoutes } from './health/routes.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
+import { requestLogPlugin } from './logging/index.ts';
+import { GatewayMetrics } from './metrics/index.ts';
+import { metricsRoutes } from './metrics/routes.ts';
 import { RunService } from './runs/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { securityPlugin } from './security/index.ts';
@@ -36,6 +39,7 @@ export function createApp(deps: AppDeps) {
     dataDir: config.dataDir,
     workspace: deps.workspace ?? { roots: [join(config.dataDir, 'workspaces')], trustClient: config.toolMode === 'local' },
   });
+  const metrics = deps.metrics ?? new GatewayMetrics(store);
   const bundles = new BundleService(registry, store, deps.maxBundleBytes ?? deps.security?.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES);
 
   // Elysia listens with SO_REUSEPORT by default: a second gateway on a busy port would silently share it (and
@@ -52,8 +56,14 @@ export function createApp(deps: AppDeps) {
     .use(ledgerRoutes({ store, hub }))
     .use(artifactRoutes(store))
     .use(commandRoutes(new CommandService(store)))
+    .use(metricsRoutes(metrics, { security: deps.security ?? null, public: deps.metricsPublic ?? false }))
+    .use(deps.log ? requestLogPlugin(deps.log) : new Elysia({ name: 'request-log' }))
     .decorate('ledgerHub', hub)
-    .onStop(() => hub.close());
+    .decorate('metrics', metrics)
+    .onStop(() => {
+      hub.close();
+      if (!deps.metrics) metrics.close();
+    });
 }
 
 export type GatewayApp = ReturnType<typeof createApp>;

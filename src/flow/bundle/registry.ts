@@ -29,6 +29,7 @@ import type {
   BundleDetail, BundleFlow, BundleListItem, DeprecateResult, DeprecationFields, InstallInfo, ReloadResult, ResolvedStart,
   StartRequest, UndeprecateResult,
 } from './types.ts';
+import { assertValidBundle } from './validate.ts';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './zip.ts';
 import { directoryBundleId, flowClosure, implicitBundle, jsonFiles, scanDirectory } from '../visualflow/directory.ts';
 import type { FlowSnapshotStore } from '../visualflow/snapshots.ts';
@@ -169,8 +170,12 @@ export class BundleRegistry {
         const bundle = bundleFromPath(file, this.limits);
         // The rules upload applies: a hand-dropped file cannot bring in an id that could never be installed.
         const unsafe = unsafeNames(bundle);
-        if (unsafe) errors.push({ file: this.displayName(file), reason: `skipped: ${unsafe}` });
-        else bundles.push({ ...bundle, file });
+        if (unsafe) {
+          errors.push({ file: this.displayName(file), reason: `skipped: ${unsafe}` });
+          continue;
+        }
+        assertValidBundle(bundle); // a bundle whose flows do not compile is reported, never loaded
+        bundles.push({ ...bundle, file });
       } catch (e) {
         errors.push({ file: this.displayName(file), reason: errMessage(e) });
       }
@@ -470,6 +475,7 @@ export class BundleRegistry {
   install(bytes: Uint8Array, opts: { overwrite?: boolean } = {}): InstallInfo {
     this.requireDir('install');
     const bundle = bundleFromBytes(bytes, this.limits);
+    assertValidBundle(bundle);
     const m = bundle.manifest;
     const unsafe = unsafeNames(bundle);
     if (unsafe) throw new InvalidBundle(unsafe, 'unsafe_bundle_id');
