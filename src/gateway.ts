@@ -1,6 +1,6 @@
 // Composition root of the core: store → runtime (+ flow engine, LLM effects, schedules, memory) → runner for one
 // data directory. It does not load the HTTP stack (the `runner` command runs without it); src/serve.ts adds HTTP.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
 import { watchDirectory } from './flow/visualflow/directory.ts';
@@ -71,7 +71,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((m: string) => console.error(m));
   mkdirSync(config.dataDir, { recursive: true });
-  mkdirSync(config.flowsDir, { recursive: true });
+  // The flows path may be a single `.flow` file (or unpacked bundle): only a missing one becomes a directory.
+  if (!existsSync(config.flowsDir)) mkdirSync(config.flowsDir, { recursive: true });
   const notices: string[] = [];
   const telegramConfig = loadTelegramConfig(env); // validated before anything is opened
 

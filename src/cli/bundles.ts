@@ -4,7 +4,7 @@ import { defineCommand } from 'citty';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config.ts';
-import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
+import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
 
 const common = { ...dataDirArgs, ...flowsDirArgs, ...jsonArgs } as const;
 const RELOAD_HINT = 'A running gateway sees it after `POST /api/gateway/bundles/reload` or a restart; a separate runner reloads on its own.';
@@ -13,7 +13,7 @@ async function registry(config: GatewayConfig, opts: { quiet?: boolean } = {}) {
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
   const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource });
   const res = reg.reload();
-  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${c.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
+  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${ce.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
   return { reg, res };
 }
 
@@ -63,13 +63,13 @@ interface Validation {
   file: string;
   bundle_ref: string | null;
   errors: string[];
-  flows: { flow_id: string; ok: boolean; nodes?: number; entry?: string; error?: string }[];
+  flows: import('../flow/bundle/validate.ts').FlowCheck[];
 }
 
-/** Everything the gateway would check at load and at first run: archive, manifest, and every flow compiling. */
+/** The gateway's own validation (src/flow/bundle/validate.ts) of a file: archive, manifest, every flow compiling. */
 export async function validateBundle(file: string): Promise<Validation> {
   const { bundleFromPath } = await import('../flow/bundle/bundle.ts');
-  const { compileVisualFlow } = await import('../flow/engine/compile.ts');
+  const { checkBundle } = await import('../flow/bundle/validate.ts');
   const out: Validation = { ok: true, file, bundle_ref: null, errors: [], flows: [] };
   let bundle;
   try {
@@ -77,17 +77,8 @@ export async function validateBundle(file: string): Promise<Validation> {
   } catch (e) {
     return { ...out, ok: false, errors: [errMessage(e)] };
   }
-  out.bundle_ref = `${bundle.manifest.bundle_id}@${bundle.manifest.bundle_version}`;
-  for (const [flowId, json] of bundle.flows) {
-    try {
-      const compiled = compileVisualFlow(json, { id: flowId });
-      out.flows.push({ flow_id: flowId, ok: true, nodes: compiled.nodes.size, entry: compiled.entry });
-    } catch (e) {
-      out.ok = false;
-      out.flows.push({ flow_id: flowId, ok: false, error: errMessage(e) });
-    }
-  }
-  return out;
+  const check = checkBundle(bundle);
+  return { ...out, ok: check.ok, bundle_ref: check.bundle_ref, flows: check.flows };
 }
 
 const validate = defineCommand({
@@ -101,7 +92,10 @@ const validate = defineCommand({
     else {
       const lines = [v.ok ? `${c.green('valid')} ${v.bundle_ref} (${args.file})` : `${c.red('invalid')} ${args.file}`];
       for (const e of v.errors) lines.push(`  ${c.red('x')} ${e}`);
-      for (const f of v.flows) lines.push(f.ok ? `  ${c.green('ok')} flow ${f.flow_id}: ${f.nodes} nodes, entry ${f.entry}` : `  ${c.red('x')} flow ${f.flow_id}: ${f.error}`);
+      for (const f of v.flows) {
+        lines.push(f.warning ? `  ${c.yellow('!')} flow ${f.flow_id} loads but cannot run here: ${f.warning}`
+          : f.ok ? `  ${c.green('ok')} flow ${f.flow_id}: ${f.nodes} nodes, entry ${f.entry}` : `  ${c.red('x')} flow ${f.flow_id}: ${f.error}`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     }
     if (!v.ok) process.exitCode = EXIT.FAIL;

@@ -77,6 +77,7 @@ export class Store {
     if (this.depth > 0) return fn();
     this.depth = 1;
     let out: T;
+    const t0 = this.notifier.observed ? performance.now() : 0;
     try {
       out = this.db.transaction(() => {
         const r = fn();
@@ -90,6 +91,7 @@ export class Store {
       this.depth = 0;
     }
     this.fault('commit');
+    if (t0) this.notifier.timing('commit', performance.now() - t0);
     this.notifier.flush();
     return out;
   }

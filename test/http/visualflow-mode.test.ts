@@ -124,7 +124,9 @@ describe('a VisualFlow directory as the workflow source', () => {
     form.append('file', new File([new Uint8Array([1, 2, 3])], 'x.flow'));
     const res = await fetch(`${base}/bundles/upload`, { method: 'POST', body: form });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).detail).toMatch(/visualflow: edit the \*\.json files in .*myflows/);
+    const { detail } = (await res.json()) as any;
+    expect(detail).toMatch(/visualflow: edit the \*\.json files in the flows directory \(ABSTRACTGATEWAY_FLOWS_DIR\)/);
+    expect(detail).not.toContain('myflows'); // no server path in an error body
   });
 
   test('edits take effect for new runs; a running run keeps its version, across a restart too', async () => {

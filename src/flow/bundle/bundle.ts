@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { InvalidBundle, isPlainObject } from '../../model/index.ts';
 import { sha256Hex } from '../../util/json.ts';
+import { jsonTooDeep } from '../../util/json-depth.ts';
 import { parsePyJson } from '../../util/pyfloat.ts';
 import type { FlowDoc } from './flowdoc.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
@@ -18,6 +19,12 @@ export interface Bundle {
 }
 
 const invalid = (m: string) => new InvalidBundle(`Invalid bundle: ${m}`);
+
+/**
+ * Deepest array/object nesting accepted in manifest.json and flow files. Real VisualFlows stay far below it; a
+ * deeper document would pass JSON.parse but overflow the recursive walks that serve and run it.
+ */
+export const MAX_BUNDLE_JSON_DEPTH = 128;
 
 /**
  * A VisualFlow document keeps the float-ness of whole-number literals (`2.0` renders "2.0" like the Python
@@ -49,6 +56,9 @@ function parseJson(files: ArchiveFiles, name: string, pyNumbers = false): unknow
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw invalid(`${name} is not UTF-8 text`);
+  }
+  if (jsonTooDeep(text, MAX_BUNDLE_JSON_DEPTH)) {
+    throw invalid(`${name} nests arrays/objects deeper than ${MAX_BUNDLE_JSON_DEPTH} levels`);
   }
   try {
     return pyNumbers ? parsePyJson(text) : JSON.parse(text);

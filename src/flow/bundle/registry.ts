@@ -23,12 +23,13 @@ import { DeprecationStore, WHOLE_BUNDLE, type DeprecationInfo } from './deprecat
 import { nodeIndex, startInputs, type FlowDoc } from './flowdoc.ts';
 import { eventListenerFlow, eventListenerWorkflowId, namespaceFlow, onEventNodeIds } from './namespace.ts';
 import {
-  bundleRefString, namespacedId, parseBundleRef, parseWorkflowId, pickLatest, sanitizeBundleId, sanitizeBundleVersion,
+  bundleRefString, namespacedId, parseBundleRef, parseWorkflowId, pickLatest, unsafeBundleName,
 } from './refs.ts';
 import type {
   BundleDetail, BundleFlow, BundleListItem, DeprecateResult, DeprecationFields, InstallInfo, ReloadResult, ResolvedStart,
   StartRequest, UndeprecateResult,
 } from './types.ts';
+import { assertValidBundle } from './validate.ts';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './zip.ts';
 import { directoryBundleId, flowClosure, implicitBundle, jsonFiles, scanDirectory } from '../visualflow/directory.ts';
 import type { FlowSnapshotStore } from '../visualflow/snapshots.ts';
@@ -166,7 +167,15 @@ export class BundleRegistry {
     const errors: ReloadResult['errors'] = [];
     for (const file of this.candidateFiles()) {
       try {
-        bundles.push({ ...bundleFromPath(file, this.limits), file });
+        const bundle = bundleFromPath(file, this.limits);
+        // The rules upload applies: a hand-dropped file cannot bring in an id that could never be installed.
+        const unsafe = unsafeNames(bundle);
+        if (unsafe) {
+          errors.push({ file: this.displayName(file), reason: `skipped: ${unsafe}` });
+          continue;
+        }
+        assertValidBundle(bundle); // a bundle whose flows do not compile is reported, never loaded
+        bundles.push({ ...bundle, file });
       } catch (e) {
         errors.push({ file: this.displayName(file), reason: errMessage(e) });
       }
@@ -450,7 +459,7 @@ export class BundleRegistry {
   private requireDir(action: string): void {
     if (this.source === 'visualflow') {
       throw new InvalidInput(
-        `Cannot ${action} bundles with ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow: edit the *.json files in ${this.flowsDir} instead (they are picked up without a restart)`,
+        `Cannot ${action} bundles with ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow: edit the *.json files in the flows directory (ABSTRACTGATEWAY_FLOWS_DIR) instead (they are picked up without a restart)`,
         'visualflow_source',
       );
     }
@@ -466,9 +475,10 @@ export class BundleRegistry {
   install(bytes: Uint8Array, opts: { overwrite?: boolean } = {}): InstallInfo {
     this.requireDir('install');
     const bundle = bundleFromBytes(bytes, this.limits);
+    assertValidBundle(bundle);
     const m = bundle.manifest;
-    assertSafe('bundle_id', m.bundle_id, sanitizeBundleId(m.bundle_id));
-    assertSafe('bundle_version', m.bundle_version, sanitizeBundleVersion(m.bundle_version));
+    const unsafe = unsafeNames(bundle);
+    if (unsafe) throw new InvalidBundle(unsafe, 'unsafe_bundle_id');
     const fileName = `${refOf(bundle)}.flow`;
     const target = path.join(this.flowsDir, fileName);
     // Other files holding the same id@version (e.g. a hand-named `demo.flow`) would make it ambiguous.
@@ -565,8 +575,6 @@ function deprecationFields(info: DeprecationInfo | undefined): DeprecationFields
   return { deprecated: !!info, deprecated_at: info?.deprecated_at ?? null, deprecated_reason: info?.reason ?? null };
 }
 
-function assertSafe(field: string, value: string, safe: string): void {
-  if (value === safe) return;
-  const hint = safe ? `; use '${safe}'` : '; use only letters, digits, "_", "-"' + (field === 'bundle_version' ? ' and "."' : '');
-  throw new InvalidBundle(`${field} '${value}' is not a safe file name${hint}`, 'unsafe_bundle_id');
+function unsafeNames(b: Bundle): string | null {
+  return unsafeBundleName('bundle_id', b.manifest.bundle_id) ?? unsafeBundleName('bundle_version', b.manifest.bundle_version);
 }

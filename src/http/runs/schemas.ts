@@ -77,6 +77,7 @@ export const RunSummary = z.object({
   ...RunCore,
   waiting: WaitingView.nullable(),
   flow_warnings: z.array(z.string()).nullable().describe('warnings the flow engine recorded (e.g. tool calls without call_id)'),
+  output: zJsonObject.nullable().describe('extension: the output of a completed run (null until it completes)'),
   listening: z.object({
     kind: z.enum(['schedule', 'event']),
     node_id: z.string(),
@@ -95,7 +96,7 @@ export const RunSummary = z.object({
       allow_free_text: true, details: null },
     is_scheduled: false, schedule: null,
     limits: { tokens: { estimated_used: null, max_tokens: 32768, max_input_tokens: 28000, pct: null, warn_tokens_pct: 80 } },
-    flow_warnings: null,
+    flow_warnings: null, output: null,
   },
 });
 export type RunSummary = z.infer<typeof RunSummary>;
