@@ -221,3 +221,10 @@ export function pythonSandbox(): PythonSandbox {
   shared ??= new PythonSandbox();
   return shared;
 }
+
+/** Replace the process-wide sandbox (closing the old one), e.g. with other limits. */
+export function resetPythonSandbox(limits: SandboxLimits = sandboxLimits()): PythonSandbox {
+  shared?.close();
+  shared = new PythonSandbox(limits);
+  return shared;
+}

@@ -73,7 +73,7 @@ describe('every shared VisualFlow compiles or is rejected precisely', () => {
   });
 });
 
-test.skipIf(!Bun.which('python3'))('code nodes of the shared flows pass the Python sandbox validation', async () => {
+test('code nodes of the shared flows pass the Python sandbox validation', async () => {
   const byId = new Map(docs.map((d) => [d.id as string, d]));
   const flows = new FlowWorkflows({ source: { getWorkflow: (id) => byId.get(id) } });
   const withCode = flowFiles.filter((f, i) => !EXPECTED_REJECTIONS[f] && docs[i]!.nodes.some((node: Vars) => node.type === 'code'));
