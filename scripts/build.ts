@@ -1,6 +1,8 @@
 // Builds the single-file executable: `bun build --compile --minify --bytecode src/cli.ts`.
-// Embedded: the example bundles (src/cli/seed.ts) and the swagger-ui assets (src/http/docs), both imported
-// with `{ type: 'file' }`, so the binary runs from an empty directory with no node_modules.
+// Embedded: the example bundles (src/cli/seed.ts), the swagger-ui assets (src/http/docs) and the Pyodide
+// runtime of the code-node sandbox (src/sandbox/assets.ts), all imported with `{ type: 'file' }`, so the
+// binary runs from an empty directory with no node_modules. The sandbox's worker is a second entrypoint
+// (Bun bundles each entrypoint of a compiled executable separately; `new Worker(url)` finds it there).
 //   bun scripts/build.ts [--outfile dist/abstractgateway] [--target bun-linux-arm64]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -27,7 +29,7 @@ for (const id of readdirSync(join(root, 'assets', 'examples'))) {
 const cmd = [
   process.execPath, 'build', '--compile', '--minify', '--bytecode',
   ...(values.target ? [`--target=${values.target}`] : []),
-  'src/cli.ts', '--outfile', outfile,
+  'src/cli.ts', 'src/sandbox/python-worker.ts', '--outfile', outfile,
 ];
 console.log(`building ${relative(root, outfile)}${values.target ? ` for ${values.target}` : ''} ...`);
 const t0 = performance.now();

@@ -41,6 +41,11 @@ export function sandboxLimits(env: Env = process.env): SandboxLimits {
 
 const BOOT_TIMEOUT_MS = 120_000;
 
+/** The worker entry: the source file, or in the compiled binary the second entrypoint scripts/build.ts embeds. */
+const WORKER_URL = Bun.main.startsWith('/$bunfs/')
+  ? '/$bunfs/root/sandbox/python-worker.js'
+  : new URL('./python-worker.ts', import.meta.url).href;
+
 export type SandboxReply =
   | { kind: 'json'; json: string; memoryMb: number }
   | { kind: 'compiled'; error: string }
@@ -56,7 +61,7 @@ class Slot {
   private pending: ((msg: Record<string, any> | Error) => void) | null = null;
 
   constructor(memoryMb: number) {
-    this.worker = new Worker(new URL('./python-worker.ts', import.meta.url).href);
+    this.worker = new Worker(WORKER_URL);
     this.worker.unref();
     this.worker.addEventListener('message', (ev) => this.settle(ev.data));
     this.worker.addEventListener('error', (ev) => this.settle(new Error(ev.message || 'the sandbox worker crashed')));

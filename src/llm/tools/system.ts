@@ -31,6 +31,18 @@ export function commandEnv(home: string, cwd: string, parent: Record<string, str
   };
 }
 
+/** Process groups of commands still running: killed if the gateway exits by any path (no orphans). */
+const liveGroups = new Set<number>();
+let exitHook = false;
+function track(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const g of liveGroups) { try { process.kill(-g, 'SIGKILL'); } catch { /* gone */ } }
+  });
+}
+
 /** After the group is killed, pipes held open by an escaped descendant must not stall the tool call. */
 const DRAIN_GRACE_MS = 1000;
 
@@ -45,6 +57,7 @@ export async function executeCommand(ws: Workspace, args: Args, limits: ToolLimi
     cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', detached: true,
     env: commandEnv(ws.root, cwd),
   });
+  track(proc.pid);
   let timedOut = false;
   let killed = false;
   const killTree = () => {
@@ -70,6 +83,7 @@ export async function executeCommand(ws: Workspace, args: Args, limits: ToolLimi
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', killTree);
+    liveGroups.delete(proc.pid);
   }
 }
 
