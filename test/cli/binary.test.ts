@@ -75,7 +75,7 @@ describe('compiled binary', () => {
     const src = join(tmp.path, 'codey-src');
     mkdirSync(join(src, 'flows'), { recursive: true });
     const doc = flow('codey', [start('s', ['x']), n('c', 'code', { in: ['exec-in', 'x'], out: ['exec-out', 'output'],
-      codeBody: 'import sys\nreturn {"double": x * 2, "py": sys.version_info[0]}' }), end('e', ['double', 'py'])],
+      codeBody: 'import sys\nreturn {"double": int(x) * 2, "py": sys.version_info[0]}' }), end('e', ['double', 'py'])],
     ['s.exec-out>c.exec-in', 'c.exec-out>e.exec-in', 'c.double>e.double', 'c.py>e.py']);
     writeFileSync(join(src, 'flows', 'codey.json'), JSON.stringify(doc));
     writeFileSync(join(src, 'manifest.json'), JSON.stringify({
