@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
-import type { RunState } from '../../src/runtime/types.ts';
+import type { RunState } from '../../src/model/index.ts';
 import { fmt, rawInsertTx, writeBenchBundles, type Figure } from './common.ts';
 
 /** Starts `bundleId` and ticks it to the end; returns the final run, the elapsed seconds and the raw reference. */

@@ -2,7 +2,7 @@
 // everything): 0 ok, 1 runtime failure, 2 usage/config error. Every error names the next step.
 import { renderUsage, runCommand, type CommandDef } from 'citty';
 import { ConfigError } from '../config.ts';
-import { GatewayError } from '../util/errors.ts';
+import { DomainError } from '../model/index.ts';
 import { CliFailure, EXIT, UsageError, c, useColor } from './common.ts';
 
 type AnyCommand = CommandDef<any>;
@@ -66,8 +66,8 @@ export async function runCli(root: AnyCommand, argv: string[] = process.argv.sli
       fail(err.message, err.hint);
       return err.exitCode;
     }
-    if (err instanceof GatewayError) {
-      fail(err.message, err.status === 404 ? 'Check the id (list them with `abstractgateway runs list` or `bundles list`).' : undefined);
+    if (err instanceof DomainError) {
+      fail(err.message, err.kind === 'not_found' ? 'Check the id (list them with `abstractgateway runs list` or `bundles list`).' : undefined);
       return EXIT.FAIL;
     }
     // Unexpected: the message is usually enough (e.g. "database schema version 3 is newer ... upgrade");

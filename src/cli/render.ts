@@ -1,5 +1,5 @@
 // One ledger record → one human line for `runs tail` (the JSON stays available with --json).
-import type { RunState, StepRecord } from '../runtime/types.ts';
+import { type RunState, type StepRecord, isPaused } from '../model/index.ts';
 import { c } from './common.ts';
 
 const short = (v: unknown, max = 160): string => {
@@ -32,7 +32,7 @@ export function renderRecord(seq: number, r: StepRecord): string | null {
 }
 
 export function renderRunSummary(run: RunState, ledgerLen: number): string {
-  const paused = run.vars?._runtime?.control?.paused === true;
+  const paused = isPaused(run);
   const lines = [
     `${c.bold(run.run_id)}  ${statusText(run.status)}${paused ? c.yellow(' (paused)') : ''}`,
     `  workflow   ${run.workflow_id}`,

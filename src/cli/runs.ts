@@ -1,7 +1,7 @@
 // `runs list|show|start|tail|verify`: read runs straight from the data directory's store (WAL: safe while the
 // gateway runs), start runs of installed bundles, and follow a run's ledger live.
 import { defineCommand } from 'citty';
-import { RUN_STATUSES, isTerminal, type RunState } from '../runtime/types.ts';
+import { RUN_STATUSES, isTerminal, type RunState } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
 import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, flowsDirArgs, intArg, jsonArgs, jsonObjectArg, openStore, printJson, remoteArgs, repeated, table } from './common.ts';
 import { call, remoteFrom } from './remote.ts';

@@ -6,6 +6,7 @@
 // therefore return integral floats boxed as `PyFloat` (a Number subclass: arithmetic and JSON.stringify
 // work, `typeof` is "object"). Non-integral numbers are unambiguous and stay primitive. The marker lives
 // only in memory: persisted JSON degrades it to a plain number (use `toJsonValue` before hashing/storing).
+import { isPlainObject } from '../model/index.ts';
 
 export class PyFloat extends Number {}
 
@@ -20,9 +21,6 @@ export const isFloat = (v: unknown): boolean =>
   v instanceof Number || (typeof v === 'number' && !Number.isInteger(v));
 /** Unbox a number-like value (bools count as 0/1 like Python ints). */
 const numVal = (v: number | PyFloat | boolean): number => (typeof v === 'boolean' ? (v ? 1 : 0) : Number(v));
-/** A JSON object (dict): not null, not an array, not a boxed float. */
-export const isDict = (v: unknown): v is Record<string, any> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Number);
 
 /** An own property (never one inherited from Object.prototype, e.g. a pin named "constructor"). */
 export const own = (o: Record<string, any>, k: string): any => (Object.hasOwn(o, k) ? o[k] : undefined);
@@ -36,7 +34,7 @@ export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void 
 export function toJsonValue(v: unknown): unknown {
   if (v instanceof Number) return v.valueOf();
   if (Array.isArray(v)) return v.map(toJsonValue);
-  if (isDict(v)) {
+  if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) if (x !== undefined) setOwn(out, k, toJsonValue(x));
     return out;
@@ -108,7 +106,7 @@ export function strRepr(s: string): string {
 export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return strRepr(v);
   if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
-  if (isDict(v)) return '{' + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
+  if (isPlainObject(v)) return '{' + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
   return pyStr(v);
 }
 
@@ -129,7 +127,7 @@ export function truthy(v: unknown): boolean {
   if (typeof v === 'boolean') return v;
   if (isNum(v)) return Number(v) !== 0;
   if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
-  if (isDict(v)) return Object.keys(v).length > 0;
+  if (isPlainObject(v)) return Object.keys(v).length > 0;
   return true;
 }
 
@@ -145,7 +143,7 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
   }
-  if (isDict(a) && isDict(b)) {
+  if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && pyEquals(a[k], b[k]));
   }

@@ -1,9 +1,10 @@
 // The one error shape: every rejection is `{"detail": "<message>", "code": "<machine code>"}`.
-// GatewayError carries its own status/code; framework errors are mapped here; anything unexpected
-// becomes a logged 500 that never leaks a stack trace.
+// The one place errors become HTTP: a domain error (src/model/errors.ts) gets the status of its kind and its own
+// message and code; framework errors are mapped here; anything unexpected becomes a logged 500 that never leaks
+// a stack trace.
 import { Elysia } from 'elysia';
 import { z } from 'zod';
-import { GatewayError } from '../util/errors.ts';
+import { DomainError, type ErrorKind } from '../model/index.ts';
 
 export const ErrorBody = z
   .object({ detail: z.string(), code: z.string() })
@@ -11,6 +12,20 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const errorBody = (detail: string, code: string): ErrorBody => ({ detail, code });
+
+/** The HTTP status of each kind of domain error. */
+export const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unprocessable: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
 
 interface Issue { path?: unknown; message?: unknown; summary?: unknown }
 
@@ -29,8 +44,8 @@ export function describeValidation(type: string, issues: Issue[]): string {
 }
 
 export const errorPlugin = new Elysia({ name: 'gateway-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
-  if (error instanceof GatewayError) {
-    set.status = error.status;
+  if (error instanceof DomainError) {
+    set.status = STATUS_OF[error.kind];
     return errorBody(error.message, error.errCode);
   }
   switch (code) {

@@ -7,7 +7,7 @@
 // a safe moment to send `done`: every record committed up to the final status is in that read.
 import type { Store } from '../store/index.ts';
 import { releaseSseSlot } from './security/index.ts';
-import { isTerminal } from '../runtime/types.ts';
+import { isTerminal } from '../model/index.ts';
 
 export interface RawRecord { seq: number; json: string }
 

@@ -6,8 +6,8 @@
 //   {task, system?, provider?, model?, tools?: string[], max_iterations?, context?: {messages}, response_schema?, params?}
 // (max_iterations falls back to _limits.max_iterations, then 25.) Output: {response, success, meta, scratchpad, data?}.
 import { z } from 'zod';
-import { isPlainObject } from '../util/json.ts';
-import type { RunState, StepPlan, Vars, Workflow } from '../runtime/types.ts';
+import { isPlainObject, type RunState, type Vars, tempOf, limitsOf } from '../model/index.ts';
+import type { StepPlan, Workflow } from '../runtime/types.ts';
 import { extractJson } from './schema.ts';
 import { AGENT_BUILTINS } from './tools/index.ts';
 import type { ChatMessage, ToolCall } from './types.ts';
@@ -58,7 +58,7 @@ interface Scratchpad {
 }
 
 const pad = (run: RunState): Scratchpad => run.vars.scratchpad as Scratchpad;
-const temp = (run: RunState): Vars => (isPlainObject(run.vars._temp) ? run.vars._temp : (run.vars._temp = {}));
+const temp = (run: RunState): Vars => tempOf(run.vars);
 const move = (node_id: string, next_node: string): StepPlan => ({ node_id, next_node });
 
 const routing = (vars: Vars): Vars => ({
@@ -128,7 +128,7 @@ export function createAgentWorkflow(): Workflow {
         isPlainObject(m) && ['user', 'assistant', 'system'].includes(m.role) && typeof m.content === 'string')
         .map((m) => ({ role: m.role, content: m.content }));
       const sp: Scratchpad = {
-        iteration: 0, max_iterations: v.max_iterations ?? (Number(run.vars._limits?.max_iterations) || DEFAULT_MAX_ITERATIONS),
+        iteration: 0, max_iterations: v.max_iterations ?? (Number(limitsOf(run.vars)?.max_iterations) || DEFAULT_MAX_ITERATIONS),
         messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: v.task }],
         pending: [], batch: 0, tool_calls: [], tool_results: [], memory: [], answer: null, success: false,
       };

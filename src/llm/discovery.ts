@@ -1,6 +1,6 @@
 // Discovery helpers behind /discovery/{providers,tools,models/capabilities} (gateway-contract.md §4.2).
 // Best effort: provider errors are folded into the answer, never thrown.
-import { GatewayError } from '../util/errors.ts';
+import { InvalidInput } from '../model/index.ts';
 import type { LlmConfig } from './config.ts';
 import { redact } from './http.ts';
 import { fetchModels } from './providers/index.ts';
@@ -114,7 +114,7 @@ const DEFAULT_CAPS: Omit<ModelCapabilities, 'source'> = {
 
 export function modelCapabilities(modelName: string): { model: string; capabilities: ModelCapabilities } {
   const model = String(modelName ?? '').trim();
-  if (!model) throw new GatewayError(400, 'model_name is required (e.g. ?model_name=qwen3-next-80b)');
+  if (!model) throw new InvalidInput('model_name is required (e.g. ?model_name=qwen3-next-80b)');
   const found = FAMILIES.find(([re]) => re.test(model.toLowerCase()));
   return { model, capabilities: found ? { ...found[1], source: 'known' } : { ...DEFAULT_CAPS, source: 'default' } };
 }

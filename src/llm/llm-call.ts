@@ -1,8 +1,8 @@
 // The `llm_call` effect (runtime-model.md §3.6): validate the payload, route to the provider, assemble
 // the result (content, tool calls, structured data, usage, attempts). Tool calls are returned, not run.
 import { z } from 'zod';
-import { isPlainObject } from '../util/json.ts';
-import type { EffectContext, EffectHandler, EffectOutcome, Vars } from '../runtime/types.ts';
+import { isPlainObject, type EffectOutcome, type Vars, routingOf } from '../model/index.ts';
+import type { EffectContext, EffectHandler } from '../runtime/types.ts';
 import type { LlmConfig } from './config.ts';
 import { LlmHttpError, redact, type AttemptInfo, type HttpPolicy } from './http.ts';
 import { parseArguments } from './providers/common.ts';
@@ -163,7 +163,7 @@ export function createLlmCallEffect(config: LlmConfig): EffectHandler {
     const hasPrompt = p.prompt !== undefined && p.prompt !== null && textOf(p.prompt) !== '';
     if (!hasPrompt && !p.messages?.length) return { status: 'failed', error: 'llm_call requires payload.prompt or payload.messages' };
 
-    const runtimeVars = isPlainObject(ctx.run.vars._runtime) ? ctx.run.vars._runtime : {};
+    const runtimeVars = routingOf(ctx.run.vars);
     const providerName = pick(p.provider, runtimeVars.provider, config.defaultProvider)?.toLowerCase() ?? null;
     const model = pick(p.model, runtimeVars.model, config.defaultModel);
     if (!providerName || !model) {

@@ -1,6 +1,6 @@
 // JSON-schema helpers: tool parameter maps -> JSON schema, response_schema normalisation, a small validator
 // for the structured-output fallback, and JSON extraction from free text.
-import { isPlainObject } from '../util/json.ts';
+import { isPlainObject } from '../model/index.ts';
 import type { ToolSpec } from './types.ts';
 
 /** ToolSpec.parameters is a flat `arg -> {type, description?, default?}` map, or already a JSON schema. */

@@ -1,8 +1,8 @@
 // The `tool_calls` effect (runtime-model.md §3.7): normalise calls, apply the allow-list, then either
 // execute built-in tools in-process (`local`) or wait for a person/host to run or approve them
 // (`passthrough`); plus the resume-side merge of §2.5 for hosts that answer such a wait.
-import { isPlainObject } from '../util/json.ts';
-import type { EffectContext, EffectHandler, EffectOutcome, Vars } from '../runtime/types.ts';
+import { isPlainObject, type EffectOutcome, type Vars, toolApproval, toolApprovalsOf } from '../model/index.ts';
+import type { EffectContext, EffectHandler } from '../runtime/types.ts';
 import type { LlmConfig } from './config.ts';
 import { parseArguments } from './providers/common.ts';
 import { executeToolCall, type ToolResult } from './tools/index.ts';
@@ -72,10 +72,9 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
     const waitKey = typeof payload.wait_key === 'string' && payload.wait_key ? payload.wait_key : `tool_calls:${ctx.run.run_id}:${ctx.nodeId}`;
 
     // A person's decision on this node's earlier passthrough wait (stored by the runtime's resume).
-    const approvals = ctx.run.vars._temp?.tool_approvals;
-    const decision = isPlainObject(approvals) ? approvals[waitKey] : undefined;
-    if (isPlainObject(decision)) {
-      delete approvals![waitKey];
+    const decision = toolApproval(ctx.run.vars, waitKey);
+    if (decision) {
+      delete toolApprovalsOf(ctx.run.vars)[waitKey];
       if (decision.approved !== true) {
         const reason = typeof decision.reason === 'string' && decision.reason ? decision.reason : 'Denied by user';
         const results = calls.map((c, i) => blocked.get(i) ?? { call_id: c.call_id, runtime_call_id: c.runtime_call_id, name: c.name, success: false, output: null, error: reason });

@@ -14,7 +14,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NewStepRecord, Store } from '../store/index.ts';
-import { RUN_STATUSES, type RunState, type WaitState } from '../runtime/types.ts';
+import { RUN_STATUSES, type RunState, type WaitState } from '../model/index.ts';
 import { normalizeIso, nowIso } from '../util/time.ts';
 import { importArtifact, listArtifacts } from './artifacts.ts';
 import { fileSource, isPythonSqlite, sqliteSource, type Bad, type Source } from './sources.ts';

@@ -1,101 +1,153 @@
-// Applying inbox commands to runs (gateway-contract §4.6, §7.3). Each command's outcome (applied, or rejected
-// with the reason) is recorded durably in the same transaction as its effect on the runs.
+// Applying inbox commands to runs (docs/runtime.md "Commands"). Each command's outcome (applied, or rejected
+// with the reason) is recorded durably in the same transaction as its effect on the runs. Payloads are
+// validated with zod at this edge; clients of the Python gateway send camelCase aliases of some keys
+// (`waitKey`, `sessionId`, …), accepted here and nowhere else. Command types owned by product features
+// (update_schedule, compact_memory) are registered on the runtime instance (`rt.registerCommand`).
+import { z } from 'zod';
 import type { CommandWithOutcome } from '../store/index.ts';
-import { isPlainObject } from '../util/json.ts';
+import { COMMAND_TYPES, InvalidCommand, isPlainObject, RunNotFound } from '../model/index.ts';
 import { deliverEvent } from './events.ts';
 import { parseScope } from './keys.ts';
-import { RuntimeError, type Runtime } from './runtime.ts';
-import { COMMAND_TYPES, type Vars } from './types.ts';
+import type { Runtime } from './runtime.ts';
 
-/** Command types handled by other modules (schedules, memory) register here. */
-export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
-const extraAppliers = new Map<string, CommandApplier>();
-export function registerCommandType(type: string, applier: CommandApplier): void {
-  extraAppliers.set(type, applier);
-}
-/** Called after a tree-wide resume (e.g. a recurrent schedule fires at once when resumed). */
-const treeResumedHooks: ((rt: Runtime, runId: string) => void)[] = [];
-export function onTreeResumed(hook: (rt: Runtime, runId: string) => void): void {
-  if (!treeResumedHooks.includes(hook)) treeResumedHooks.push(hook);
-}
-
-/** Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason. */
+/**
+ * Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason.
+ * The command's effect on the runs, its outcome and the runner's cursor commit in ONE transaction, so a crash
+ * either leaves the command untouched (re-applied on restart, nobody saw an outcome) or fully applied. A command
+ * that already has an outcome is never applied again: the cursor just moves past it.
+ */
 export function applyCommand(rt: Runtime, cmd: CommandWithOutcome): { status: 'applied' | 'rejected'; reason: string | null } {
-  try {
-    const note = rt.store.tx(() => {
-      const n = dispatch(rt, cmd);
-      rt.store.commands.setOutcome(cmd.seq, 'applied', n || null);
-      return n;
-    });
-    return { status: 'applied', reason: note || null };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    rt.store.tx(() => rt.store.commands.setOutcome(cmd.seq, 'rejected', reason));
-    return { status: 'rejected', reason };
+  const store = rt.store;
+  if (cmd.status !== 'pending') {
+    store.tx(() => store.commands.saveCursor(cmd.seq));
+    return { status: cmd.status, reason: cmd.reason };
   }
+  let out: { status: 'applied' | 'rejected'; reason: string | null };
+  try {
+    out = store.tx(() => {
+      const note = dispatch(rt, cmd) || null;
+      store.commands.setOutcome(cmd.seq, 'applied', note);
+      store.commands.saveCursor(cmd.seq);
+      return { status: 'applied' as const, reason: note };
+    });
+  } catch (err) {
+    // The failed attempt rolled back entirely; the rejection and the cursor commit together.
+    const reason = err instanceof Error ? err.message : String(err);
+    store.tx(() => {
+      store.commands.setOutcome(cmd.seq, 'rejected', reason);
+      store.commands.saveCursor(cmd.seq);
+    });
+    out = { status: 'rejected', reason };
+  }
+  store.fault('command.applied');
+  return out;
 }
+
+// ---- payload schemas -----------------------------------------------------------------------------------
+
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * An object schema whose snake_case keys also accept their camelCase alias (the snake form wins when both are
+ * set). Unknown keys are kept and ignored; a payload that is not an object reads as `{}`.
+ */
+export function commandPayload<T extends z.ZodRawShape>(shape: T) {
+  return z.preprocess((v) => {
+    const out: Record<string, unknown> = isPlainObject(v) ? { ...v } : {};
+    for (const k of Object.keys(shape)) {
+      const alias = camel(k);
+      if (alias !== k && (out[k] === undefined || out[k] === null) && out[alias] !== undefined) out[k] = out[alias];
+    }
+    return out;
+  }, z.looseObject(shape));
+}
+
+/** Parses a command payload; the first issue's message is the rejection reason. */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
+  const r = schema.safeParse(payload);
+  if (!r.success) throw new InvalidCommand(r.error.issues[0]?.message ?? 'invalid command payload');
+  return r.data;
+}
+
+/** Any value; a non-empty string (trimmed) or null. */
+export const optText = z.unknown().optional().transform((v) => (typeof v === 'string' && v.trim() ? v.trim() : null));
+/** Any value; the string itself or null. */
+const optString = z.unknown().optional().transform((v) => (typeof v === 'string' ? v : null));
+
+const ControlPayload = commandPayload({ reason: optString });
+const ResumePayload = commandPayload({
+  payload: z.record(z.string(), z.unknown(), { error: 'resume payload.payload must be an object' }).optional(),
+  wait_key: optString,
+});
+const EmitPayload = commandPayload({
+  name: z.string({ error: 'emit_event requires payload.name' }).refine((s) => s.trim() !== '', 'emit_event requires payload.name'),
+  scope: z.unknown().optional(),
+  session_id: optText,
+  workflow_id: optText,
+  run_id: optText,
+  event_id: optText,
+  emitted_at: optText,
+  payload: z.unknown().optional(),
+});
+
+// ---- dispatch ------------------------------------------------------------------------------------------
 
 function requireRun(rt: Runtime, runId: string) {
   const run = rt.store.runs.get(runId);
-  if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+  if (!run) throw new RunNotFound(runId);
   return run;
 }
 
 function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
-  const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
-  const extra = extraAppliers.get(cmd.type);
+  const extra = rt.commandApplier(cmd.type);
   if (extra) return extra(rt, cmd);
-  if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) throw new RuntimeError(`Unknown command type '${cmd.type}'`);
+  if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) throw new InvalidCommand(`Unknown command type '${cmd.type}'`);
   switch (cmd.type) {
     case 'pause': {
       requireRun(rt, cmd.run_id);
-      const reason = typeof p.reason === 'string' ? p.reason : null;
+      const { reason } = parsePayload(ControlPayload, cmd.payload);
       for (const id of rt.tree(cmd.run_id)) rt.pause(id, reason);
       return;
     }
     case 'cancel': {
       requireRun(rt, cmd.run_id);
-      const reason = typeof p.reason === 'string' ? p.reason : null;
+      const { reason } = parsePayload(ControlPayload, cmd.payload);
       for (const id of rt.tree(cmd.run_id)) rt.cancel(id, reason);
       return;
     }
     case 'resume': {
       requireRun(rt, cmd.run_id);
-      if ('payload' in p) {
-        if (!isPlainObject(p.payload)) throw new RuntimeError('resume payload.payload must be an object');
-        const waitKey = p.wait_key ?? p.waitKey ?? null;
-        rt.resume(cmd.run_id, p.payload, typeof waitKey === 'string' ? waitKey : null);
+      const p = parsePayload(ResumePayload, cmd.payload);
+      if (p.payload !== undefined) {
+        rt.resume(cmd.run_id, p.payload, p.wait_key);
         return;
       }
       for (const id of rt.tree(cmd.run_id)) rt.resumeRun(id);
-      for (const hook of treeResumedHooks) hook(rt, cmd.run_id);
+      rt.treeResumed(cmd.run_id);
       return;
     }
     case 'emit_event': {
-      const name = p.name;
-      if (typeof name !== 'string' || !name.trim()) throw new RuntimeError('emit_event requires payload.name');
+      const p = parsePayload(EmitPayload, cmd.payload);
       const scope = parseScope(p.scope);
-      const sessionId = str(p.session_id ?? p.sessionId) ?? cmd.run_id;
+      const sessionId = p.session_id ?? cmd.run_id;
       const scopeId =
         scope === 'session' ? sessionId
-        : scope === 'workflow' ? str(p.workflow_id ?? p.workflowId)
-        : scope === 'run' ? str(p.run_id ?? p.runId)
+        : scope === 'workflow' ? p.workflow_id
+        : scope === 'run' ? p.run_id
         : 'global';
       const r = deliverEvent(rt, {
-        name,
+        name: p.name,
         scope,
         scopeId,
         sessionId,
         payload: p.payload,
-        eventId: str(p.event_id ?? p.eventId),
-        emittedAt: str(p.emitted_at ?? p.emittedAt),
+        eventId: p.event_id,
+        emittedAt: p.emitted_at,
         emitter: { source: 'external', client_id: cmd.client_id },
       });
       return `delivered to ${r.delivered} run(s)`;
     }
     default:
-      throw new RuntimeError(`Command type '${cmd.type}' is not supported by this gateway yet`);
+      throw new InvalidCommand(`Command type '${cmd.type}' is not supported by this gateway yet`);
   }
 }
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);

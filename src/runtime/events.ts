@@ -1,11 +1,9 @@
 // Event delivery: resume every non-paused run waiting on the event's key (or the wildcard `*` key with the same
 // scope id). Listeners are only switched to running; the runner ticks them (runtime-model §4.2).
-import { isPlainObject } from '../util/json.ts';
+import { dropHeldEventsIfEmpty, heldEventsOf, isPaused, isPlainObject, readRuntime, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import { eventWaitKey, parseScope, type EventScope } from './keys.ts';
 import type { Runtime } from './runtime.ts';
-import { isPaused } from './runtime.ts';
-import type { RunState, Vars } from './types.ts';
 
 export interface EventSpec {
   name: string;
@@ -66,8 +64,7 @@ export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string):
 const MAX_HELD = 1000;
 
 function holdEvent(rt: Runtime, run: RunState, waitKey: string, envelope: Vars): void {
-  const runtimeVars = (run.vars._runtime ??= {});
-  const held: { wait_key: string; envelope: Vars }[] = (runtimeVars.held_events ??= []);
+  const held = heldEventsOf(run);
   if (held.length >= MAX_HELD) held.shift();
   held.push({ wait_key: waitKey, envelope });
   rt.commit(run, []);
@@ -75,12 +72,12 @@ function holdEvent(rt: Runtime, run: RunState, waitKey: string, envelope: Vars):
 
 /** The next held event for a run now waiting (not paused) on an event key, removed from the queue. */
 export function takeHeldEvent(run: RunState): Vars | null {
-  const held = run.vars?._runtime?.held_events;
+  const held = readRuntime(run.vars).held_events;
   const key = run.waiting?.wait_key;
   if (!Array.isArray(held) || !held.length || run.status !== 'waiting' || run.waiting?.reason !== 'event' || isPaused(run)) return null;
-  const i = held.findIndex((h: { wait_key: string }) => h.wait_key === key);
+  const i = held.findIndex((h) => h.wait_key === key);
   if (i < 0) return null;
   const [hit] = held.splice(i, 1);
-  if (!held.length) delete run.vars._runtime.held_events;
+  dropHeldEventsIfEmpty(run);
   return hit.envelope;
 }

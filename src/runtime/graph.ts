@@ -1,6 +1,7 @@
 // Hand-written workflows: a map of node id → handler. Used for the gateway's own native workflows (scheduled
 // runs) and in tests; VisualFlow documents are compiled by src/flow instead.
-import type { RunState, StepContext, StepPlan, Workflow, WorkflowSource } from './types.ts';
+import type { StepContext, StepPlan, Workflow, WorkflowSource } from './types.ts';
+import type { RunState } from '../model/index.ts';
 
 export type NodeHandler = (run: RunState, ctx: StepContext) => Omit<StepPlan, 'node_id'> | Promise<Omit<StepPlan, 'node_id'>>;
 

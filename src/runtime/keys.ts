@@ -1,7 +1,7 @@
 // Deterministic keys the Python runtime computed, byte for byte (runtime-model §2.3, §4.1): clients and
 // existing ledgers depend on them.
-import { canonicalJson, isPlainObject, sha256Hex } from '../util/json.ts';
-import type { Vars } from './types.ts';
+import { canonicalJson, sha256Hex } from '../util/json.ts';
+import { isPlainObject, type Vars } from '../model/index.ts';
 
 const CALL_ID_FIELDS = ['call_id', 'id', 'runtime_call_id', 'model_call_id', 'idempotency_key'];
 

@@ -6,13 +6,15 @@
 // The `compact_memory` command starts an internal run (`__compact_memory__`) whose single step is the
 // `memory_compact` effect; the compaction itself is appended to the TARGET run's ledger as a `memory_compact`
 // record with idempotency key `command:compact_memory:<command_id>`, so a re-applied command does nothing twice.
-import { isPlainObject, sha256Hex } from '../util/json.ts';
+import { z } from 'zod';
+import { sha256Hex } from '../util/json.ts';
+import { InvalidCommand, isPlainObject, RunNotFound, routingOf, runtimeSection, type EffectOutcome, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
-import { registerCommandType } from './commands.ts';
 import { graphWorkflow } from './graph.ts';
 import { effectRecord } from './records.ts';
-import { RuntimeError, type Runtime } from './runtime.ts';
-import type { EffectContext, EffectOutcome, RunState, Vars, Workflow } from './types.ts';
+import { commandPayload, parsePayload } from './commands.ts';
+import type { Runtime } from './runtime.ts';
+import type { EffectContext, Workflow } from './types.ts';
 
 export const COMPACT_LLM_WORKFLOW = '__memory_compact_llm__';
 export const COMPACT_COMMAND_WORKFLOW = '__compact_memory__';
@@ -119,8 +121,12 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   const { system, older, recent } = splitForCompaction(messages, preserve);
   if (!older.length) return { status: 'completed', result: toolResult(true, `Nothing to compact (${recent.length} messages, preserve_recent=${preserve}).`) };
 
+  // Deterministic child id: an attempt re-executed after a crash adopts the LLM child (and its answer) instead of
+  // calling the model again.
   const child = await rt.start(COMPACT_LLM_WORKFLOW, {
-    vars: { prompt: compactionPrompt(older, mode, focus), provider: target.vars._runtime?.provider, model: target.vars._runtime?.model },
+    runId: rt.childRunId(ctx),
+    parent: ctx.run,
+    vars: { prompt: compactionPrompt(older, mode, focus), ...routingOf(target.vars) },
     parentRunId: ctx.run.run_id,
     sessionId: ctx.run.session_id,
     actorId: ctx.run.actor_id,
@@ -134,33 +140,42 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
     from_timestamp: older[0]!.timestamp, to_timestamp: older.at(-1)!.timestamp,
     from_message_id: older[0]!.metadata.message_id, to_message_id: older.at(-1)!.metadata.message_id, message_count: older.length,
   };
-  const archive = rt.store.artifacts.putJson(
-    { messages: older, span, created_at: nowIso() },
-    { runId: targetId, tags: { kind: 'conversation_span', compression_mode: mode, preserve_recent: String(preserve), ...(focus ? { focus } : {}) } },
-  );
-  const summaryId = `msg_${sha256Hex(archive.artifact_id).slice(0, 32)}`;
-  const summaryMessage = {
-    role: 'system',
-    content: `[CONVERSATION HISTORY SUMMARY span_id=${archive.artifact_id}]: ${parsed.summary}`,
-    timestamp: nowIso(),
-    metadata: { kind: 'memory_summary', message_id: summaryId, source_message_ids: older.map((m) => m.metadata.message_id), ...span },
-  };
-  const context = isPlainObject(target.vars.context) ? target.vars.context : (target.vars.context = {});
-  context.messages = [...system, summaryMessage, ...recent];
-  const rtv = (target.vars._runtime ??= {});
-  (rtv.memory_spans ??= []).push({
-    kind: 'conversation_span', artifact_id: archive.artifact_id, created_at: nowIso(), summary_message_id: summaryId,
-    ...span, compression_mode: mode, focus,
+  // The archive row and the target's compaction record commit together (the blob file is written first).
+  const result = rt.store.tx(() => {
+    // The target moved on during the LLM call: committing the copy read before it would undo that progress.
+    if (!isSelf && (rt.isInflight(targetId) || rt.store.runs.updatedAt(targetId) !== target.updated_at)) return null;
+    // The archive's id is derived from the attempt, so a re-executed attempt overwrites its own row, never adds one.
+    const archive = rt.store.artifacts.putJson(
+      { messages: older, span, created_at: nowIso() },
+      { runId: targetId, artifactId: sha256Hex(`${ctx.run.run_id}\0${ctx.idempotencyKey}\0span`).slice(0, 32), tags: { kind: 'conversation_span', compression_mode: mode, preserve_recent: String(preserve), ...(focus ? { focus } : {}) } },
+    );
+    const summaryId = `msg_${sha256Hex(archive.artifact_id).slice(0, 32)}`;
+    const summaryMessage = {
+      role: 'system',
+      content: `[CONVERSATION HISTORY SUMMARY span_id=${archive.artifact_id}]: ${parsed.summary}`,
+      timestamp: nowIso(),
+      metadata: { kind: 'memory_summary', message_id: summaryId, source_message_ids: older.map((m) => m.metadata.message_id), ...span },
+    };
+    const context = isPlainObject(target.vars.context) ? target.vars.context : (target.vars.context = {});
+    context.messages = [...system, summaryMessage, ...recent];
+    const rtv: Vars = runtimeSection(target.vars);
+    (rtv.memory_spans ??= []).push({
+      kind: 'conversation_span', artifact_id: archive.artifact_id, created_at: nowIso(), summary_message_id: summaryId,
+      ...span, compression_mode: mode, focus,
+    });
+    const meta = { llm_run_id: child.run_id, span_id: archive.artifact_id, summary_message_id: summaryId, preserve_recent: preserve, compression_mode: mode, focus, key_points: parsed.key_points, confidence: parsed.confidence };
+    const result = toolResult(true, `Compacted ${older.length} messages into span_id=${archive.artifact_id}`, meta);
+    if (commandKey) rtv.last_compact_memory = { command_id: p.command_id, span_id: archive.artifact_id, at: nowIso() };
+    if (!isSelf) {
+      const rec = effectRecord(target, target.current_node, { type: 'memory_compact', payload: p, result_key: null }, commandKey ?? ctx.idempotencyKey, 'completed');
+      rec.ended_at = nowIso();
+      rec.result = result;
+      rt.commit(target, [rec]);
+    }
+    return result;
   });
-  const meta = { llm_run_id: child.run_id, span_id: archive.artifact_id, summary_message_id: summaryId, preserve_recent: preserve, compression_mode: mode, focus, key_points: parsed.key_points, confidence: parsed.confidence };
-  const result = toolResult(true, `Compacted ${older.length} messages into span_id=${archive.artifact_id}`, meta);
-  if (commandKey) rtv.last_compact_memory = { command_id: p.command_id, span_id: archive.artifact_id, at: nowIso() };
-  if (!isSelf) {
-    const rec = effectRecord(target, target.current_node, { type: 'memory_compact', payload: p, result_key: null }, commandKey ?? ctx.idempotencyKey, 'completed');
-    rec.ended_at = nowIso();
-    rec.result = result;
-    rt.commit(target, [rec]);
-  }
+  rt.store.fault('compact.committed');
+  if (!result) return { status: 'failed', error: `Run '${targetId}' changed during compaction; retry compact_memory when it waits` };
   return { status: 'completed', result };
 }
 
@@ -168,27 +183,32 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
 function compactTarget(rt: Runtime, runId: string, explicit: unknown): RunState {
   if (typeof explicit === 'string' && explicit) {
     const t = rt.store.runs.get(explicit);
-    if (!t) throw new RuntimeError(`Run '${explicit}' not found`);
+    if (!t) throw new RunNotFound(explicit);
     return t;
   }
   const ids = rt.tree(runId);
   const hasMessages = (r: RunState | null) => !!r && Array.isArray(r.vars?.context?.messages) && r.vars.context.messages.length > 0;
   const candidates = ids.map((id) => rt.store.runs.get(id)).filter(hasMessages) as RunState[];
-  if (!candidates.length) throw new RuntimeError(`No run with context.messages under '${runId}'`);
+  if (!candidates.length) throw new InvalidCommand(`No run with context.messages under '${runId}'`);
   const self = candidates.find((r) => r.run_id === runId);
   return self ?? candidates.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))[0]!;
 }
 
+const CompactPayload = commandPayload({
+  target_run_id: z.unknown().optional(),
+  preserve_recent: z.int({ error: 'preserve_recent must be an integer >= 0' }).min(0, 'preserve_recent must be an integer >= 0').optional(),
+  compression_mode: z.enum(MODES, { error: `compression_mode must be one of ${MODES.join(', ')}` }).optional(),
+  focus: z.unknown().optional(),
+});
+
 export function installMemory(rt: Runtime): void {
   rt.registerEffect('memory_compact', (ctx) => compactMemory(rt, ctx), { external: true });
-  registerCommandType('compact_memory', (rt2, cmd) => {
-    if (!rt2.store.runs.get(cmd.run_id)) throw new RuntimeError(`Run '${cmd.run_id}' not found`);
-    const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
-    const target = compactTarget(rt2, cmd.run_id, p.target_run_id ?? p.targetRunId);
-    const preserve = p.preserve_recent ?? p.preserveRecent;
-    if (preserve !== undefined && !(Number.isInteger(preserve) && preserve >= 0)) throw new RuntimeError('preserve_recent must be an integer >= 0');
-    const mode = p.compression_mode ?? p.compressionMode;
-    if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw new RuntimeError(`compression_mode must be one of ${MODES.join(', ')}`);
+  rt.registerCommand('compact_memory', (rt2, cmd) => {
+    if (!rt2.store.runs.get(cmd.run_id)) throw new RunNotFound(cmd.run_id);
+    const p = parsePayload(CompactPayload, cmd.payload);
+    const target = compactTarget(rt2, cmd.run_id, p.target_run_id);
+    const preserve = p.preserve_recent;
+    const mode = p.compression_mode;
     const request = { target_run_id: target.run_id, preserve_recent: preserve ?? 6, compression_mode: mode ?? 'standard', focus: p.focus ?? null, command_id: cmd.command_id };
     // A maintenance run created in the command's transaction: the runner ticks it without blocking the command
     // loop on the LLM call. Its outcome lands in the target's ledger.

@@ -1,7 +1,7 @@
 // Builders for the ledger record kinds the kernel appends (runtime-model §1.4). Hash fields are filled by the
 // store on append.
 import { nowIso } from '../util/time.ts';
-import type { EffectSpec, RunState, StepRecord, StepStatus, Vars, WaitState } from './types.ts';
+import type { EffectSpec, RunState, StepRecord, StepStatus, Vars, WaitState } from '../model/index.ts';
 
 function base(run: RunState, nodeId: string, status: StepStatus): StepRecord {
   const now = nowIso();

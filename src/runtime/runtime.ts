@@ -3,41 +3,23 @@
 // A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
-// Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
-import type { Store } from '../store/index.ts';
-import { isPlainObject } from '../util/json.ts';
+// Pure moves in between are deterministic, so replaying them after a crash observes nothing new. An effect that
+// writes to other runs (emit_event) commits its writes together with the step (see `atomic`), and a child run
+// started by an effect gets a deterministic id (`childRunId`), so a replayed step adopts it instead of starting
+// another.
+import type { CommandWithOutcome, Store } from '../store/index.ts';
+import {
+  clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
+  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
+  type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
+} from '../model/index.ts';
+import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
-import {
-  isTerminal,
-  type EffectHandler,
-  type EffectOutcome,
-  type RunState,
-  type StepContext,
-  type StepRecord,
-  type Vars,
-  type WaitState,
-  type Workflow,
-  type WorkflowSource,
-} from './types.ts';
-import { setPath } from './vars.ts';
-
-export const GATEWAY_ACTOR = 'gateway';
-
-export const DEFAULT_LIMITS = {
-  max_iterations: 25,
-  current_iteration: 0,
-  max_tokens: 32768,
-  max_output_tokens: null,
-  max_input_tokens: null,
-  estimated_tokens_used: 0,
-  max_history_messages: -1,
-  warn_iterations_pct: 80,
-  warn_tokens_pct: 80,
-};
+import { type EffectHandler, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
 
 export interface StartOptions {
   vars?: Vars;
@@ -46,43 +28,120 @@ export interface StartOptions {
   actorId?: string | null;
   /** Start listener child runs declared by the workflow (default: for root runs). */
   startListeners?: boolean;
+  /**
+   * A deterministic id (see `Runtime.childRunId`): when a run with this id exists already it is returned as it is,
+   * so an effect re-executed after a crash adopts the child its first attempt created instead of starting another.
+   */
+  runId?: string;
+  /** The parent's state when at hand (saves a read; its tree position decides the child's depth). */
+  parent?: RunState;
 }
+
+/** Runaway protection (§4): how deep subflows may nest and how many runs one root may start in its tree. */
+export interface TreeLimits {
+  maxSubflowDepth: number;
+  maxTreeRuns: number;
+}
+export const DEFAULT_TREE_LIMITS: TreeLimits = { maxSubflowDepth: 64, maxTreeRuns: 10_000 };
+
+/** A run's place in its tree, kept in `vars._runtime.tree` of child runs (a root has none: depth 0, itself). */
+function treeOf(run: RunState): { root: string; depth: number } {
+  const t = readRuntime(run.vars).tree;
+  return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
+}
+
+/** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
+const ATOMIC_BUILTINS = new Set(['emit_event']);
+/** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
+export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
+/** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
+export type TreeResumedHook = (rt: Runtime, runId: string) => void;
 
 interface RegisteredEffect {
   handler: EffectHandler;
   /** External effects touch the world outside the database: checkpoint before running them. */
   external: boolean;
+  /**
+   * Synchronous database-only effects whose writes reach other runs (emit_event): the handler runs inside the
+   * transaction that commits its `started` + end records and the step's resulting checkpoint, so there is no
+   * crash window in which its writes are durable but the step is not (a replay would deliver again).
+   */
+  atomic?: boolean;
 }
 
+/** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
+  private commandAppliers = new Map<string, CommandApplier>();
+  private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
   private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private commitScheduled = false;
+  /** Working state of the ticks in flight, so effects can learn about records not yet committed. */
+  private tickStates = new Map<string, TickState>();
+  /** Runaway limits enforced when a child run starts (set from config by the gateway). */
+  treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS };
 
   constructor(
     readonly store: Store,
     readonly workflows: WorkflowSource,
     readonly defaults: { provider?: string | null; model?: string | null } = {},
   ) {
-    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) this.effects.set(type, { handler, external: false });
+    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) {
+      this.effects.set(type, { handler, external: false, atomic: ATOMIC_BUILTINS.has(type) });
+    }
   }
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
   }
 
+  /**
+   * The deterministic id of the child run an effect starts: a hash of the parent run, the effect's idempotency key
+   * and how many times this effect already ended in the parent's ledger (committed or pending in this tick). A
+   * replay after a crash (same checkpoint, same records) computes the same id and adopts the child; the next
+   * visit of the same node in a loop gets a new one.
+   */
+  childRunId(ctx: { run: RunState; idempotencyKey: string }): string {
+    const runId = ctx.run.run_id;
+    const key = ctx.idempotencyKey;
+    const visit = this.store.ledger.countEnded(runId, key) + (this.tickStates.get(runId)?.pendingEnded(key) ?? 0);
+    const h = sha256Hex(`${runId}\0${key}\0${visit}`).split('');
+    h[12] = '8'; // RFC 9562 "custom" version, variant 10xx: still a well-formed UUID
+    h[16] = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
+    const x = h.join('');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+  }
+
+  /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
+  registerCommand(type: string, applier: CommandApplier): void {
+    this.commandAppliers.set(type, applier);
+  }
+
+  commandApplier(type: string): CommandApplier | undefined {
+    return this.commandAppliers.get(type);
+  }
+
+  onTreeResumed(hook: TreeResumedHook): void {
+    if (!this.treeResumedHooks.includes(hook)) this.treeResumedHooks.push(hook);
+  }
+
+  /** Runs the tree-resumed hooks (inside the resume command's transaction). */
+  treeResumed(runId: string): void {
+    for (const hook of this.treeResumedHooks) hook(this, runId);
+  }
+
   private ctx: StepContext = { nowIso };
 
   async getWorkflow(workflowId: string): Promise<Workflow> {
     const wf = await this.workflows.get(workflowId);
-    if (!wf) throw new RuntimeError(`Workflow '${workflowId}' not found in registry`);
+    if (!wf) throw new WorkflowNotFound(`Workflow '${workflowId}' not found in registry`);
     return wf;
   }
 
@@ -90,6 +149,10 @@ export class Runtime {
 
   /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+    if (opts.runId) {
+      const existing = this.store.runs.get(opts.runId);
+      if (existing) return existing;
+    }
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
@@ -107,13 +170,30 @@ export class Runtime {
   private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
     // Time-ordered ids (UUIDv7, same text form as v4): inserts append to the run indexes instead of touching
     // random b-tree pages, which makes each commit write far fewer pages.
-    const runId = Bun.randomUUIDv7();
+    const runId = opts.runId ?? Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
-    if (!isPlainObject(vars._limits)) vars._limits = { ...DEFAULT_LIMITS };
-    const rt: Vars = isPlainObject(vars._runtime) ? { ...vars._runtime } : {};
+    ensureLimits(vars);
+    vars._runtime = { ...readRuntime(vars) }; // a copy: the caller's object is not mutated
+    const rt = runtimeSection(vars);
+    delete rt.tree;
+    const parentRunId = opts.parentRunId ?? null;
+    let tree: { root: string; depth: number } | null = null;
+    if (parentRunId) {
+      const parent = opts.parent ?? this.store.runs.get(parentRunId);
+      const p = parent ? treeOf(parent) : { root: parentRunId, depth: 0 };
+      tree = { root: p.root, depth: p.depth + 1 };
+      const lim = this.treeLimits;
+      if (tree.depth > lim.maxSubflowDepth) {
+        throw new Conflict(
+          `Subflow depth limit reached: '${wf.workflow_id}' would run ${tree.depth} levels below its root run ${p.root} ` +
+            `(limit ${lim.maxSubflowDepth}; raise it with ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH)`,
+          'subflow_depth_limit',
+        );
+      }
+      rt.tree = tree;
+    }
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
-    vars._runtime = rt;
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
@@ -134,6 +214,7 @@ export class Runtime {
       parent_run_id: opts.parentRunId ?? null,
     };
     const write = () => {
+      if (tree) this.countTreeRun(tree.root, wf.workflow_id);
       this.store.runs.save(run);
       for (const lw of listenerWfs) {
         this.store.runs.save({
@@ -148,6 +229,19 @@ export class Runtime {
       this.store.notifier.queueRunChange();
     };
     return { run, write };
+  }
+
+  /** Counts a new run in its root's tree (same transaction as its insert); throws past the limit. */
+  private countTreeRun(root: string, workflowId: string): void {
+    const max = this.treeLimits.maxTreeRuns;
+    const n = this.store.runs.bumpTreeCount(root);
+    if (n > max) {
+      throw new Conflict(
+        `Run tree limit reached: root run ${root} already started ${max} runs, so '${workflowId}' was not started ` +
+          `(limit ${max}; raise it with ABSTRACTGATEWAY_MAX_TREE_RUNS)`,
+        'tree_run_limit',
+      );
+    }
   }
 
   /**
@@ -204,7 +298,7 @@ export class Runtime {
 
   private async tickNow(runId: string, maxSteps: number): Promise<RunState> {
     const stored = this.store.runs.get(runId);
-    if (!stored) throw new RuntimeError(`Run '${runId}' not found`);
+    if (!stored) throw new RunNotFound(runId);
     let run = stored;
     if (isTerminal(run.status) || isPaused(run)) return run;
     if (run.status === 'waiting') {
@@ -214,17 +308,18 @@ export class Runtime {
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
     }
-    if (run.vars._runtime?.listeners_pending) {
+    if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
       for (const child of this.store.runs.children(runId)) {
         if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tick(child.run_id, 10);
       }
-      delete run.vars._runtime.listeners_pending;
+      delete runtimeSection(run.vars).listeners_pending;
     }
     const controller = new AbortController();
     this.inflight.set(runId, controller);
     const pending: StepRecord[] = [];
     const t = new TickState(this, run, pending);
+    this.tickStates.set(runId, t);
     try {
       const wf = await this.getWorkflow(run.workflow_id);
       for (let i = 0; i < maxSteps && run.status === 'running'; i++) {
@@ -246,6 +341,7 @@ export class Runtime {
       return run;
     } finally {
       this.inflight.delete(runId);
+      if (this.tickStates.get(runId) === t) this.tickStates.delete(runId);
     }
   }
 
@@ -286,60 +382,52 @@ export class Runtime {
     const key = idempotencyKey(run.run_id, nodeId, effect.type, effect.payload);
     const next = plan.next_node ?? null;
     const prior = t.findCompleted(key);
+    if (prior) return applyOutcome(t, effect, { status: 'completed', result: prior.result }, next);
+    const reg = this.effects.get(effect.type);
+    const started = effectRecord(run, nodeId, effect, key, 'started');
+    t.pending.push(started);
+    if (reg?.external) await t.flush();
     let outcome: EffectOutcome;
-    if (prior) {
-      outcome = { status: 'completed', result: prior.result };
-    } else {
-      const reg = this.effects.get(effect.type);
-      const started = effectRecord(run, nodeId, effect, key, 'started');
-      t.pending.push(started);
-      if (reg?.external) await t.flush();
-      if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
-      else {
+    if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
+    else if (reg.atomic) {
+      // The handler's writes, both records and the step's resulting checkpoint commit as one transaction, so a
+      // replay never sees the effect's writes without its completion (nor a half-computed step).
+      const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal };
+      await t.flushWith(() => {
+        let o: EffectOutcome;
         try {
-          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+          o = reg.handler(ctx) as EffectOutcome;
         } catch (err) {
-          outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
+          o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
+        t.pending.push(endRecord(started, o));
+        applyOutcome(t, effect, o, next);
+      });
+      this.store.fault('effect.atomic_committed');
+      return;
+    } else {
+      try {
+        outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+      } catch (err) {
+        outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
-      // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
-      if (signal.aborted) return;
-      t.pending.push(endRecord(started, outcome));
     }
-    if (outcome.status === 'failed') {
-      run.status = 'failed';
-      run.error = outcome.error;
-      t.terminal();
-      return;
-    }
-    if (outcome.status === 'waiting') {
-      run.status = 'waiting';
-      run.waiting = outcome.wait;
-      return;
-    }
-    if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
-      setPath(run.vars, effect.result_key, outcome.result);
-    }
-    if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
-    if (!next) {
-      run.status = 'completed';
-      run.output = { success: true, result: outcome.result };
-      t.terminal();
-      return;
-    }
-    run.current_node = next;
+    // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
+    if (signal.aborted) return;
+    t.pending.push(endRecord(started, outcome));
+    applyOutcome(t, effect, outcome, next);
   }
 
   // ---- resume / control ----------------------------------------------------------------------------------
 
   /**
-   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RuntimeError
-   * with the spec's messages when the run is paused, not waiting, or the wait key differs.
+   * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RunNotFound,
+   * RunPaused, RunNotWaiting or WaitKeyMismatch.
    */
   resume(runId: string, payload: Vars, waitKey?: string | null): RunState {
     return this.store.tx(() => {
       const run = this.store.runs.get(runId);
-      if (!run) throw new RuntimeError(`Run '${runId}' not found`);
+      if (!run) throw new RunNotFound(runId);
       this.applyResume(run, payload, waitKey ?? null);
       return run;
     });
@@ -347,18 +435,17 @@ export class Runtime {
 
   /** Resume logic on a loaded run, inside the caller's transaction. */
   applyResume(run: RunState, payload: Vars, waitKey: string | null): void {
-    if (isPaused(run)) throw new RuntimeError('Run is paused');
+    if (isPaused(run)) throw new RunPaused();
     const w = run.waiting;
-    if (run.status !== 'waiting' || !w) throw new RuntimeError('Run is not waiting');
+    if (run.status !== 'waiting' || !w) throw new RunNotWaiting();
     if (waitKey && w.wait_key && waitKey !== w.wait_key) {
-      throw new RuntimeError(`wait_key mismatch: expected '${w.wait_key}', got '${waitKey}'`);
+      throw new WaitKeyMismatch(w.wait_key, waitKey);
     }
     const records: StepRecord[] = [];
     if (isToolApproval(w, payload)) {
       // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
       // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
-      const approvals = (((run.vars._temp ??= {}).tool_approvals ??= {}) as Vars);
-      approvals[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
+      toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
       records.push(resumeRecord(run, w, payload));
       run.waiting = null;
       run.status = 'running';
@@ -431,11 +518,7 @@ export class Runtime {
       run.status = 'cancelled';
       run.error = reason || 'Cancelled';
       run.waiting = null;
-      const control = run.vars?._runtime?.control;
-      if (isPlainObject(control)) {
-        delete control.paused;
-        delete control.pause_reason;
-      }
+      clearPause(run);
       this.commit(run, [terminalStatusRecord(run)]);
       this.onTerminal(run);
       return run;
@@ -501,6 +584,13 @@ class TickState {
     this.baseUpdatedAt = run.updated_at;
   }
 
+  /** Records of `key` that ended (any status but `started`) among those not committed yet. */
+  pendingEnded(key: string): number {
+    let n = 0;
+    for (const r of this.pending) if (r.idempotency_key === key && r.status !== 'started') n++;
+    return n;
+  }
+
   findCompleted(key: string): StepRecord | null {
     for (const r of this.pending) if (r.idempotency_key === key && r.status === 'completed') return r;
     return this.rt.store.ledger.findCompleted(this.run.run_id, key);
@@ -516,34 +606,45 @@ class TickState {
    * a cancelled run is left as it is; pause flags are adopted, and a running run parks in a pause wait.
    */
   flush(): Promise<void> {
-    const records = this.pending.splice(0);
-    const terminal = this.terminalPending;
-    this.terminalPending = false;
+    return this.flushWith(() => undefined).then(() => {});
+  }
+
+  /**
+   * Commits the working copy with `inner`'s writes in the same transaction (`inner` runs first and may add
+   * records). Resolves with `inner`'s result, or undefined when the run ended meanwhile (then `inner` did not run).
+   */
+  flushWith<T>(inner: () => T): Promise<T | undefined> {
     const run = this.run;
+    let result: T | undefined;
     return this.rt.commitSoon(() => {
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
       const cur = this.rt.store.runs.updatedAt(run.run_id) === this.baseUpdatedAt ? null : this.rt.store.runs.get(run.run_id);
+      if (cur && isTerminal(cur.status)) {
+        this.pending.splice(0);
+        this.terminalPending = false;
+        Object.assign(run, cur);
+        return;
+      }
+      result = inner();
+      const records = this.pending.splice(0);
+      const terminal = this.terminalPending;
+      this.terminalPending = false;
       if (cur) {
-        if (isTerminal(cur.status)) {
-          Object.assign(run, cur);
-          return;
-        }
-        const control = cur.vars?._runtime?.control;
-        if (isPlainObject(control)) { controlOf(run); run.vars._runtime.control = control; }
+        const control = readRuntime(cur.vars).control;
+        if (isPlainObject(control)) runtimeSection(run.vars).control = control;
         if (isPaused(run) && run.status === 'running') {
           run.status = 'waiting';
           run.waiting = pauseWait(run);
         }
       }
       this.rt.commit(run, records);
+      // A child that ended before this wait was committed (the runner ticked it meanwhile): its result now, in
+      // this transaction, rather than at the runner's next repair scan.
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.rt.resumeParentIfChildDone(run);
       this.baseUpdatedAt = run.updated_at;
       if (terminal) this.rt.onTerminal(run);
-    });
+    }).then(() => result);
   }
-}
-
-export function isPaused(run: RunState): boolean {
-  return run.vars?._runtime?.control?.paused === true;
 }
 
 function pauseWait(run: RunState): WaitState {
@@ -553,9 +654,31 @@ function pauseWait(run: RunState): WaitState {
   };
 }
 
-function controlOf(run: RunState): Vars {
-  const rt = isPlainObject(run.vars._runtime) ? run.vars._runtime : (run.vars._runtime = {});
-  return isPlainObject(rt.control) ? rt.control : (rt.control = {});
+/** Moves the run on from an effect's outcome (synchronous, so it can run inside a commit). */
+function applyOutcome(t: TickState, effect: EffectSpec, outcome: EffectOutcome, next: string | null): void {
+  const run = t.run;
+  if (outcome.status === 'failed') {
+    run.status = 'failed';
+    run.error = outcome.error;
+    t.terminal();
+    return;
+  }
+  if (outcome.status === 'waiting') {
+    run.status = 'waiting';
+    run.waiting = outcome.wait;
+    return;
+  }
+  if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
+    setPath(run.vars, effect.result_key, outcome.result);
+  }
+  if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
+  if (!next) {
+    run.status = 'completed';
+    run.output = { success: true, result: outcome.result };
+    t.terminal();
+    return;
+  }
+  run.current_node = next;
 }
 
 function endRecord(started: StepRecord, outcome: EffectOutcome): StepRecord {
@@ -572,7 +695,7 @@ function stripHash(r: StepRecord) {
 }
 
 /** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
-export function childResult(child: RunState, wait: WaitState): Vars {
+export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
   else {
@@ -580,7 +703,7 @@ export function childResult(child: RunState, wait: WaitState): Vars {
     if (child.status === 'cancelled') output.cancelled = true;
   }
   const payload: Vars = { sub_run_id: child.run_id, output };
-  if (wait.details?.include_traces) payload.node_traces = child.vars?._runtime?.node_traces ?? {};
+  if (wait.details?.include_traces) payload.node_traces = nodeTracesOf(child.vars);
   return payload;
 }
 

@@ -8,14 +8,17 @@
 //   `queue` waits for the running execution to end, then fires.
 // The parent completes after the last execution has ended.
 import { Cron } from 'croner';
-import { isPlainObject } from '../util/json.ts';
+import { z } from 'zod';
+import {
+  Conflict, InvalidSchedule, isPlainObject, isTerminal, readTemp, runtimeSection, SCHEDULED_PREFIX, scheduledParentVars, scheduleOf,
+  type RunState, type ScheduleMeta, type Vars,
+} from '../model/index.ts';
 import { isoFromMs, isoToMs, nowIso } from '../util/time.ts';
-import { onTreeResumed, registerCommandType } from './commands.ts';
 import { graphWorkflow } from './graph.ts';
-import { RuntimeError, type Runtime } from './runtime.ts';
-import { isTerminal, type RunState, type Vars, type Workflow, type WorkflowSource } from './types.ts';
+import { commandPayload, parsePayload } from './commands.ts';
+import type { Runtime } from './runtime.ts';
+import { type Workflow, type WorkflowSource } from './types.ts';
 
-export const SCHEDULED_PREFIX = 'scheduled:';
 const INTERVAL_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const MAX_EXECUTIONS = 10_000;
@@ -25,31 +28,6 @@ export function parseInterval(s: string): number | null {
   if (!m) return null;
   const ms = Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
   return ms > 0 ? ms : null;
-}
-
-export interface ScheduleMeta {
-  kind: 'scheduled_run';
-  target_workflow_id: string;
-  target_bundle_id: string | null;
-  target_bundle_version: string | null;
-  target_bundle_ref: string | null;
-  target_flow_id: string | null;
-  start_at: string;
-  interval: string | null;
-  cron: string | null;
-  timezone: string | null;
-  overlap: 'skip' | 'queue';
-  repeat_count: number | null;
-  repeat_until: string | null;
-  share_context: boolean;
-  session_prefix: string | null;
-  created_at: string;
-  updated_at: string;
-  /** Runtime bookkeeping (not part of the request). */
-  executions: number;
-  skipped: number;
-  next_fire_at: string | null;
-  last_child_run_id: string | null;
 }
 
 export interface ScheduleRequest {
@@ -69,42 +47,42 @@ export interface ScheduleRequest {
   session_id?: string | null;
 }
 
-/** Validates a schedule request (messages as the spec) and normalises it. Throws RuntimeError (→ 400). */
+/** Validates a schedule request (messages as the spec) and normalises it. Throws InvalidSchedule. */
 export function validateSchedule(req: ScheduleRequest, now = Date.now()): Omit<ScheduleMeta, 'created_at' | 'updated_at' | 'executions' | 'skipped' | 'next_fire_at' | 'last_child_run_id' | 'session_prefix'> {
   const startRaw = req.start_at?.trim();
   let startMs = now;
   if (startRaw && startRaw.toLowerCase() !== 'now') {
     startMs = isoToMs(startRaw);
-    if (Number.isNaN(startMs)) throw new RuntimeError(`Invalid start_at: ${startRaw}`);
+    if (Number.isNaN(startMs)) throw new InvalidSchedule(`Invalid start_at: ${startRaw}`);
   }
   let interval = req.interval?.trim() || null;
   const cron = req.cron?.trim() || null;
-  if (interval && cron) throw new RuntimeError('interval cannot be combined with cron');
-  if (interval && parseInterval(interval) === null) throw new RuntimeError(`Invalid interval: ${interval} (expected e.g. 30s, 15m, 1h, 1d)`);
+  if (interval && cron) throw new InvalidSchedule('interval cannot be combined with cron');
+  if (interval && parseInterval(interval) === null) throw new InvalidSchedule(`Invalid interval: ${interval} (expected e.g. 30s, 15m, 1h, 1d)`);
   if (cron) {
     try {
       new Cron(cron, { timezone: req.timezone || undefined, paused: true });
     } catch (err) {
-      throw new RuntimeError(`Invalid cron: ${(err as Error).message}`);
+      throw new InvalidSchedule(`Invalid cron: ${(err as Error).message}`);
     }
   }
   let repeat = req.repeat_count ?? null;
   if (repeat !== null) {
-    if (!Number.isInteger(repeat) || repeat < 1) throw new RuntimeError('repeat_count must be >= 1');
-    if (repeat > MAX_EXECUTIONS) throw new RuntimeError(`repeat_count must be <= ${MAX_EXECUTIONS}`);
-    if (repeat > 1 && !interval && !cron) throw new RuntimeError('repeat_count > 1 requires interval');
+    if (!Number.isInteger(repeat) || repeat < 1) throw new InvalidSchedule('repeat_count must be >= 1');
+    if (repeat > MAX_EXECUTIONS) throw new InvalidSchedule(`repeat_count must be <= ${MAX_EXECUTIONS}`);
+    if (repeat > 1 && !interval && !cron) throw new InvalidSchedule('repeat_count > 1 requires interval');
     if (repeat === 1) interval = null;
   }
   const until = req.repeat_until?.trim() || null;
   if (until) {
-    if (repeat !== null) throw new RuntimeError('repeat_until cannot be combined with repeat_count');
-    if (!interval) throw new RuntimeError('repeat_until requires interval');
-    if (!/^\d+\s*[smhd]$/i.test(interval)) throw new RuntimeError('repeat_until requires an integer interval such as 30s, 15m, 1h or 1d');
+    if (repeat !== null) throw new InvalidSchedule('repeat_until cannot be combined with repeat_count');
+    if (!interval) throw new InvalidSchedule('repeat_until requires interval');
+    if (!/^\d+\s*[smhd]$/i.test(interval)) throw new InvalidSchedule('repeat_until requires an integer interval such as 30s, 15m, 1h or 1d');
     const untilMs = isoToMs(until);
-    if (Number.isNaN(untilMs)) throw new RuntimeError(`Invalid repeat_until: ${until}`);
-    if (untilMs < startMs) throw new RuntimeError('Invalid repeat_until: it is before start_at');
+    if (Number.isNaN(untilMs)) throw new InvalidSchedule(`Invalid repeat_until: ${until}`);
+    if (untilMs < startMs) throw new InvalidSchedule('Invalid repeat_until: it is before start_at');
     repeat = 1 + Math.floor((untilMs - startMs) / parseInterval(interval)!);
-    if (repeat > MAX_EXECUTIONS) throw new RuntimeError(`repeat_until allows ${repeat} executions (> ${MAX_EXECUTIONS})`);
+    if (repeat > MAX_EXECUTIONS) throw new InvalidSchedule(`repeat_until allows ${repeat} executions (> ${MAX_EXECUTIONS})`);
   }
   return {
     kind: 'scheduled_run',
@@ -139,13 +117,14 @@ export async function startScheduledRun(rt: Runtime, req: ScheduleRequest): Prom
     next_fire_at: base.start_at,
     last_child_run_id: null,
   };
-  const vars: Vars = { vars: req.input_data ?? {}, _meta: { schedule: meta } };
+  const vars = scheduledParentVars(meta, req.input_data ?? {});
   if (meta.session_prefix) vars.session_prefix = meta.session_prefix;
   if (req.input_data && 'prompt' in req.input_data) vars.prompt = req.input_data.prompt;
   return rt.start(workflowId, { vars, sessionId: req.session_id ?? null });
 }
 
-const scheduleOf = (run: RunState): ScheduleMeta => run.vars._meta.schedule as ScheduleMeta;
+/** The definition of a scheduled parent run (only ever called on one). */
+const scheduleOfRun = (run: RunState): ScheduleMeta => scheduleOf(run.vars)!;
 const isRecurrent = (s: ScheduleMeta) => !!(s.interval || s.cron) && s.repeat_count !== 1;
 const done = (s: ScheduleMeta) => s.repeat_count !== null && s.executions + s.skipped >= s.repeat_count;
 
@@ -180,9 +159,9 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
     return child && !isTerminal(child.status) ? child : null;
   };
   return graphWorkflow(workflowId, 'wait_start', {
-    wait_start: (run) => waitUntil(scheduleOf(run).start_at, 'fire'),
+    wait_start: (run) => waitUntil(scheduleOfRun(run).start_at, 'fire'),
     fire: (run) => {
-      const s = scheduleOf(run);
+      const s = scheduleOfRun(run);
       const running = lastRunning(s);
       if (running && s.executions > 0) {
         if (s.overlap === 'queue') return { effect: joinEffect(running.run_id), next_node: 'fire' };
@@ -190,7 +169,9 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         return { next_node: 'plan_next' };
       }
       s.executions += 1;
-      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : nowIso();
+      // Deterministic (the slot's time, not the clock): a fire re-executed after a crash computes the same child id.
+      const slot = s.next_fire_at ?? s.start_at;
+      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : slot;
       return {
         effect: {
           type: 'start_subworkflow',
@@ -207,11 +188,11 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
       };
     },
     record: (run) => {
-      scheduleOf(run).last_child_run_id = run.vars._temp?.last_fire?.sub_run_id ?? null;
+      scheduleOfRun(run).last_child_run_id = readTemp(run.vars).last_fire?.sub_run_id ?? null;
       return { next_node: 'plan_next' };
     },
     plan_next: (run) => {
-      const s = scheduleOf(run);
+      const s = scheduleOfRun(run);
       if (done(s) || !isRecurrent(s)) {
         s.next_fire_at = null;
         const running = lastRunning(s);
@@ -222,9 +203,9 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
       s.next_fire_at = isoFromMs(next);
       return { next_node: 'wait_interval' };
     },
-    wait_interval: (run) => waitUntil(scheduleOf(run).next_fire_at!, 'fire'),
+    wait_interval: (run) => waitUntil(scheduleOfRun(run).next_fire_at!, 'fire'),
     finish: (run) => {
-      const s = scheduleOf(run);
+      const s = scheduleOfRun(run);
       return { complete_output: { success: true, executions: s.executions, skipped: s.skipped } };
     },
   });
@@ -273,7 +254,7 @@ export function scheduledRoot(rt: Runtime, runId: string): RunState | null {
   let cur = rt.store.runs.get(runId);
   while (cur && !seen.has(cur.run_id)) {
     seen.add(cur.run_id);
-    if (cur.workflow_id.startsWith(SCHEDULED_PREFIX) || cur.vars?._meta?.schedule?.kind === 'scheduled_run') return cur;
+    if (cur.workflow_id.startsWith(SCHEDULED_PREFIX) || scheduleOf(cur.vars) !== null) return cur;
     cur = cur.parent_run_id ? rt.store.runs.get(cur.parent_run_id) : null;
   }
   return null;
@@ -282,10 +263,12 @@ export function scheduledRoot(rt: Runtime, runId: string): RunState | null {
 /** A recurrent schedule waiting for its next fire is moved to fire now (resume of a paused schedule). */
 export function fireNowIfWaiting(rt: Runtime, runId: string): void {
   const root = scheduledRoot(rt, runId);
-  if (!root || root.status !== 'waiting' || root.waiting?.reason !== 'until' || !isRecurrent(scheduleOf(root))) return;
+  if (!root || root.status !== 'waiting' || root.waiting?.reason !== 'until' || !isRecurrent(scheduleOfRun(root))) return;
   root.waiting.until = nowIso();
   rt.commit(root, []);
 }
+
+const UpdateSchedulePayload = commandPayload({ interval: z.unknown().optional(), schedule: z.unknown().optional(), apply_immediately: z.unknown().optional() });
 
 /** Wires the native schedule pieces into a runtime: the join effect and the update_schedule command. */
 export function installSchedules(rt: Runtime): void {
@@ -306,18 +289,20 @@ export function installSchedules(rt: Runtime): void {
     { external: false },
   );
 
-  onTreeResumed(fireNowIfWaiting);
+  rt.onTreeResumed(fireNowIfWaiting);
 
-  registerCommandType('update_schedule', (rt, cmd) => {
-    const p: Vars = isPlainObject(cmd.payload) ? cmd.payload : {};
+  rt.registerCommand('update_schedule', (rt, cmd) => {
+    const p = parsePayload(UpdateSchedulePayload, cmd.payload);
     const interval = String(p.interval ?? p.schedule ?? '').trim();
     if (!interval || parseInterval(interval) === null) {
-      throw new RuntimeError(`Invalid interval '${interval}' (expected e.g. 30s, 15m, 1h, 0.5d)`);
+      throw new InvalidSchedule(`Invalid interval '${interval}' (expected e.g. 30s, 15m, 1h, 0.5d)`);
     }
     const root = scheduledRoot(rt, cmd.run_id);
-    if (!root) throw new RuntimeError(`Run '${cmd.run_id}' is not part of a scheduled run`);
-    const s = scheduleOf(root);
-    if (!isRecurrent(s)) throw new RuntimeError('Schedule is not recurrent (no interval)');
+    if (!root) throw new InvalidSchedule(`Run '${cmd.run_id}' is not part of a scheduled run`);
+    // A tick in flight would commit its own copy of the schedule over this change: refuse rather than lose it.
+    if (rt.isInflight(root.run_id)) throw new Conflict('The schedule is firing right now; retry update_schedule', 'schedule_busy');
+    const s = scheduleOfRun(root);
+    if (!isRecurrent(s)) throw new InvalidSchedule('Schedule is not recurrent (no interval)');
     const now = nowIso();
     s.interval = interval;
     s.cron = null;
@@ -329,7 +314,7 @@ export function installSchedules(rt: Runtime): void {
       // Re-anchor the fixed-rate grid on the new interval.
       s.start_at = next;
     }
-    const rtv = (root.vars._runtime ??= {});
+    const rtv = runtimeSection(root.vars);
     rtv.last_schedule_update = { command_id: cmd.command_id, interval, updated_at: now, requested_run_id: cmd.run_id, scheduled_root_run_id: root.run_id };
     rt.commit(root, []);
     return `interval set to ${interval}`;

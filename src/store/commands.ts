@@ -1,7 +1,7 @@
 // Durable command inbox: global seq, idempotent on command_id forever, with a durable outcome per command
 // (pending → applied | rejected + reason) so clients can learn what became of their command.
 import type { Database } from 'bun:sqlite';
-import type { CommandOutcomeStatus, CommandRecord, Vars } from '../runtime/types.ts';
+import type { CommandOutcomeStatus, CommandRecord, Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import type { Notifier } from './notifier.ts';
 

@@ -4,7 +4,7 @@
 // index inside the same immediate transaction, so seq allocation and chaining are serialised across processes
 // (and the UNIQUE (run_id, seq) constraint makes a duplicate impossible).
 import type { Database } from 'bun:sqlite';
-import type { StepRecord } from '../runtime/types.ts';
+import type { StepRecord } from '../model/index.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
 import type { Notifier } from './notifier.ts';
 
@@ -123,6 +123,19 @@ export class LedgerRepo {
   findCompleted(runId: string, idempotencyKey: string): StepRecord | null {
     const row = this.db.query(FIND_COMPLETED_SQL).get(runId, idempotencyKey) as { record_json: string } | null;
     return row ? (JSON.parse(row.record_json) as StepRecord) : null;
+  }
+
+  /** How many times the effect with this key ended completed or waiting in the run's ledger (both indexed). */
+  countEnded(runId: string, idempotencyKey: string): number {
+    const row = this.db
+      .query(
+        `SELECT (SELECT COUNT(*) FROM ledger INDEXED BY idx_ledger_idem
+                 WHERE run_id = ?1 AND idempotency_key = ?2 AND status = 'completed' AND idempotency_key IS NOT NULL)
+              + (SELECT COUNT(*) FROM ledger INDEXED BY idx_ledger_waits
+                 WHERE run_id = ?1 AND idempotency_key = ?2 AND status = 'waiting' AND idempotency_key IS NOT NULL) AS n`,
+      )
+      .get(runId, idempotencyKey) as { n: number };
+    return row.n;
   }
 
   /** Walks the run's chain and reports the first broken link. */

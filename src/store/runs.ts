@@ -1,6 +1,6 @@
 // Run checkpoints: one JSON document per run plus the columns the queries filter on.
 import type { Database } from 'bun:sqlite';
-import type { RunState, RunStatus, WaitReason } from '../runtime/types.ts';
+import { isInternalWorkflow, isPaused, isPlainObject, type RunState, type RunStatus, type WaitReason } from '../model/index.ts';
 
 export interface RunIndexRow {
   run_id: string;
@@ -33,7 +33,17 @@ export interface RunListQuery {
 const INDEX_COLS =
   'run_id, workflow_id, status, wait_reason, wait_key, wait_until, paused, parent_run_id, actor_id, session_id, created_at, updated_at';
 
-export const isInternalWorkflow = (workflowId: string): boolean => workflowId.startsWith('__');
+/**
+ * The one place a stored checkpoint becomes a RunState: parsed once, `vars` guaranteed to be an object. A row
+ * whose JSON is unreadable (written by something else, truncated by hand) reads as absent, never as a throw.
+ */
+function decodeRun(text: string): RunState | null {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch { return null; }
+  if (!isPlainObject(v) || typeof v.run_id !== 'string') return null;
+  if (!isPlainObject(v.vars)) v.vars = {};
+  return v as RunState;
+}
 
 export function encodeRunCursor(row: { updated_at: string; run_id: string }): string {
   return Buffer.from(JSON.stringify([row.updated_at, row.run_id])).toString('base64url');
@@ -52,8 +62,7 @@ export class RunRepo {
 
   get(runId: string): RunState | null {
     const row = this.db.query('SELECT run_json FROM runs WHERE run_id = ?').get(runId) as { run_json: string } | null;
-    if (!row) return null;
-    try { return JSON.parse(row.run_json) as RunState; } catch { return null; }
+    return row ? decodeRun(row.run_json) : null;
   }
 
   /** The stored `updated_at` (null when the run does not exist): a cheap change check before a commit. */
@@ -86,7 +95,7 @@ export class RunRepo {
         workflow_id: run.workflow_id,
         status: run.status,
         internal: isInternalWorkflow(run.workflow_id) ? 1 : 0,
-        paused: run.vars?._runtime?.control?.paused === true ? 1 : 0,
+        paused: isPaused(run) ? 1 : 0,
         wait_reason: run.status === 'waiting' && w ? w.reason : null,
         wait_key: run.status === 'waiting' && w ? w.wait_key : null,
         wait_until: run.status === 'waiting' && w?.reason === 'until' ? w.until : null,
@@ -166,14 +175,25 @@ export class RunRepo {
         `SELECT run_json FROM runs WHERE status = 'waiting' AND wait_key IN (${marks}) ORDER BY updated_at DESC LIMIT ?`,
       )
       .all(...keys, limit) as { run_json: string }[];
-    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+    return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
   children(parentRunId: string): RunState[] {
     const rows = this.db
       .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')
       .all(parentRunId) as { run_json: string }[];
-    return rows.map((r) => JSON.parse(r.run_json) as RunState);
+    return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
+  }
+
+  /** Adds one run to a root's tree counter and returns the new count (call inside the run's insert transaction). */
+  bumpTreeCount(rootRunId: string): number {
+    const row = this.db
+      .query(
+        `INSERT INTO run_trees (root_run_id, run_count) VALUES (?, 1)
+         ON CONFLICT(root_run_id) DO UPDATE SET run_count = run_count + 1 RETURNING run_count`,
+      )
+      .get(rootRunId) as { run_count: number };
+    return row.run_count;
   }
 
   count(): number {

@@ -72,6 +72,3 @@ export function parseJsonSafe<T = unknown>(text: string, fallback: T): T {
   try { return JSON.parse(text) as T; } catch { return fallback; }
 }
 
-export function isPlainObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Number);
-}

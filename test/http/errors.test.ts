@@ -3,11 +3,12 @@ import { describe, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { z } from 'zod';
 import { describeValidation, errorPlugin } from '../../src/http/errors.ts';
-import { GatewayError } from '../../src/util/errors.ts';
+import { Conflict, RunNotFound } from '../../src/model/index.ts';
 
 const app = new Elysia()
   .use(errorPlugin)
-  .get('/gateway', () => { throw new GatewayError(409, 'already there', 'conflict_x'); })
+  .get('/gateway', () => { throw new Conflict('already there', 'conflict_x'); })
+  .get('/run', () => { throw new RunNotFound('r1'); })
   .get('/boom', () => { throw new Error('secret internals at /srv/x.ts:12'); })
   .get('/bad-response', () => ({ n: 'not a number' }) as unknown as { n: number }, { response: z.object({ n: z.number() }) })
   .post('/body', ({ body }) => body, { body: z.object({ nested: z.object({ count: z.number().int() }) }) });
@@ -18,8 +19,9 @@ const call = async (path: string, init?: RequestInit) => {
 };
 
 describe('error plugin', () => {
-  test('GatewayError keeps its status, message and code', async () => {
+  test('a domain error gets the status of its kind, keeps its message and code', async () => {
     expect(await call('/gateway')).toEqual({ status: 409, body: { detail: 'already there', code: 'conflict_x' } });
+    expect(await call('/run')).toEqual({ status: 404, body: { detail: "Run 'r1' not found", code: 'run_not_found' } });
   });
 
   test('an unexpected exception is a 500 without internals', async () => {

@@ -42,6 +42,15 @@ describe('POST /runs/start', () => {
     expect(r.body.detail).toStartWith('Failed to start run: ');
   });
 
+  test('a contradictory reference → 400 "Failed to start run: <reason>" with code bad_request', async () => {
+    const r = await start({ bundle_id: 'quick@0.0.1', bundle_version: '9.9.9' });
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({
+      detail: "Failed to start run: bundle_version conflicts with bundle_id (bundle_id already includes '@version')",
+      code: 'bad_request',
+    });
+  });
+
   test('unknown bundle → 404; unknown flow → 404', async () => {
     expect((await start({ bundle_id: 'nope' })).status).toBe(404);
     const r = await start({ bundle_id: 'ask', flow_id: 'missing' });

@@ -15,7 +15,8 @@ import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, ScheduledWorkflows } from '../../src/runtime/schedule.ts';
-import type { RunState, StepRecord, Vars, Workflow } from '../../src/runtime/types.ts';
+import type { Workflow } from '../../src/runtime/types.ts';
+import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 

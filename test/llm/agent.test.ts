@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_WORKFLOW_ID, createAgentWorkflow, createLlmEffects, toolCallsKeyPayload } from '../../src/llm/index.ts';
 import type { LlmConfig } from '../../src/llm/config.ts';
-import type { EffectSpec, RunState, Vars, WaitState } from '../../src/runtime/types.ts';
+import type { EffectSpec, RunState, Vars, WaitState } from '../../src/model/index.ts';
 import { canonicalJson, sha256Hex } from '../../src/util/json.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { startStubLlm } from '../support/stub-llm.ts';

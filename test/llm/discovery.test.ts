@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { createLlmDiscovery, loadLlmConfig, modelCapabilities } from '../../src/llm/index.ts';
-import { GatewayError } from '../../src/util/errors.ts';
+import { InvalidInput } from '../../src/model/index.ts';
 import { startStubLlm } from '../support/stub-llm.ts';
 import { stubConfig } from './helpers.ts';
 
@@ -69,6 +69,6 @@ describe('discovery', () => {
     expect(modelCapabilities('qwen/qwen3-next-80b').capabilities).toMatchObject({ max_tokens: 262_144, tool_support: 'native', source: 'known' });
     expect(modelCapabilities('claude-sonnet-4-5').capabilities.vision_support).toBe(true);
     expect(modelCapabilities('my-custom-model').capabilities.source).toBe('default');
-    expect(() => modelCapabilities('  ')).toThrow(GatewayError);
+    expect(() => modelCapabilities('  ')).toThrow(InvalidInput);
   });
 });

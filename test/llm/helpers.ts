@@ -1,6 +1,7 @@
 // Test helpers: a config pointing every provider at the stub, and a constructed EffectContext.
 import type { LlmConfig } from '../../src/llm/config.ts';
-import type { EffectContext, RunState, Vars } from '../../src/runtime/types.ts';
+import type { EffectContext } from '../../src/runtime/types.ts';
+import type { RunState, Vars } from '../../src/model/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 
 export function stubConfig(url: string, over: Partial<LlmConfig> = {}): LlmConfig {

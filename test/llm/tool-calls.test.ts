@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlmEffects, normalizeToolCalls, toolCallsKeyPayload } from '../../src/llm/index.ts';
 import { graphWorkflow } from '../../src/runtime/graph.ts';
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 import { createHarness } from '../support/harness.ts';
 import { effectCtx, makeRun, stubConfig } from './helpers.ts';
 

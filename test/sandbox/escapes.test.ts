@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowWorkflows } from '../../src/flow/workflows.ts';
 import { resetPythonSandbox, sandboxLimits } from '../../src/sandbox/python.ts';
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 import { createHarness, tempDir } from '../support/harness.ts';
 import { attempt, escapeAttempts } from './attempts.ts';
 import { end, flow, n, start } from '../support/visualflow.ts';

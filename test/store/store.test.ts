@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { FIND_COMPLETED_SQL } from '../../src/store/ledger.ts';
-import type { RunState } from '../../src/runtime/types.ts';
+import type { RunState } from '../../src/model/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { tempDir } from '../support/harness.ts';
 

@@ -6,7 +6,8 @@ import { Store } from '../../src/store/index.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows } from '../../src/runtime/graph.ts';
-import type { RunState, StepRecord, Vars, Workflow, WorkflowSource } from '../../src/runtime/types.ts';
+import type { Workflow, WorkflowSource } from '../../src/runtime/types.ts';
+import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
 
 export function tempDir(prefix = 'ag-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

@@ -1,5 +1,5 @@
 // Inline VisualFlow builders: `n(id, type, {in, out, ...data})`, edges from `'src.handle>dst.pin'`, common nodes.
-import type { Vars } from '../../src/runtime/types.ts';
+import type { Vars } from '../../src/model/index.ts';
 
 const EXEC_HANDLES = /^(exec-in|exec-out|true|false|loop|done|completed|default|then:\d+|case:.+)$/;
 

@@ -2,10 +2,11 @@
 // make_meta, make_scratchpad, format_tool_results, agent_trace_report, system_datetime.
 
 import { nowIso } from '../../util/time.ts';
-import { isDict, pyFloat, pyJsonDumps, pyStr, toFloat, toInt } from '../values.ts';
+import { pyFloat, pyJsonDumps, pyStr, toFloat, toInt } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
 import { asList, type Inputs } from './common.ts';
 
-const dict = (v: unknown): Record<string, any> => (isDict(v) ? v : {});
+const dict = (v: unknown): Record<string, any> => (isPlainObject(v) ? v : {});
 const str = (v: unknown): string => (v === null || v === undefined ? '' : pyStr(v));
 
 function makeContext(i: Inputs): unknown {
@@ -43,13 +44,13 @@ function makeMeta(i: Inputs): unknown {
     gen_time: optFloat(i.gen_time), ttft_ms: optFloat(i.ttft_ms),
   };
   for (const [k, v] of Object.entries(typed)) if (v !== null) meta[k] = v;
-  if (isDict(i.usage)) meta.usage = i.usage;
+  if (isPlainObject(i.usage)) meta.usage = i.usage;
   const trace = { ...dict(i.trace) };
   if (typeof i.trace_id === 'string' && i.trace_id.trim()) trace.trace_id = i.trace_id.trim();
   if (Object.keys(trace).length) meta.trace = trace;
   if (Array.isArray(i.warnings) && i.warnings.length) meta.warnings = i.warnings.map(str);
   else if (typeof i.warnings === 'string' && i.warnings.trim()) meta.warnings = [i.warnings.trim()];
-  if (isDict(i.debug)) meta.debug = i.debug;
+  if (isPlainObject(i.debug)) meta.debug = i.debug;
   return { meta };
 }
 
@@ -74,7 +75,7 @@ const clamp = (s: string, n: number): string => (s.length > n ? s.slice(0, n) + 
 function formatToolResults(i: Inputs): string {
   const results = asList(i.tool_results ?? i.results);
   return results.map((r) => {
-    if (!isDict(r)) return `- ${str(r)}`;
+    if (!isPlainObject(r)) return `- ${str(r)}`;
     const name = str(r.name ?? r.tool ?? 'tool');
     const args = dict(r.arguments ?? r.args);
     const first = Object.keys(args)[0];
@@ -82,7 +83,7 @@ function formatToolResults(i: Inputs): string {
     const status = r.success === true ? 'SUCCESS' : r.success === false ? 'FAILURE' : 'DONE';
     let obs: string;
     if (r.success === false) obs = str(r.error);
-    else if (isDict(r.output) && typeof r.output.rendered === 'string') obs = r.output.rendered;
+    else if (isPlainObject(r.output) && typeof r.output.rendered === 'string') obs = r.output.rendered;
     else if (typeof r.output === 'string') obs = r.output;
     else obs = clamp(pyJsonDumps(r.output ?? null, { ensureAscii: false, separators: [',', ':'] }), 420);
     return `- ${name}(${primary}) [${status}] : ${obs}`;

@@ -3,7 +3,8 @@
 // filesystem, environment, processes or network; wall time and memory capped by the sandbox. JSON in, JSON
 // out; integral floats keep their float-ness both ways (PyFloat). No host python3 is needed.
 
-import { isDict, pyJsonDumps, toJsonValue } from '../values.ts';
+import { pyJsonDumps, toJsonValue } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
 import { LIMIT_VARS, pythonSandbox } from '../../sandbox/python.ts';
 import { parseJsonStrict } from './jsonish.ts';
 
@@ -42,10 +43,10 @@ export async function runPythonCode(code: string, inputs: Record<string, unknown
   }
   if (reply.kind !== 'json') return { ok: false, error: `Code ${reply.kind === 'failed' ? reply.error : 'sandbox failed'}`, execution: emptyExecution(wall) };
   const parsed = parseJsonStrict(reply.json);
-  if (!parsed?.ok || !isDict(parsed.value)) return { ok: false, error: 'Code sandbox returned no result', execution: emptyExecution(wall) };
+  if (!parsed?.ok || !isPlainObject(parsed.value)) return { ok: false, error: 'Code sandbox returned no result', execution: emptyExecution(wall) };
   const v = parsed.value;
   const execution: CodeExecution = {
-    ...emptyExecution(wall), ...(isDict(v.execution) ? (toJsonValue(v.execution) as object) : {}),
+    ...emptyExecution(wall), ...(isPlainObject(v.execution) ? (toJsonValue(v.execution) as object) : {}),
     memory_rss_mb: reply.memoryMb, permissions: 'sandbox',
   };
   if (v.ok === true) return { ok: true, result: v.result ?? null, execution };
@@ -93,5 +94,5 @@ export function codeFromBody(codeBody: string, inputPins: string[]): string {
  */
 export function codeNodeOutput(r: CodeRunResult): Record<string, unknown> {
   if (!r.ok) return { success: false, output: null, result: null, error: r.error, execution: r.execution };
-  return { ...(isDict(r.result) ? r.result : {}), success: true, output: r.result, result: r.result, execution: r.execution };
+  return { ...(isPlainObject(r.result) ? r.result : {}), success: true, output: r.result, result: r.result, execution: r.execution };
 }

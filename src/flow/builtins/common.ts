@@ -1,7 +1,8 @@
 // Small helpers shared by the builtin families: input access with Python's "key absent" defaults, and the
 // dotted/bracket path lookups used by get, set, break_object, array_dedup and string_template.
 
-import { isDict, own } from '../values.ts';
+import { getPath, isPlainObject } from '../../model/index.ts';
+import { own } from '../values.ts';
 
 export type Inputs = Record<string, any>;
 /** The node's `data` object (per-type config such as concatConfig, breakConfig, toolParametersConfig). */
@@ -29,22 +30,11 @@ function parsePath(path: string): (string | number)[] {
   return out.filter((s) => s !== '');
 }
 
-/** Walk a path: dict keys; list indexes (numeric segments, negative from the end). */
-export function getPath(root: unknown, path: string): { found: boolean; value: unknown } {
+/** Walk a path (bracket or dotted syntax): dict keys; list indexes (numeric segments, negative from the end). */
+export function walkPath(root: unknown, path: string): { found: boolean; value: unknown } {
   const segs = parsePath(path);
-  if (!segs.length) return { found: false, value: null };
-  let cur: unknown = root;
-  for (const seg of segs) {
-    if (Array.isArray(cur)) {
-      const i = typeof seg === 'number' ? seg : /^-?\d+$/.test(seg) ? Number(seg) : NaN;
-      const j = i < 0 ? cur.length + i : i;
-      if (!(j >= 0 && j < cur.length)) return { found: false, value: null };
-      cur = cur[j];
-    } else if (isDict(cur) && Object.hasOwn(cur, String(seg))) {
-      cur = cur[String(seg)];
-    } else return { found: false, value: null };
-  }
-  return { found: true, value: cur };
+  const value = segs.length ? getPath(root, segs) : undefined;
+  return value === undefined ? { found: false, value: null } : { found: true, value };
 }
 
 /** JSON-ish list coercion used by several nodes: null → [], list → copy, scalar → [x]. */

@@ -1,14 +1,15 @@
 // Data / array builtins (visualflow.md §3.13 D, G): property access, object building, array helpers.
 // Builtins never mutate their inputs (upstream outputs and pinDefaults may be shared).
 
-import { isDict, own, pyEquals, pyJsonDumps, pyStr, pyTypeName, setOwn, toFloat, toInt } from '../values.ts';
-import { arg, asList, getPath, pinOrder, type Inputs, type NodeData } from './common.ts';
+import { own, pyEquals, pyJsonDumps, pyStr, pyTypeName, setOwn, toFloat, toInt } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
+import { arg, asList, walkPath, pinOrder, type Inputs, type NodeData } from './common.ts';
 import { parseJsonValue } from './json.ts';
 
 function setProperty(inputs: Inputs): Record<string, unknown> {
   const obj = arg(inputs, 'object', {});
   if (obj === null) throw new Error("Set Property: 'object' is null ('NoneType' object is not iterable)");
-  if (!isDict(obj)) throw new Error(`Set Property: 'object' must be an object, got ${pyTypeName(obj)}`);
+  if (!isPlainObject(obj)) throw new Error(`Set Property: 'object' must be an object, got ${pyTypeName(obj)}`);
   const out: Record<string, unknown> = { ...obj };
   const key = inputs.key === null || inputs.key === undefined ? '' : String(inputs.key);
   const segs = key.split('.').filter((s) => s !== '');
@@ -16,7 +17,7 @@ function setProperty(inputs: Inputs): Record<string, unknown> {
   let cur = out;
   for (const seg of segs.slice(0, -1)) {
     const prev = own(cur, seg);
-    const next = isDict(prev) ? { ...prev } : {}; // copy the path instead of mutating shared objects
+    const next = isPlainObject(prev) ? { ...prev } : {}; // copy the path instead of mutating shared objects
     setOwn(cur, seg, next);
     cur = next;
   }
@@ -53,13 +54,13 @@ function breakObject(inputs: Inputs, data: NodeData = {}): Record<string, unknow
   const paths = data.breakConfig?.selectedPaths;
   const out: Record<string, unknown> = {};
   for (const p of Array.isArray(paths) ? paths : []) {
-    if (typeof p === 'string') setOwn(out, p, getPath(obj, p).value ?? null);
+    if (typeof p === 'string') setOwn(out, p, walkPath(obj, p).value ?? null);
   }
   return out;
 }
 
 function toolParameters(inputs: Inputs, data: NodeData = {}): Record<string, unknown> {
-  const cfg = isDict(data.toolParametersConfig) ? data.toolParametersConfig : {};
+  const cfg = isPlainObject(data.toolParametersConfig) ? data.toolParametersConfig : {};
   const name = typeof cfg.tool === 'string' && cfg.tool ? cfg.tool : typeof cfg.name === 'string' ? cfg.name : '';
   const keys = pinOrder(inputs, Object.keys(inputs).filter((k) => !k.startsWith('_')));
   const out: Record<string, unknown> = {};
@@ -75,15 +76,15 @@ function toolParameters(inputs: Inputs, data: NodeData = {}): Record<string, unk
 }
 
 function editJsonSchema(inputs: Inputs): Record<string, unknown> {
-  const schema: Record<string, any> = isDict(inputs.schema) ? structuredClone(inputs.schema) : {};
-  const add = isDict(inputs._literalValue) ? inputs._literalValue : {};
+  const schema: Record<string, any> = isPlainObject(inputs.schema) ? structuredClone(inputs.schema) : {};
+  const add = isPlainObject(inputs._literalValue) ? inputs._literalValue : {};
   const added: string[] = [];
-  if (isDict(add.properties)) {
-    const props: Record<string, unknown> = isDict(schema.properties) ? schema.properties : (schema.properties = {});
+  if (isPlainObject(add.properties)) {
+    const props: Record<string, unknown> = isPlainObject(schema.properties) ? schema.properties : (schema.properties = {});
     for (const [k, v] of Object.entries(add.properties)) if (!Object.hasOwn(props, k)) { setOwn(props, k, structuredClone(v)); added.push(k); }
   }
-  if (isDict(add.$defs)) {
-    const defs: Record<string, unknown> = isDict(schema.$defs) ? schema.$defs : (schema.$defs = {});
+  if (isPlainObject(add.$defs)) {
+    const defs: Record<string, unknown> = isPlainObject(schema.$defs) ? schema.$defs : (schema.$defs = {});
     for (const [k, v] of Object.entries(add.$defs)) if (!Object.hasOwn(defs, k)) setOwn(defs, k, structuredClone(v));
   }
   const wanted = Array.isArray(add.required) ? add.required.filter((r: unknown) => added.includes(r as string)) : [];
@@ -97,11 +98,11 @@ function editJsonSchema(inputs: Inputs): Record<string, unknown> {
 export const DATA: Record<string, (inputs: Inputs, data?: NodeData) => unknown> = {
   get: (i) => {
     const key = i.key === null || i.key === undefined ? '' : String(i.key);
-    const found = getPath(arg(i, 'object', {}), key).value;
+    const found = walkPath(arg(i, 'object', {}), key).value;
     return { value: found ?? arg(i, 'default') };
   },
   set: setProperty,
-  merge: (i) => ({ ...(isDict(i.a) ? i.a : {}), ...(isDict(i.b) ? i.b : {}) }),
+  merge: (i) => ({ ...(isPlainObject(i.a) ? i.a : {}), ...(isPlainObject(i.b) ? i.b : {}) }),
   make_object: (i) => Object.fromEntries(Object.entries(i).filter(([k, v]) => !k.startsWith('_') && v !== undefined)),
   make_array: (i) => collect(i, false),
   array_concat: (i) => collect(i, true),
@@ -118,12 +119,12 @@ export const DATA: Record<string, (inputs: Inputs, data?: NodeData) => unknown> 
   },
   array_map: (i) => {
     const key = i.key === null || i.key === undefined ? null : String(i.key);
-    return asList(arg(i, 'items', [])).map((it) => (isDict(it) && key !== null ? own(it, key) ?? null : it));
+    return asList(arg(i, 'items', [])).map((it) => (isPlainObject(it) && key !== null ? own(it, key) ?? null : it));
   },
   array_filter: (i) => {
     const key = i.key === null || i.key === undefined ? null : String(i.key);
     const value = arg(i, 'value');
-    return asList(arg(i, 'items', [])).filter((it) => pyEquals(isDict(it) && key !== null ? own(it, key) ?? null : it, value));
+    return asList(arg(i, 'items', [])).filter((it) => pyEquals(isPlainObject(it) && key !== null ? own(it, key) ?? null : it, value));
   },
   array_length: (i) => (Array.isArray(i.array) ? i.array.length : 0),
   has_tools: (i) => Array.isArray(i.array) && i.array.length > 0,
@@ -133,7 +134,7 @@ export const DATA: Record<string, (inputs: Inputs, data?: NodeData) => unknown> 
     const key = typeof i.key === 'string' && i.key.trim() ? i.key.trim() : null;
     const seen = new Set<string>();
     return i.array.filter((it: unknown) => {
-      const basis = key !== null ? getPath(it, key).value ?? it : it;
+      const basis = key !== null ? walkPath(it, key).value ?? it : it;
       const fp = fingerprint(basis);
       if (seen.has(fp)) return false;
       seen.add(fp);

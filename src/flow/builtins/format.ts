@@ -1,7 +1,8 @@
 // Python `str.format(**values)` for the `format` node: `{name}`, `{a.b}`, `{a[0]}`, `{{`/`}}`, conversions
 // `!s/!r/!a` and the format-spec mini-language ([[fill]align][sign][z][#][0][width][,|_][.precision][type]).
 
-import { floatRepr, formatExp, formatFixed, isDict, isFloat, isNum, pyRepr, pyStr, pyTypeName } from '../values.ts';
+import { floatRepr, formatExp, formatFixed, isFloat, isNum, pyRepr, pyStr, pyTypeName } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
 
 export function pyFormat(template: string, values: Record<string, unknown>): string {
   let out = '';
@@ -71,8 +72,8 @@ function lookup(name: string, values: Record<string, unknown>): unknown {
     if (Array.isArray(v) && idx !== null) {
       if (idx >= v.length) throw new Error('list index out of range');
       v = v[idx];
-    } else if (isDict(v) && idx === null && Object.hasOwn(v, key)) v = v[key];
-    else if (isDict(v)) throw new Error(`format: no key ${idx === null ? `'${key}'` : key} in '${name}'`);
+    } else if (isPlainObject(v) && idx === null && Object.hasOwn(v, key)) v = v[key];
+    else if (isPlainObject(v)) throw new Error(`format: no key ${idx === null ? `'${key}'` : key} in '${name}'`);
     else throw new Error(`'${pyTypeName(v)}' object is not subscriptable`);
   }
   return v;

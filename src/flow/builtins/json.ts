@@ -1,17 +1,18 @@
 // parse_json / stringify_json (visualflow.md §3.13 G).
 
-import { isDict, pyJsonDumps, pyStr, toInt } from '../values.ts';
+import { pyJsonDumps, pyStr, toInt } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
 import { arg, type Inputs } from './common.ts';
 import { parseJsonish } from './jsonish.ts';
 
 /** parse_json: objects/arrays pass through; text is parsed leniently; scalars wrap as `{value}`. */
 export function parseJsonValue(text: unknown, wrapScalar = true): unknown {
-  if (isDict(text) || Array.isArray(text)) return text;
+  if (isPlainObject(text) || Array.isArray(text)) return text;
   const s = text === null || text === undefined ? '' : pyStr(text);
   if (s.trim() === '') throw new Error("parse_json requires a non-empty 'text'");
   const r = parseJsonish(s);
   if (!r.ok) throw new Error(`Invalid JSON: ${r.error} (expected JSON, a fenced JSON block, or a Python literal)`);
-  return wrapScalar && !isDict(r.value) && !Array.isArray(r.value) ? { value: r.value } : r.value;
+  return wrapScalar && !isPlainObject(r.value) && !Array.isArray(r.value) ? { value: r.value } : r.value;
 }
 
 function stringify(inputs: Inputs): string {

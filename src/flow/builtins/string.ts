@@ -1,8 +1,9 @@
 // String builtins (visualflow.md §3.13 F). Every value is rendered with Python str(), so `None`, `True`
 // and `5.0` appear exactly as the reference prints them.
 
-import { decodeEscapes, isDict, own, pyJsonDumps, pyLen, pySlice, pySplit, pyStr, pyStrip, toInt } from '../values.ts';
-import { arg, asList, getPath, type Inputs, type NodeData } from './common.ts';
+import { decodeEscapes, own, pyJsonDumps, pyLen, pySlice, pySplit, pyStr, pyStrip, toInt } from '../values.ts';
+import { isPlainObject } from '../../model/index.ts';
+import { arg, asList, walkPath, type Inputs, type NodeData } from './common.ts';
 import { pyFormat } from './format.ts';
 
 /** Without pin metadata: single-letter keys a–z first, then the other keys, each sorted. */
@@ -109,10 +110,10 @@ function applyFilter(v: unknown, filter: string): unknown {
 
 function stringTemplate(inputs: Inputs): string {
   const template = inputs.template === null || inputs.template === undefined ? '' : pyStr(inputs.template);
-  const vars = isDict(inputs.vars) ? inputs.vars : {};
+  const vars = isPlainObject(inputs.vars) ? inputs.vars : {};
   return template.replace(/\{\{([\s\S]*?)\}\}/g, (_, expr: string) => {
     const [path = '', ...filters] = splitPipes(expr);
-    let v: unknown = getPath(vars, path).value ?? null;
+    let v: unknown = walkPath(vars, path).value ?? null;
     for (const f of filters) v = applyFilter(v, f);
     return v === null || v === undefined ? '' : pyStr(v);
   });
@@ -128,7 +129,7 @@ export const STRING: Record<string, (inputs: Inputs, data?: NodeData) => unknown
   string_template: stringTemplate,
   format: (i) => {
     const template = pyStr(arg(i, 'template', ''));
-    return isDict(i.values) ? pyFormat(template, i.values) : template;
+    return isPlainObject(i.values) ? pyFormat(template, i.values) : template;
   },
   uppercase: (i) => text(i).toUpperCase(),
   lowercase: (i) => text(i).toLowerCase(),

@@ -2,8 +2,8 @@
 // an unpacked directory; all checks happen here so the registry only ever holds good bundles.
 
 import fs from 'node:fs';
-import { badRequest } from '../../util/errors.ts';
-import { isPlainObject, sha256Hex } from '../../util/json.ts';
+import { InvalidBundle, isPlainObject } from '../../model/index.ts';
+import { sha256Hex } from '../../util/json.ts';
 import type { FlowDoc } from './flowdoc.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { DEFAULT_LIMITS, readBundleDir, readZip, type ArchiveFiles, type ArchiveLimits } from './zip.ts';
@@ -16,7 +16,7 @@ export interface Bundle {
   sha256: string;
 }
 
-const invalid = (m: string) => badRequest(`Invalid bundle: ${m}`, 'invalid_bundle');
+const invalid = (m: string) => new InvalidBundle(`Invalid bundle: ${m}`);
 
 function parseJson(files: ArchiveFiles, name: string): unknown {
   const bytes = files.get(name);

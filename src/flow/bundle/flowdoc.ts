@@ -1,7 +1,7 @@
 // The few facts the bundle layer reads from a VisualFlow JSON document (visualflow.md §2.1-2.2): node
 // types, the on_flow_start parameters and a node index. The document itself stays raw JSON.
 
-import { isPlainObject } from '../../util/json.ts';
+import { isPlainObject } from '../../model/index.ts';
 
 /** A raw VisualFlow document (always a JSON object). */
 export type FlowDoc = Record<string, any>;

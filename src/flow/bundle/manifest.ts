@@ -2,8 +2,7 @@
 // read; the parsed manifest always uses the snake_case names. Every message names the offending field.
 
 import { z } from 'zod';
-import { badRequest } from '../../util/errors.ts';
-import { isPlainObject } from '../../util/json.ts';
+import { DomainError, InvalidBundle, isPlainObject } from '../../model/index.ts';
 
 /** Spec rule 5: non-empty, not absolute, no drive prefix, no `.`/`..` segments (after `\` → `/`). */
 export function isSafeRelPath(p: string): boolean {
@@ -109,9 +108,9 @@ function formatPath(p: PropertyKey[]): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
 }
 
-/** Validate a parsed manifest.json; throws GatewayError(400) naming the first bad fields. */
+/** Validate a parsed manifest.json; throws DomainError(400) naming the first bad fields. */
 export function parseManifest(raw: unknown): Manifest {
-  if (!isPlainObject(raw)) throw badRequest('Invalid bundle manifest: manifest.json must be a JSON object', 'invalid_bundle');
+  if (!isPlainObject(raw)) throw new InvalidBundle('Invalid bundle manifest: manifest.json must be a JSON object');
   const top = withoutNulls(applyAliases(raw, TOP_ALIASES));
   // Non-object entrypoint items are skipped on read (spec §1.2).
   if (Array.isArray(top.entrypoints)) {
@@ -120,7 +119,7 @@ export function parseManifest(raw: unknown): Manifest {
   const res = manifestSchema.safeParse(top);
   if (!res.success) {
     const detail = res.error.issues.slice(0, 3).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-    throw badRequest(`Invalid bundle manifest: ${detail}`, 'invalid_bundle');
+    throw new InvalidBundle(`Invalid bundle manifest: ${detail}`);
   }
   const m = res.data;
   return {

@@ -2,7 +2,7 @@
 // bundles can hold the same flow id. Subflow references to flows of the same bundle are rewritten to the
 // namespaced id; any other reference is left as is (it must name some other registered workflow).
 
-import { isPlainObject } from '../../util/json.ts';
+import { isPlainObject } from '../../model/index.ts';
 import { flowNodes, nodeType, type FlowDoc } from './flowdoc.ts';
 import { namespacedId, sanitizeIdPart } from './refs.ts';
 

@@ -9,7 +9,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { GatewayError, badRequest, conflict, notFound } from '../../util/errors.ts';
+import {
+  AmbiguousStart, BundleExists, BundleNotFound, Deprecated, EntrypointNotFound, FlowNotFound, InvalidBundle, InvalidInput,
+  InvalidReference,
+} from '../../model/index.ts';
 import { sha256Hex } from '../../util/json.ts';
 import { bundleFromBytes, bundleFromPath, type Bundle } from './bundle.ts';
 import { DeprecationStore, WHOLE_BUNDLE, type DeprecationInfo } from './deprecations.ts';
@@ -177,17 +180,17 @@ export class BundleRegistry {
 
   private mustFind(bundleId: string, version: string | null): LoadedBundle {
     const b = this.find(bundleId, version);
-    if (!b) throw notFound(`Bundle '${version === null ? bundleId : bundleRefString(bundleId, version)}' not found`);
+    if (!b) throw new BundleNotFound(version === null ? bundleId : bundleRefString(bundleId, version));
     return b;
   }
 
   /** `id` / `id@ver` plus an optional explicit version; they must agree. */
   private parseRef(bundleIdOrRef: string, bundleVersion?: string | null): { bundleId: string; version: string | null } {
     const ref = parseBundleRef(bundleIdOrRef);
-    if (!ref.bundleId) throw badRequest('bundle_id is required');
+    if (!ref.bundleId) throw new InvalidReference('bundle_id is required');
     const explicit = bundleVersion?.trim() || null;
     if (ref.version && explicit && ref.version !== explicit) {
-      throw badRequest("bundle_version conflicts with bundle_id (bundle_id already includes '@version')");
+      throw new InvalidReference("bundle_version conflicts with bundle_id (bundle_id already includes '@version')");
     }
     return { bundleId: ref.bundleId, version: ref.version ?? explicit };
   }
@@ -250,13 +253,13 @@ export class BundleRegistry {
     let fid = flowId.trim();
     if (fid.includes(':')) {
       const parts = parseWorkflowId(fid);
-      if (!parts || parts.bundleId !== bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      if (!parts || parts.bundleId !== bundleId) throw new InvalidReference('flow_id bundle prefix does not match bundle_id');
       version = mergeVersions(parts.version, version);
       fid = parts.flowId;
     }
     const b = this.mustFind(bundleId, version);
     const flow = b.flows.get(fid);
-    if (!flow) throw notFound(`Flow '${fid}' not found in bundle '${refOf(b)}'`);
+    if (!flow) throw new FlowNotFound(fid, refOf(b));
     const m = b.manifest;
     return {
       bundle_id: m.bundle_id,
@@ -271,25 +274,19 @@ export class BundleRegistry {
   // ---- runs/start resolution -----------------------------------------------------------------------
 
   /**
-   * Resolve a start request (gateway-contract.md §4.4.1): 404 unknown bundle/flow, 409 deprecated, 400
-   * `Failed to start run: ...` for every other resolution error.
+   * Resolve a start request (rules: docs/runtime.md "Starting a run"): BundleNotFound / FlowNotFound for an
+   * unknown target, Deprecated for a retired one, AmbiguousStart / InvalidReference when the request does not
+   * name exactly one entrypoint, InvalidInput when it names nothing.
    */
   resolveStart(req: StartRequest): ResolvedStart {
     const flowId = req.flow_id?.trim() || null;
     const bundleRef = req.bundle_id?.trim() || null;
-    if (!flowId && !bundleRef) throw badRequest('flow_id is required (or provide bundle_id to start a bundle entrypoint)');
-    let resolved: ResolvedStart;
-    try {
-      resolved = this.resolveStartTarget(flowId, bundleRef, req.bundle_version ?? null);
-    } catch (e) {
-      if (e instanceof GatewayError && e.status === 400) throw badRequest(`Failed to start run: ${e.message}`, e.errCode);
-      throw e;
-    }
+    if (!flowId && !bundleRef) throw new InvalidInput('flow_id is required (or provide bundle_id to start a bundle entrypoint)');
+    const resolved = this.resolveStartTarget(flowId, bundleRef, req.bundle_version ?? null);
     if (resolved.bundle_id !== null) {
       const dep = this.deprecations.get(resolved.bundle_id, resolved.flow_id);
       if (dep) {
-        const name = `${resolved.bundle_id}:${resolved.flow_id}`;
-        throw conflict(`Workflow '${name}' is deprecated${dep.reason ? `: ${dep.reason}` : ''}`, 'deprecated');
+        throw new Deprecated(`${resolved.bundle_id}:${resolved.flow_id}`, dep.reason);
       }
     }
     return resolved;
@@ -304,12 +301,12 @@ export class BundleRegistry {
       const b = this.mustFind(given!.bundleId, given!.version);
       const eps = b.manifest.entrypoints;
       const chosen = eps.length === 1 ? eps[0]!.flow_id : b.manifest.default_entrypoint;
-      if (!chosen) throw badRequest(`Bundle '${refOf(b)}' has ${eps.length} entrypoints; specify flow_id`);
+      if (!chosen) throw new AmbiguousStart(`Bundle '${refOf(b)}' has ${eps.length} entrypoints; specify flow_id`);
       return this.startTarget(b, chosen);
     }
     const parts = flowId.includes(':') ? parseWorkflowId(flowId) : null;
     if (parts && this.index.bundles.has(parts.bundleId)) {
-      if (given && given.bundleId !== parts.bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      if (given && given.bundleId !== parts.bundleId) throw new InvalidReference('flow_id bundle prefix does not match bundle_id');
       bundleId = parts.bundleId;
       version = mergeVersions(parts.version, given ? given.version : bundleVersion?.trim() || null);
       fid = parts.flowId;
@@ -321,14 +318,14 @@ export class BundleRegistry {
       return { workflow_id: flowId, bundle_id: null, bundle_version: null, flow_id: flowId };
     } else {
       const ids = this.bundleIds();
-      if (ids.length === 0) throw notFound(`Flow '${flowId}' not found`);
-      if (ids.length > 1) throw badRequest(`bundle_id is required when multiple bundles are loaded (flow_id '${flowId}')`);
+      if (ids.length === 0) throw new FlowNotFound(flowId);
+      if (ids.length > 1) throw new AmbiguousStart(`bundle_id is required when multiple bundles are loaded (flow_id '${flowId}')`);
       bundleId = ids[0]!;
       version = bundleVersion?.trim() || null;
       fid = flowId;
     }
     const b = this.mustFind(bundleId, version);
-    if (!b.flows.has(fid)) throw notFound(`Flow '${fid}' not found in bundle '${refOf(b)}'`);
+    if (!b.flows.has(fid)) throw new FlowNotFound(fid, refOf(b));
     return this.startTarget(b, fid);
   }
 
@@ -380,7 +377,7 @@ export class BundleRegistry {
 
   private requireDir(action: string): void {
     if (this.isSingleBundle()) {
-      throw badRequest(`Cannot ${action} bundles: the flows path ${this.flowsDir} is a single bundle, not a directory of .flow files`);
+      throw new InvalidInput(`Cannot ${action} bundles: the flows path ${this.flowsDir} is a single bundle, not a directory of .flow files`);
     }
   }
 
@@ -399,7 +396,7 @@ export class BundleRegistry {
     // Other files holding the same id@version (e.g. a hand-named `demo.flow`) would make it ambiguous.
     const others = this.scan().bundles.filter((b) => refOf(b) === refOf(bundle) && b.file !== target);
     if (!opts.overwrite && (fs.existsSync(target) || others.length)) {
-      throw badRequest(`Bundle already installed: ${fs.existsSync(target) ? fileName : this.displayName(others[0]!.file)}`);
+      throw new BundleExists(`Bundle already installed: ${fs.existsSync(target) ? fileName : this.displayName(others[0]!.file)}`);
     }
     fs.mkdirSync(this.flowsDir, { recursive: true });
     const tmp = path.join(this.flowsDir, `.${fileName}.${process.pid}.${Date.now()}.tmp`);
@@ -427,7 +424,7 @@ export class BundleRegistry {
     const victims = this.scan().bundles.filter(
       (b) => b.manifest.bundle_id === bundleId && (version === null || b.manifest.bundle_version === version),
     );
-    if (!victims.length) throw notFound(`Bundle '${version === null ? bundleId : bundleRefString(bundleId, version)}' not found`);
+    if (!victims.length) throw new BundleNotFound(version === null ? bundleId : bundleRefString(bundleId, version));
     for (const b of victims) fs.rmSync(b.file, { recursive: true, force: true });
     return victims.length;
   }
@@ -438,9 +435,9 @@ export class BundleRegistry {
   deprecate(bundleIdOrRef: string, flowId: string | null, reason: string | null): DeprecateResult {
     const { bundleId, flowKey } = this.deprecationTarget(bundleIdOrRef, flowId);
     const versions = this.index.bundles.get(bundleId);
-    if (!versions) throw notFound(`Bundle '${bundleId}' not found`);
+    if (!versions) throw new BundleNotFound(bundleId);
     if (flowKey !== WHOLE_BUNDLE && ![...versions.values()].some((b) => b.manifest.entrypoints.some((ep) => ep.flow_id === flowKey))) {
-      throw notFound(`Entrypoint '${flowKey}' not found in bundle '${bundleId}'`);
+      throw new EntrypointNotFound(flowKey, bundleId);
     }
     const info = this.deprecations.set(bundleId, flowKey, reason?.trim() || null);
     return { ok: true, bundle_id: bundleId, flow_id: flowKey, deprecated_at: info.deprecated_at, reason: info.reason };
@@ -467,7 +464,7 @@ export class BundleRegistry {
     let flowKey = flowId?.trim() || WHOLE_BUNDLE;
     if (flowKey.includes(':')) {
       const parts = parseWorkflowId(flowKey);
-      if (!parts || parts.bundleId !== bundleId) throw badRequest('flow_id bundle prefix does not match bundle_id');
+      if (!parts || parts.bundleId !== bundleId) throw new InvalidReference('flow_id bundle prefix does not match bundle_id');
       flowKey = parts.flowId;
     }
     return { bundleId, flowKey };
@@ -481,7 +478,7 @@ function cmp(a: string, b: string): number {
 /** A version from a `bundle@ver:` prefix and one given separately must agree. */
 function mergeVersions(fromPrefix: string | null, given: string | null): string | null {
   if (fromPrefix && given && fromPrefix !== given) {
-    throw badRequest(`flow_id version '${fromPrefix}' conflicts with bundle_version '${given}'`);
+    throw new InvalidReference(`flow_id version '${fromPrefix}' conflicts with bundle_version '${given}'`);
   }
   return fromPrefix ?? given;
 }
@@ -493,5 +490,5 @@ function deprecationFields(info: DeprecationInfo | undefined): DeprecationFields
 function assertSafe(field: string, value: string, safe: string): void {
   if (value === safe) return;
   const hint = safe ? `; use '${safe}'` : '; use only letters, digits, "_", "-"' + (field === 'bundle_version' ? ' and "."' : '');
-  throw badRequest(`${field} '${value}' is not a safe file name${hint}`, 'unsafe_bundle_id');
+  throw new InvalidBundle(`${field} '${value}' is not a safe file name${hint}`, 'unsafe_bundle_id');
 }

@@ -5,7 +5,7 @@
 import { unzipSync } from 'fflate';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GatewayError, badRequest } from '../../util/errors.ts';
+import { DomainError, InvalidBundle } from '../../model/index.ts';
 
 export interface ArchiveLimits {
   /** Max number of entries (directories included). */
@@ -39,8 +39,8 @@ export function unsafeEntryName(name: string): string | null {
   return null;
 }
 
-function rejectArchive(reason: string): GatewayError {
-  return badRequest(`Invalid bundle archive: ${reason}`, 'invalid_bundle');
+function rejectArchive(reason: string): DomainError {
+  return new InvalidBundle(`Invalid bundle archive: ${reason}`);
 }
 
 /**
@@ -94,7 +94,7 @@ export function readZip(bytes: Uint8Array, limits: ArchiveLimits = DEFAULT_LIMIT
       },
     });
   } catch (e) {
-    if (e instanceof GatewayError) throw e;
+    if (e instanceof DomainError) throw e;
     throw rejectArchive(`not a readable zip file (${e instanceof Error ? e.message : String(e)})`);
   }
   const files: ArchiveFiles = new Map();

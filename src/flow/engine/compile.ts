@@ -3,7 +3,8 @@
 
 import { isBuiltin, LITERAL_TYPES } from './deps.ts';
 import { lowerFanIn, type JoinRoute } from './lower.ts';
-import { EXEC_IN, FlowCompileError, hasExecPin, isExecPin, loadVisualFlow, type VEdge, type VisualFlow, type VNode } from './model.ts';
+import { EXEC_IN, hasExecPin, isExecPin, loadVisualFlow, type VEdge, type VisualFlow, type VNode } from './model.ts';
+import { FlowCompileError } from '../../model/index.ts';
 import { NODE_SPECS, PURE_WITHOUT_PINS, UNSUPPORTED } from './nodes/index.ts';
 
 export interface DataSource {

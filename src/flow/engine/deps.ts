@@ -1,6 +1,6 @@
 // The engine's only boundary to sibling modules (builtins, Python value semantics, the agent workflow id).
 
-export { isDict, pyStr, toFloat, toJsonValue, truthy } from '../values.ts';
+export { pyStr, toFloat, toJsonValue, truthy } from '../values.ts';
 
 export { BUILTINS, isBuiltin, LITERAL_TYPES } from '../builtins/index.ts';
 

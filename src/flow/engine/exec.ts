@@ -2,10 +2,10 @@
 // detection and a per-step memo. Durable state lives only in run.vars (`_last_output`, `_temp.*`), so a run
 // resumes in another process from its vars alone.
 
-import type { RunState, StepContext, Vars } from '../../runtime/types.ts';
-import { isPlainObject } from '../../util/json.ts';
+import type { StepContext } from '../../runtime/types.ts';
+import { type RunState, type Vars, isPlainObject, tempOf } from '../../model/index.ts';
 import type { CompiledFlow, Routing } from './compile.ts';
-import { BUILTINS, isDict, LITERAL_TYPES, toJsonValue } from './deps.ts';
+import { BUILTINS, LITERAL_TYPES, toJsonValue } from './deps.ts';
 import { dataInputs, type VNode } from './model.ts';
 import { NODE_SPECS } from './nodes/index.ts';
 import { cloneJson, objAt } from './paths.ts';
@@ -36,7 +36,7 @@ export class Exec {
   }
 
   get temp(): Vars {
-    return objAt(this.run.vars, '_temp');
+    return tempOf(this.run.vars);
   }
 
   bucket(name: string): Vars {
@@ -71,7 +71,7 @@ export class Exec {
   /** Resolved inputs of the current exec node. */
   inputs(ambient: Ambient): Promise<Vars> {
     let base: Vars = {};
-    if (this.hasLastOutput) base = isDict(this.lastOutput) ? { ...this.lastOutput } : {};
+    if (this.hasLastOutput) base = isPlainObject(this.lastOutput) ? { ...this.lastOutput } : {};
     else if (ambient === 'function') base = { ...this.run.vars };
     return this.resolve(this.node, base);
   }
@@ -103,7 +103,7 @@ export class Exec {
   async pinValue(source: string, pin: string): Promise<{ set: boolean; value?: unknown }> {
     const output = await this.outputOf(source);
     if (output === undefined) return { set: false };
-    if (isDict(output) && Object.hasOwn(output, pin)) return { set: true, value: output[pin] };
+    if (isPlainObject(output) && Object.hasOwn(output, pin)) return { set: true, value: output[pin] };
     if (pin === 'result' || pin === 'output') return { set: true, value: output };
     return { set: false };
   }
@@ -124,7 +124,7 @@ export class Exec {
     if (!spec?.mapEffect || raw === undefined) return stored;
     // Mapped effect results overlay the placeholder outputs the node wrote when it issued the effect.
     const mapped = spec.mapEffect(raw, node!);
-    return isDict(stored) ? { ...stored, ...mapped } : mapped;
+    return isPlainObject(stored) ? { ...stored, ...mapped } : mapped;
   }
 
   setOutput(id: string, output: unknown): void {

@@ -2,8 +2,8 @@
 // edges gets an internal `join_exec` node in front of it that records which route entered (`which`, `from`,
 // `from_handle`), and each `inputRouteOverrides` pin gets a `path_mux` node selecting its value by route.
 
-import { isPlainObject } from '../../util/json.ts';
-import { EXEC_IN, FlowCompileError, type VEdge, type VisualFlow, type VNode } from './model.ts';
+import { isPlainObject, FlowCompileError } from '../../model/index.ts';
+import { EXEC_IN, type VEdge, type VisualFlow, type VNode } from './model.ts';
 
 const JOIN_PREFIX = '__internal_join_exec__';
 const MUX_PREFIX = '__internal_path_mux__';

@@ -2,8 +2,7 @@
 // reference: unknown keys are ignored, malformed nodes/edges are skipped, pins come from `data.inputs/outputs`
 // (falling back to node-level `inputs/outputs`), the type from `node.type` (falling back to `data.nodeType`).
 
-import { isPlainObject } from '../../util/json.ts';
-import { GatewayError } from '../../util/errors.ts';
+import { FlowCompileError, isPlainObject } from '../../model/index.ts';
 
 export interface Pin {
   id: string;
@@ -34,12 +33,6 @@ export interface VisualFlow {
   nodes: VNode[];
   edges: VEdge[];
   entryNode: string | null;
-}
-
-export class FlowCompileError extends GatewayError {
-  constructor(flowId: string, message: string) {
-    super(400, `Flow '${flowId}' cannot be compiled: ${message}`, 'flow_compile_error');
-  }
 }
 
 export const EXEC_IN = 'exec-in';

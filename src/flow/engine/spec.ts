@@ -1,6 +1,7 @@
 // The contract between the step loop and the node families (nodes/*.ts).
 
-import type { StepPlan, Vars } from '../../runtime/types.ts';
+import type { StepPlan } from '../../runtime/types.ts';
+import type { Vars } from '../../model/index.ts';
 import type { Exec } from './exec.ts';
 import type { VNode } from './model.ts';
 

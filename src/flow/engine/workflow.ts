@@ -1,9 +1,10 @@
 // A compiled VisualFlow as a runtime `Workflow`: `step` runs the node at the cursor, turns its NodeResult into
 // a StepPlan (routing, flow output, §3.7 errors) and applies the return-to-active-control rule (§3.8).
 
-import type { EffectSpec, RunState, StepContext, StepPlan, Vars, Workflow } from '../../runtime/types.ts';
+import type { StepContext, StepPlan, Workflow } from '../../runtime/types.ts';
+import { type EffectSpec, type RunState, type Vars, isPlainObject } from '../../model/index.ts';
 import type { CompiledFlow } from './compile.ts';
-import { BUILTINS, isDict, toJsonValue } from './deps.ts';
+import { BUILTINS, toJsonValue } from './deps.ts';
 import { Exec } from './exec.ts';
 import { NODE_SPECS } from './nodes/index.ts';
 import type { NodeResult, NodeSpec } from './spec.ts';
@@ -74,7 +75,7 @@ export class FlowWorkflow implements Workflow {
           const target = route.kind === 'branch' ? route.map[branch] : route.kind === 'linear' ? route.next : undefined;
           if (target) return { node_id: id, next_node: target };
           if (!KNOWN_BRANCH(branch)) return this.fail(x, `Node '${id}' chose unknown branch '${branch}'`);
-          return { node_id: id, complete_output: { ...(isDict(output) ? output : {}), success: true } };
+          return { node_id: id, complete_output: { ...(isPlainObject(output) ? output : {}), success: true } };
         }
         x.temp.prev_exec_handle = 'exec-out';
         if (route.kind === 'linear' && route.next) return { node_id: id, next_node: route.next };
@@ -88,7 +89,7 @@ export class FlowWorkflow implements Workflow {
       }
       case 'effect': {
         // Until this effect completes the node exposes its placeholders, not the previous visit's result.
-        if (isDict(x.temp.effects)) delete x.temp.effects[id];
+        if (isPlainObject(x.temp.effects)) delete x.temp.effects[id];
         if (r.placeholder) x.setOutput(id, r.placeholder);
         x.temp.prev_exec_handle = 'exec-out';
         const next = r.next !== undefined ? r.next : route.kind === 'linear' ? route.next : null;
@@ -135,6 +136,6 @@ export class FlowWorkflow implements Workflow {
 
 /** A terminal visual function node: object → `{...result, success: true (default)}`, scalar → `{response}`. */
 function terminalOutput(output: unknown): Vars {
-  if (isDict(output)) return { ...output, success: Object.hasOwn(output, 'success') ? output.success : true };
+  if (isPlainObject(output)) return { ...output, success: Object.hasOwn(output, 'success') ? output.success : true };
   return { response: output ?? null, success: true };
 }

@@ -2,10 +2,9 @@
 import { Elysia } from 'elysia';
 import { isSafeArtifactId } from '../../store/artifacts.ts';
 import type { Store } from '../../store/index.ts';
-import { badRequest, notFound } from '../../util/errors.ts';
+import { InvalidInput, NotFound, RunNotFound } from '../../model/index.ts';
 import { errors } from '../common.ts';
 import { RunIdParams } from '../runs/schemas.ts';
-import { runNotFound } from '../runs/service.ts';
 import { ArtifactList, ArtifactListQuery, ArtifactMetaSchema, ArtifactParams } from './schemas.ts';
 
 /** Session-memory owners may not exist yet (no attachment stored): treat them as empty, not unknown. */
@@ -13,13 +12,13 @@ const isSessionOwnerId = (runId: string) => /^session_memory_[A-Za-z0-9_-]+$/.te
 
 export const artifactRoutes = (store: Store) => {
   const requireRun = (runId: string) => {
-    if (!store.runs.exists(runId) && !isSessionOwnerId(runId)) throw runNotFound(runId);
+    if (!store.runs.exists(runId) && !isSessionOwnerId(runId)) throw new RunNotFound(runId);
   };
   const metaOf = (runId: string, artifactId: string) => {
-    if (!isSafeArtifactId(artifactId)) throw badRequest(`Invalid artifact id: ${artifactId}`, 'invalid_artifact_id');
+    if (!isSafeArtifactId(artifactId)) throw new InvalidInput(`Invalid artifact id: ${artifactId}`, 'invalid_artifact_id');
     requireRun(runId);
     const meta = store.artifacts.meta(artifactId);
-    if (!meta || meta.run_id !== runId) throw notFound(`Artifact '${artifactId}' not found`, 'artifact_not_found');
+    if (!meta || meta.run_id !== runId) throw new NotFound(`Artifact '${artifactId}' not found`, 'artifact_not_found');
     return meta;
   };
 
@@ -50,7 +49,7 @@ export const artifactRoutes = (store: Store) => {
       ({ params }) => {
         const meta = metaOf(params.run_id, params.artifact_id);
         const file = store.artifacts.content(meta.artifact_id);
-        if (!file) throw notFound(`Artifact '${meta.artifact_id}' not found`, 'artifact_not_found');
+        if (!file) throw new NotFound(`Artifact '${meta.artifact_id}' not found`, 'artifact_not_found');
         return new Response(file, {
           headers: { 'content-type': meta.content_type || 'application/octet-stream', 'content-length': String(meta.size_bytes) },
         });

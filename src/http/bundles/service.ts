@@ -1,9 +1,9 @@
 // Bundle management on top of the registry: upload size cap, install + optional reload, remove, workflow lookup.
+import { scheduleOf, SCHEDULED_PREFIX, DomainError, InternalFailure, InvalidInput, NotFound, TooLarge } from '../../model/index.ts';
 import type { BundleRegistry } from '../../flow/bundle/registry.ts';
 import { parseWorkflowId } from '../../flow/bundle/refs.ts';
-import { describeScheduleFlow, SCHEDULED_PREFIX, type ScheduleMeta } from '../../runtime/schedule.ts';
+import { describeScheduleFlow } from '../../runtime/schedule.ts';
 import type { Store } from '../../store/index.ts';
-import { badRequest, GatewayError, notFound } from '../../util/errors.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -27,16 +27,16 @@ export class BundleService {
 
   async upload(file: File, opts: { overwrite: boolean; reload: boolean }) {
     if (file.size > this.maxBundleBytes) {
-      throw new GatewayError(413, `Bundle too large (${file.size} bytes > ${this.maxBundleBytes} bytes)`, 'payload_too_large');
+      throw new TooLarge(`Bundle too large (${file.size} bytes > ${this.maxBundleBytes} bytes)`, 'payload_too_large');
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
-    if (!bytes.byteLength) throw badRequest('Uploaded bundle is empty', 'empty_upload');
+    if (!bytes.byteLength) throw new InvalidInput('Uploaded bundle is empty', 'empty_upload');
     let info;
     try {
       info = this.registry.install(bytes, { overwrite: opts.overwrite });
     } catch (e) {
-      if (e instanceof GatewayError) throw e;
-      throw new GatewayError(500, `Failed to install bundle: ${message(e)}`, 'install_failed');
+      if (e instanceof DomainError) throw e;
+      throw new InternalFailure(`Failed to install bundle: ${message(e)}`, 'install_failed');
     }
     return { ok: true as const, ...info, ...this.reloadAfterChange(opts.reload) };
   }
@@ -52,7 +52,7 @@ export class BundleService {
       const r = this.registry.reload();
       return { ok: true as const, bundle_ids: r.bundle_ids, count: r.count, errors: r.errors };
     } catch (e) {
-      throw new GatewayError(500, `Failed to reload bundles: ${message(e)}`, 'reload_failed');
+      throw new InternalFailure(`Failed to reload bundles: ${message(e)}`, 'reload_failed');
     }
   }
 
@@ -63,15 +63,15 @@ export class BundleService {
   workflowFlow(workflowId: string) {
     if (workflowId.startsWith(SCHEDULED_PREFIX)) {
       const row = this.store.runs.list({ workflowId, limit: 1 }).items[0];
-      const schedule = row ? this.store.runs.get(row.run_id)?.vars?._meta?.schedule : undefined;
-      if (schedule) return { workflow_id: workflowId, flow: describeScheduleFlow(workflowId, schedule as ScheduleMeta), source: 'dynamic' as const };
+      const schedule = row ? scheduleOf(this.store.runs.get(row.run_id)?.vars) : null;
+      if (schedule) return { workflow_id: workflowId, flow: describeScheduleFlow(workflowId, schedule), source: 'dynamic' as const };
     }
     const parts = parseWorkflowId(workflowId);
-    if (!parts) throw notFound(`Workflow '${workflowId}' not found`, 'workflow_not_found');
+    if (!parts) throw new NotFound(`Workflow '${workflowId}' not found`, 'workflow_not_found');
     try {
       return this.registry.getFlow(parts.bundleId, parts.flowId, parts.version);
     } catch (e) {
-      if (e instanceof GatewayError && e.status === 404) throw notFound(`Workflow '${workflowId}' not found`, 'workflow_not_found');
+      if (e instanceof NotFound) throw new NotFound(`Workflow '${workflowId}' not found`, 'workflow_not_found');
       throw e;
     }
   }

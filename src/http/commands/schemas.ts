@@ -1,6 +1,6 @@
 // Command inbox shapes (gateway-contract §4.6) plus the durable outcome extension.
 import { z } from 'zod';
-import { COMMAND_TYPES } from '../../runtime/types.ts';
+import { COMMAND_TYPES } from '../../model/index.ts';
 import { zJsonObject } from '../common.ts';
 
 export const SubmitCommandBody = z

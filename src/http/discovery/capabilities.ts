@@ -1,6 +1,6 @@
 // The versioned thin-client contract clients may read first (HEAD shape, gateway-contract §4.2): which core
 // endpoints exist and how to use them. Only what this gateway actually serves is marked available.
-import { COMMAND_TYPES } from '../../runtime/types.ts';
+import { COMMAND_TYPES } from '../../model/index.ts';
 
 const G = '/api/gateway';
 const ep = (method: string, endpoint: string, extra: Record<string, unknown> = {}) => ({ available: true, method, endpoint, ...extra });

@@ -1,9 +1,8 @@
 // /api/gateway/runs/{id}/ledger: replay by cursor, batch replay, and the SSE tail.
 import { Elysia } from 'elysia';
 import type { Store } from '../../store/index.ts';
-import { GatewayError } from '../../util/errors.ts';
+import { RunNotFound, Unprocessable } from '../../model/index.ts';
 import { errors } from '../common.ts';
-import { runNotFound } from '../runs/service.ts';
 import { sseResponse, type LedgerHub } from '../sse.ts';
 import { BatchBody, BatchResponse, LedgerPage, LedgerQuery, RunIdParams, STREAM_EXAMPLE, StreamQuery } from './schemas.ts';
 
@@ -17,7 +16,7 @@ function lastEventId(header: string | undefined): number {
   if (header === undefined || header.trim() === '') return 0;
   const n = Number(header.trim());
   if (!Number.isInteger(n) || n < 0) {
-    throw new GatewayError(422, "Invalid header 'Last-Event-ID': expected a non-negative integer cursor", 'validation_error');
+    throw new Unprocessable("Invalid header 'Last-Event-ID': expected a non-negative integer cursor", 'validation_error');
   }
   return n;
 }
@@ -32,7 +31,7 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     .get(
       '/:run_id/ledger',
       ({ params, query }) => {
-        if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
+        if (!store.runs.exists(params.run_id)) throw new RunNotFound(params.run_id);
         // Records are immutable JSON text in the store: send them as stored, without parse/validate/serialize
         // (a 2,000-record page is the hot path of replay-first clients).
         const rows = store.ledger.listRawAfter(params.run_id, query.after, query.limit);
@@ -68,7 +67,7 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     .get(
       '/:run_id/ledger/stream',
       ({ params, query, headers, request, server }) => {
-        if (!store.runs.exists(params.run_id)) throw runNotFound(params.run_id);
+        if (!store.runs.exists(params.run_id)) throw new RunNotFound(params.run_id);
         const after = query.after ?? lastEventId(headers['last-event-id']);
         // Bun cuts connections idle for `idleTimeout` (10 s by default); heartbeat_s may be up to 60 s.
         server?.timeout(request, 0);

@@ -1,7 +1,7 @@
 // Ledger shapes (gateway-contract §2.2, §4.5). Records are returned verbatim; the schema documents the known
 // fields and keeps any others.
 import { z } from 'zod';
-import type { StepRecord } from '../../runtime/types.ts';
+import type { StepRecord } from '../../model/index.ts';
 import { typedAs, zJsonObject } from '../common.ts';
 
 const RUN_ID = '0b7c3c0e-4a55-4b1a-9c55-3f0d5d1a6a10';

@@ -1,6 +1,6 @@
 // Run history bundle (gateway-contract §4.4.6, runtime-model §6.11): one self-contained export of a run tree,
 // its ledgers (tail or full) and a flat timeline. Observers use `ledgers` for sub-run discovery.
-import type { RunState, StepRecord, Vars } from '../../runtime/types.ts';
+import { type RunState, type StepRecord, type Vars, readRuntime } from '../../model/index.ts';
 import type { Store } from '../../store/index.ts';
 import { isoToMs, nowIso } from '../../util/time.ts';
 
@@ -55,7 +55,7 @@ export function historyBundle(store: Store, root: RunState, o: HistoryOptions) {
     generated_at: nowIso(),
     root_run_id: root.run_id,
     run: runView(root),
-    workflow_snapshot: (root.vars?._runtime?.workflow_snapshot as Vars | undefined) ?? null,
+    workflow_snapshot: readRuntime(root.vars).workflow_snapshot ?? null,
     input_data: Object.fromEntries(Object.entries(root.vars ?? {}).filter(([k]) => !k.startsWith('_'))),
     ledgers,
     timeline,

@@ -1,6 +1,6 @@
 // Run resource shapes (gateway-contract §4.4). Summaries never carry `vars`.
 import { z } from 'zod';
-import { RUN_STATUSES } from '../../runtime/types.ts';
+import { RUN_STATUSES } from '../../model/index.ts';
 import { typedAs, zBool, zJsonObject } from '../common.ts';
 import type { historyBundle } from './history.ts';
 

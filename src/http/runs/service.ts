@@ -1,20 +1,22 @@
 // Gateway-level run operations (gateway-contract §4.4): start (entrypoint resolution, workspace policy,
-// session memory owner), schedule, summary, list, input_data, history bundle. No HTTP context here; failures are GatewayErrors.
+// session memory owner), schedule, summary, list, input_data, history bundle. No HTTP context here; failures are
+// domain errors (src/model/errors.ts), mapped to statuses by src/http/errors.ts.
 import { join } from 'node:path';
 import { parseWorkflowId } from '../../flow/bundle/refs.ts';
 import type { BundleRegistry } from '../../flow/bundle/registry.ts';
-import { RuntimeError, type Runtime } from '../../runtime/runtime.ts';
-import { SCHEDULED_PREFIX, startScheduledRun, validateSchedule, type ScheduleRequest } from '../../runtime/schedule.ts';
-import { RUN_STATUSES, type RunState, type RunStatus, type Vars } from '../../runtime/types.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../../runtime/schedule.ts';
+import {
+  AmbiguousStart, DomainError, errorMessage, InvalidInput, InvalidReference, NotFound, RunNotFound, WorkflowNotFound,
+  SCHEDULED_PREFIX, scheduleOf, RUN_STATUSES, type RunState, type RunStatus, type Vars, isPlainObject } from '../../model/index.ts';
 import type { Store } from '../../store/index.ts';
 import { decodeRunCursor } from '../../store/runs.ts';
-import { badRequest, GatewayError, notFound } from '../../util/errors.ts';
-import { isPlainObject, sha256Hex } from '../../util/json.ts';
+import { sha256Hex } from '../../util/json.ts';
 import { nowIso } from '../../util/time.ts';
 import type { WorkspacePolicy } from '../deps.ts';
 import { historyBundle } from './history.ts';
 import type { HistoryQuery, RunListItem, RunListQuery, RunSummary, ScheduleRunBody, StartRunBody } from './schemas.ts';
-import { scheduleOf, toListItem, toSummary } from './summary.ts';
+import { scheduleView, toListItem, toSummary } from './summary.ts';
 import { applyWorkspacePolicy } from './workspace.ts';
 
 export const SESSION_MEMORY_WORKFLOW = '__session_memory__';
@@ -25,8 +27,6 @@ export function sessionMemoryRunId(sessionId: string): string {
     ? `session_memory_${sessionId}`
     : `session_memory_sha_${sha256Hex(sessionId).slice(0, 32)}`;
 }
-
-export const runNotFound = (runId: string) => notFound(`Run '${runId}' not found`, 'run_not_found');
 
 export interface RunServiceDeps {
   store: Store;
@@ -70,20 +70,18 @@ export class RunService {
   async schedule(req: ScheduleRunBody): Promise<{ run_id: string }> {
     const bundleRef = req.bundle_id?.trim();
     const flowId = req.flow_id?.trim();
-    if (!bundleRef || !flowId) throw badRequest('bundle_id and flow_id are required');
+    if (!bundleRef || !flowId) throw new InvalidInput('bundle_id and flow_id are required');
     let target;
     try {
       target = this.d.registry.resolveStart({ bundle_id: bundleRef, bundle_version: req.bundle_version?.trim() || null, flow_id: flowId });
     } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
-      if (err.status === 404) {
+      if (err instanceof NotFound) {
         const ref = req.bundle_version?.trim() && !bundleRef.includes('@') ? `${bundleRef}@${req.bundle_version.trim()}` : bundleRef;
-        throw notFound(`Target workflow '${ref}:${flowId}' not found (${err.message})`, 'workflow_not_found');
+        throw new WorkflowNotFound(`Target workflow '${ref}:${flowId}' not found (${err.message})`);
       }
-      if (err.status === 400) throw badRequest(err.message.replace(/^Failed to start run: /, ''), err.errCode);
       throw err;
     }
-    if (target.bundle_id === null) throw badRequest('Invalid flow_id');
+    if (target.bundle_id === null) throw new InvalidInput('Invalid flow_id');
     const request: ScheduleRequest = {
       target_workflow_id: target.workflow_id,
       target_bundle_id: target.bundle_id,
@@ -100,16 +98,12 @@ export class RunService {
       share_context: req.share_context,
       session_id: req.session_id?.trim() || null,
     };
-    try {
-      validateSchedule(request);
-    } catch (err) {
-      throw badRequest(err instanceof Error ? err.message : String(err), 'invalid_schedule');
-    }
+    validateSchedule(request); // InvalidSchedule
     try {
       const run = await startScheduledRun(this.d.runtime, request);
       return { run_id: run.run_id };
     } catch (err) {
-      throw badRequest(`Failed to start scheduled run: ${err instanceof Error ? err.message : String(err)}`, 'schedule_failed');
+      throw new InvalidInput(`Failed to start scheduled run: ${errorMessage(err)}`, 'schedule_failed');
     }
   }
 
@@ -129,7 +123,7 @@ export class RunService {
 
   getRun(runId: string): RunState {
     const run = this.d.store.runs.get(runId);
-    if (!run) throw runNotFound(runId);
+    if (!run) throw new RunNotFound(runId);
     return run;
   }
 
@@ -142,11 +136,11 @@ export class RunService {
     if (q.status?.trim()) {
       const s = q.status.trim().toLowerCase();
       if (!(RUN_STATUSES as readonly string[]).includes(s)) {
-        throw badRequest('Invalid status (expected: running|waiting|completed|failed|cancelled)', 'invalid_status');
+        throw new InvalidInput('Invalid status (expected: running|waiting|completed|failed|cancelled)', 'invalid_status');
       }
       status = s as RunStatus;
     }
-    if (q.cursor && !decodeRunCursor(q.cursor)) throw badRequest('Invalid cursor', 'invalid_cursor');
+    if (q.cursor && !decodeRunCursor(q.cursor)) throw new InvalidInput('Invalid cursor', 'invalid_cursor');
     const page = this.d.store.runs.list({
       status,
       workflowId: q.workflow_id || undefined,
@@ -160,7 +154,7 @@ export class RunService {
     const metrics = q.include_metrics ? this.d.store.ledger.metricsMany(ids) : null;
     const items = page.items.map((row) => {
       // Only scheduled parents need their vars (for `schedule`); everything else comes from the index.
-      const schedule = row.workflow_id.startsWith(SCHEDULED_PREFIX) ? scheduleOf(this.d.store.runs.get(row.run_id)?.vars) : null;
+      const schedule = row.workflow_id.startsWith(SCHEDULED_PREFIX) ? scheduleView(this.d.store.runs.get(row.run_id)?.vars) : null;
       const item = toListItem(row, schedule);
       if (lens) item.ledger_len = lens.get(row.run_id) ?? 0;
       if (metrics) Object.assign(item, metrics.get(row.run_id));
@@ -170,7 +164,7 @@ export class RunService {
   }
 
   history(runId: string, q: HistoryQuery) {
-    if (q.ledger_mode !== 'tail' && q.ledger_mode !== 'full') throw badRequest("ledger_mode must be 'tail' or 'full'", 'invalid_ledger_mode');
+    if (q.ledger_mode !== 'tail' && q.ledger_mode !== 'full') throw new InvalidInput("ledger_mode must be 'tail' or 'full'", 'invalid_ledger_mode');
     return historyBundle(this.d.store, this.getRun(runId), {
       includeSubruns: q.include_subruns,
       includeSession: q.include_session,
@@ -220,12 +214,14 @@ export class RunService {
 }
 
 /**
- * The registry already maps resolution errors (404 / 409 / 400 "Failed to start run: …"); a workflow the
- * runtime cannot find (e.g. an unknown dynamic id) is a 404, anything else a 400 with the same prefix.
+ * The contract's wording of a failed start: an unknown or deprecated target and a request that names nothing
+ * keep their own message; a request that does not name exactly one entrypoint, and any other failure of the
+ * start itself, read `Failed to start run: <reason>` (400).
  */
-function startFailure(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const msg = err instanceof Error ? err.message : String(err);
-  if (err instanceof RuntimeError && /not found/i.test(msg)) return notFound(msg, 'workflow_not_found');
-  return badRequest(`Failed to start run: ${msg}`, 'start_failed');
+function startFailure(err: unknown): DomainError {
+  if (err instanceof AmbiguousStart || err instanceof InvalidReference) {
+    return new InvalidInput(`Failed to start run: ${err.message}`, err.errCode);
+  }
+  if (err instanceof DomainError) return err;
+  return new InvalidInput(`Failed to start run: ${errorMessage(err)}`, 'start_failed');
 }

@@ -1,8 +1,7 @@
 // RunState → the client views (gateway-contract §4.4.3/§4.4.4). Pure functions: no store, no HTTP.
 import type { RunIndexRow } from '../../store/index.ts';
-import type { RunState, Vars } from '../../runtime/types.ts';
-import { SCHEDULED_PREFIX, upcomingFires, type ScheduleMeta } from '../../runtime/schedule.ts';
-import { isPlainObject } from '../../util/json.ts';
+import { isPaused, isPlainObject, limitsOf, readControl, SCHEDULED_PREFIX, scheduleOf, type RunState, type Vars } from '../../model/index.ts';
+import { upcomingFires } from '../../runtime/schedule.ts';
 import type { RunListItem, RunSummary } from './schemas.ts';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -16,13 +15,13 @@ const SCHEDULE_KEYS = [
 const SCHEDULE_EXTRA_KEYS = ['cron', 'timezone', 'overlap', 'executions', 'skipped', 'next_fire_at'] as const;
 
 /** `_meta.schedule` of a scheduled parent run: the documented keys, the scheduler's extras, the next fire times. */
-export function scheduleOf(vars: Vars | null | undefined): Record<string, unknown> | null {
-  const s = vars?._meta?.schedule;
-  if (!isPlainObject(s) || s.kind !== 'scheduled_run') return null;
+export function scheduleView(vars: Vars | null | undefined): Record<string, unknown> | null {
+  const s = scheduleOf(vars);
+  if (!s) return null;
   const out: Record<string, unknown> = Object.fromEntries(SCHEDULE_KEYS.map((k) => [k, s[k] ?? null]));
   for (const k of SCHEDULE_EXTRA_KEYS) if (k in s) out[k] = s[k];
   try {
-    out.upcoming_fires = upcomingFires(s as ScheduleMeta);
+    out.upcoming_fires = upcomingFires(s);
   } catch {
     out.upcoming_fires = []; // metadata written by another implementation: show what is there
   }
@@ -30,9 +29,9 @@ export function scheduleOf(vars: Vars | null | undefined): Record<string, unknow
 }
 
 /** Token budget view of `_limits`: budget = max_input_tokens if set, else max_tokens. */
-export function limitsOf(vars: Vars | null | undefined): Record<string, unknown> | null {
-  const l = vars?._limits;
-  if (!isPlainObject(l)) return null;
+export function limitsView(vars: Vars | null | undefined): Record<string, unknown> | null {
+  const l = limitsOf(vars);
+  if (!l) return null;
   const used = int(l.estimated_tokens_used);
   const budget = int(l.max_input_tokens) ?? int(l.max_tokens);
   return {
@@ -47,8 +46,8 @@ export function limitsOf(vars: Vars | null | undefined): Record<string, unknown>
 }
 
 export function toSummary(run: RunState): RunSummary {
-  const control = isPlainObject(run.vars?._runtime?.control) ? run.vars._runtime.control : {};
-  const schedule = scheduleOf(run.vars);
+  const control = readControl(run);
+  const schedule = scheduleView(run.vars);
   const w = run.waiting;
   return {
     run_id: run.run_id,
@@ -61,7 +60,7 @@ export function toSummary(run: RunState): RunSummary {
     session_id: run.session_id ?? null,
     parent_run_id: run.parent_run_id ?? null,
     error: run.error ?? null,
-    paused: control.paused === true,
+    paused: isPaused(run),
     pause_reason: str(control.pause_reason),
     paused_at: str(control.paused_at),
     resumed_at: str(control.resumed_at),
@@ -78,7 +77,7 @@ export function toSummary(run: RunState): RunSummary {
       : null,
     is_scheduled: run.workflow_id.startsWith(SCHEDULED_PREFIX) || schedule !== null,
     schedule,
-    limits: limitsOf(run.vars),
+    limits: limitsView(run.vars),
     flow_warnings: Array.isArray(run.vars?._flow_warnings) ? run.vars._flow_warnings.map(String) : null,
   };
 }

@@ -1,7 +1,7 @@
 // Thin-client workspace safety for run inputs (gateway-contract §4.4.1 steps 2-3): a client may narrow its
 // workspace but never widen it beyond the operator roots, and every run ends up with a workspace_root.
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Vars } from '../../runtime/types.ts';
+import type { Vars } from '../../model/index.ts';
 import type { WorkspacePolicy } from '../deps.ts';
 
 const ALIASES: Record<string, string> = {

@@ -2,7 +2,7 @@
 // Unlike the reference, a malformed value is an error that names the variable and what it accepts,
 // instead of silently falling back to the default.
 import { z } from 'zod';
-import { GatewayError } from '../../util/errors.ts';
+import { InvalidConfig } from '../../model/index.ts';
 import { ensureToken, parseTokenList } from './tokens.ts';
 
 export const MIB = 1024 * 1024;
@@ -59,7 +59,7 @@ function pick(env: Env, names: readonly string[]): { name: string; value: string
 const names = (suffix: string): string[] => [`ABSTRACTGATEWAY_${suffix}`, `ABSTRACTFLOW_GATEWAY_${suffix}`];
 
 function invalid(name: string, value: string, accepted: string): never {
-  throw new GatewayError(500, `Invalid ${name}=${JSON.stringify(value)}: expected ${accepted}`, 'invalid_config');
+  throw new InvalidConfig(`Invalid ${name}=${JSON.stringify(value)}: expected ${accepted}`);
 }
 
 function bool(env: Env, vars: readonly string[], dflt: boolean): boolean {

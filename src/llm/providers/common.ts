@@ -1,5 +1,5 @@
 // Small helpers shared by the protocol clients.
-import { isPlainObject } from '../../util/json.ts';
+import { isPlainObject } from '../../model/index.ts';
 import type { ChatResponse, Usage } from '../types.ts';
 
 /** Tool-call arguments arrive as an object or a JSON string; anything else becomes `{}`. */

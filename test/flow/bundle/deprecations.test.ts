@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DeprecationStore } from '../../../src/flow/bundle/deprecations.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { BundleNotFound, EntrypointNotFound } from '../../../src/model/index.ts';
 import { flowDoc, tmpDir, writeBundle } from './helpers.ts';
 
 let dataDir: string;
@@ -68,14 +68,14 @@ describe('registry deprecations', () => {
     const res = reg.deprecate('demo', 'root', 'retired');
     expect(res).toEqual({ ok: true, bundle_id: 'demo', flow_id: 'root', deprecated_at: expect.stringMatching(/Z$/), reason: 'retired' });
     expect(reg.deprecate('demo@0.0.1', 'demo:other', ' ')).toMatchObject({ bundle_id: 'demo', flow_id: 'other', reason: null });
-    for (const [bundle, flow, message] of [
-      ['nope', 'root', "Bundle 'nope' not found"],
-      ['demo', 'child', "Entrypoint 'child' not found in bundle 'demo'"],
+    for (const [bundle, flow, cls, message] of [
+      ['nope', 'root', BundleNotFound, "Bundle 'nope' not found"],
+      ['demo', 'child', EntrypointNotFound, "Entrypoint 'child' not found in bundle 'demo'"],
     ] as const) {
       let err: unknown;
       try { reg.deprecate(bundle, flow, null); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(GatewayError);
-      expect([(err as GatewayError).status, (err as GatewayError).message]).toEqual([404, message]);
+      expect(err).toBeInstanceOf(cls);
+      expect((err as Error).message).toBe(message);
     }
     expect(reg.undeprecate('demo', 'root')).toEqual({ ok: true, bundle_id: 'demo', flow_id: 'root', removed: true });
     expect(reg.undeprecate('demo', 'root')).toEqual({ ok: true, bundle_id: 'demo', flow_id: 'root', removed: false });

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import { strToU8, zipSync } from 'fflate';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { DomainError, InvalidBundle } from '../../../src/model/index.ts';
 import { bundleFromBytes } from '../../../src/flow/bundle/bundle.ts';
 import { isSafeRelPath, parseManifest } from '../../../src/flow/bundle/manifest.ts';
 import { bundleBytes, flowDoc, manifestFor } from './helpers.ts';
 
-function error(fn: () => unknown): GatewayError {
-  try { fn(); } catch (e) { if (e instanceof GatewayError) return e; throw e; }
-  throw new Error('expected a GatewayError');
+function error(fn: () => unknown): DomainError {
+  try { fn(); } catch (e) { if (e instanceof DomainError) return e; throw e; }
+  throw new Error('expected a DomainError');
 }
 
 const base = (over: Record<string, unknown> = {}) => ({ ...manifestFor({}), ...over });
@@ -63,7 +63,7 @@ describe('parseManifest', () => {
     [{ bundle_format_version: 1 }, 'bundle_format_version: Unsupported WorkflowBundle bundle_format_version'],
   ])('rejects %j', (over, message) => {
     const err = error(() => parseManifest(base(over)));
-    expect(err.status).toBe(400);
+    expect(err).toBeInstanceOf(InvalidBundle);
     expect(err.message).toStartWith('Invalid bundle manifest: ');
     expect(err.message).toContain(message);
   });
@@ -99,7 +99,7 @@ describe('bundleFromBytes', () => {
     ['nodes not a list', bundleBytes({ files: { 'flows/root.json': '{"nodes":{}}' } }), 'Invalid bundle: flows/root.json: "nodes" must be a list'],
   ])('rejects %s', (_name, bytes, message) => {
     const err = error(() => bundleFromBytes(bytes));
-    expect(err.status).toBe(400);
+    expect(err).toBeInstanceOf(InvalidBundle);
     expect(err.message).toStartWith(message);
   });
 });

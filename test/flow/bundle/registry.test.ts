@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
-import { GatewayError } from '../../../src/util/errors.ts';
+import {
+  BundleExists, BundleNotFound, DomainError, FlowNotFound, InvalidBundle, InvalidInput, InvalidReference,
+} from '../../../src/model/index.ts';
 import { bundleBytes, flowDoc, manifestFor, tmpDir, writeBundle } from './helpers.ts';
 
 let flowsDir: string;
@@ -19,9 +21,9 @@ afterEach(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function error(fn: () => unknown): GatewayError {
-  try { fn(); } catch (e) { if (e instanceof GatewayError) return e; throw e; }
-  throw new Error('expected a GatewayError');
+function error(fn: () => unknown): DomainError {
+  try { fn(); } catch (e) { if (e instanceof DomainError) return e; throw e; }
+  throw new Error('expected a DomainError');
 }
 
 const sha = (b: Uint8Array) => new Bun.CryptoHasher('sha256').update(b).digest('hex');
@@ -114,9 +116,9 @@ describe('versions', () => {
     expect(registry.get('demo', '0.0.1').bundle_ref).toBe('demo@0.0.1');
     expect(registry.get('demo@0.0.1', '0.0.1').bundle_ref).toBe('demo@0.0.1');
     const conflict = error(() => registry.get('demo@0.0.1', '0.0.10'));
-    expect([conflict.status, conflict.message]).toEqual([400, "bundle_version conflicts with bundle_id (bundle_id already includes '@version')"]);
+    expect([conflict.constructor, conflict.message]).toEqual([InvalidReference, "bundle_version conflicts with bundle_id (bundle_id already includes '@version')"]);
     const unknown = error(() => registry.get('nope'));
-    expect([unknown.status, unknown.message]).toEqual([404, "Bundle 'nope' not found"]);
+    expect([unknown.constructor, unknown.message]).toEqual([BundleNotFound, "Bundle 'nope' not found"]);
     expect(error(() => registry.get('demo@1.0')).message).toBe("Bundle 'demo@1.0' not found");
   });
 
@@ -129,10 +131,10 @@ describe('versions', () => {
     expect(registry.getFlow('demo', 'demo@0.0.1:root').bundle_version).toBe('0.0.1');
     expect(registry.getFlow('demo', 'demo:root', '0.0.1').bundle_version).toBe('0.0.1');
     const prefix = error(() => registry.getFlow('demo', 'other:root'));
-    expect([prefix.status, prefix.message]).toEqual([400, 'flow_id bundle prefix does not match bundle_id']);
-    expect(error(() => registry.getFlow('demo', 'demo@0.0.1:root', '0.0.10')).status).toBe(400);
+    expect([prefix.constructor, prefix.message]).toEqual([InvalidReference, 'flow_id bundle prefix does not match bundle_id']);
+    expect(error(() => registry.getFlow('demo', 'demo@0.0.1:root', '0.0.10'))).toBeInstanceOf(InvalidReference);
     const missing = error(() => registry.getFlow('demo', 'ghost'));
-    expect([missing.status, missing.message]).toEqual([404, "Flow 'ghost' not found in bundle 'demo@0.0.10'"]);
+    expect([missing.constructor, missing.message]).toEqual([FlowNotFound, "Flow 'ghost' not found in bundle 'demo@0.0.10'"]);
   });
 });
 
@@ -154,7 +156,7 @@ describe('install / remove', () => {
   test('existing bundles need overwrite, including a hand-named file with the same id@version', () => {
     registry.install(bundleBytes({ id: 'demo', metadata: { v: 1 } }));
     const again = error(() => registry.install(bundleBytes({ id: 'demo', metadata: { v: 2 } })));
-    expect([again.status, again.message]).toEqual([400, 'Bundle already installed: demo@0.0.1.flow']);
+    expect([again.constructor, again.message]).toEqual([BundleExists, 'Bundle already installed: demo@0.0.1.flow']);
     registry.install(bundleBytes({ id: 'demo', metadata: { v: 2 } }), { overwrite: true });
     registry.reload();
     expect(registry.get('demo').metadata).toEqual({ v: 2 });
@@ -167,19 +169,19 @@ describe('install / remove', () => {
 
   test('install rejects unsafe ids (suggesting a safe one), invalid bytes and a single-file flows path', () => {
     const id = error(() => registry.install(bundleBytes({ id: 'my demo' })));
-    expect([id.status, id.message]).toEqual([400, "bundle_id 'my demo' is not a safe file name; use 'my-demo'"]);
+    expect([id.constructor, id.message]).toEqual([InvalidBundle, "bundle_id 'my demo' is not a safe file name; use 'my-demo'"]);
     expect(error(() => registry.install(bundleBytes({ id: '..' }))).message)
       .toBe('bundle_id \'..\' is not a safe file name; use only letters, digits, "_", "-"');
     expect(error(() => registry.install(bundleBytes({ version: '1.0/../../x' }))).message)
       .toBe("bundle_version '1.0/../../x' is not a safe file name; use '1.0-..-..-x'");
     expect(error(() => registry.install(new Uint8Array())).message).toBe('Invalid bundle archive: empty file');
-    expect(error(() => registry.install(new TextEncoder().encode('PK nope'))).status).toBe(400);
+    expect(error(() => registry.install(new TextEncoder().encode('PK nope')))).toBeInstanceOf(InvalidBundle);
     expect(fs.readdirSync(flowsDir)).toEqual([]); // nothing written, no temp files left
 
     const file = writeBundle(flowsDir, 'one.flow', { id: 'one' });
     const single = new BundleRegistry({ flowsDir: file, dataDir });
     expect(error(() => single.install(bundleBytes({ id: 'two' }))).message).toContain('is a single bundle, not a directory');
-    expect(error(() => single.remove('one')).status).toBe(400);
+    expect(error(() => single.remove('one')).constructor).toBe(InvalidInput);
   });
 
   test('install creates a missing flows directory', () => {
@@ -195,8 +197,8 @@ describe('install / remove', () => {
     registry.install(bundleBytes({ id: 'keep' }));
     expect(registry.remove('demo', '0.0.1')).toBe(1);
     const nothing = error(() => registry.remove('demo@0.0.1'));
-    expect([nothing.status, nothing.message]).toEqual([404, "Bundle 'demo@0.0.1' not found"]);
-    expect(error(() => registry.remove('demo@0.0.2', '0.0.3')).status).toBe(400);
+    expect([nothing.constructor, nothing.message]).toEqual([BundleNotFound, "Bundle 'demo@0.0.1' not found"]);
+    expect(error(() => registry.remove('demo@0.0.2', '0.0.3'))).toBeInstanceOf(InvalidReference);
     expect(registry.remove('demo')).toBe(2);
     expect(error(() => registry.remove('demo')).message).toBe("Bundle 'demo' not found");
     expect(fs.readdirSync(flowsDir)).toEqual(['keep@0.0.1.flow']);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { strToU8, zipSync } from 'fflate';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { InvalidBundle } from '../../../src/model/index.ts';
 import { bundleFromBytes } from '../../../src/flow/bundle/bundle.ts';
 import { readBundleDir, readZip, unsafeEntryName, type ArchiveLimits } from '../../../src/flow/bundle/zip.ts';
 import { patchName, tmpDir } from './helpers.ts';
@@ -13,10 +13,9 @@ const SMALL: ArchiveLimits = { maxEntries: 5, maxEntryBytes: 64 * 1024, maxTotal
 function rejects(fn: () => unknown, message: string | RegExp): void {
   let err: unknown;
   try { fn(); } catch (e) { err = e; }
-  expect(err).toBeInstanceOf(GatewayError);
-  expect((err as GatewayError).status).toBe(400);
-  if (typeof message === 'string') expect((err as GatewayError).message).toContain(message);
-  else expect((err as GatewayError).message).toMatch(message);
+  expect(err).toBeInstanceOf(InvalidBundle);
+  if (typeof message === 'string') expect((err as InvalidBundle).message).toContain(message);
+  else expect((err as InvalidBundle).message).toMatch(message);
 }
 
 /** Offset of the first central-directory header (scanning forward; test data never contains the signature). */
@@ -107,7 +106,7 @@ describe('readZip', () => {
       try {
         bundleFromBytes(input);
       } catch (e) {
-        if (!(e instanceof GatewayError) || e.status !== 400) throw e;
+        if (!(e instanceof InvalidBundle)) throw e;
         rejected++;
       }
     }

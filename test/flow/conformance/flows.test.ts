@@ -8,7 +8,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { compileVisualFlow } from '../../../src/flow/engine/compile.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
 import { runPythonCode } from '../../../src/flow/builtins/code.ts';
-import type { Vars } from '../../../src/runtime/types.ts';
+import type { Vars } from '../../../src/model/index.ts';
 import { flowHarness } from '../engine/helpers.ts';
 import { SHARED_BUNDLES, SHARED_FLOWS } from '../../support/shared.ts';
 

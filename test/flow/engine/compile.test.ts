@@ -1,14 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import { compileVisualFlow } from '../../../src/flow/engine/compile.ts';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { FlowCompileError } from '../../../src/model/index.ts';
 import { end, flow, lit, n, start } from './helpers.ts';
 
 const compileError = (doc: unknown): string => {
   try {
     compileVisualFlow(doc);
   } catch (err) {
-    expect(err).toBeInstanceOf(GatewayError);
-    expect((err as GatewayError).status).toBe(400);
+    expect(err).toBeInstanceOf(FlowCompileError);
     return (err as Error).message;
   }
   throw new Error('expected a compile error');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import type { EffectSpec, RunState, Vars, Workflow } from '../../../src/runtime/types.ts';
+import type { Workflow } from '../../../src/runtime/types.ts';
+import type { EffectSpec, RunState, Vars } from '../../../src/model/index.ts';
 import { AGENT_WORKFLOW_ID } from '../../../src/flow/engine/deps.ts';
 import { end, flow, flowHarness, getVar, lit, n, runFlow, setVar, start } from './helpers.ts';
 

@@ -1,6 +1,7 @@
 // Inline VisualFlow builder + a real Store/Runtime harness over FlowWorkflows, for the engine tests.
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
-import type { RunState, Vars, Workflow } from '../../../src/runtime/types.ts';
+import type { Workflow } from '../../../src/runtime/types.ts';
+import type { RunState, Vars } from '../../../src/model/index.ts';
 import { createHarness, type Harness } from '../../support/harness.ts';
 
 export { e, end, flow, getVar, lit, n, setVar, start, type NodeDef } from '../../support/visualflow.ts';

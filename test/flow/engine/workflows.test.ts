@@ -1,7 +1,9 @@
 // FlowWorkflows: the WorkflowSource joining a VisualFlow JSON source, built-in workflows and the compile cache.
+import { FlowCompileError } from '../../../src/model/index.ts';
 import { describe, expect, test } from 'bun:test';
 import { FlowWorkflows, listenerWorkflowId, parseListenerId } from '../../../src/flow/workflows.ts';
-import type { Vars, Workflow } from '../../../src/runtime/types.ts';
+import type { Workflow } from '../../../src/runtime/types.ts';
+import type { Vars } from '../../../src/model/index.ts';
 import { end, flow, n, setVar, start } from './helpers.ts';
 
 const app = flow(
@@ -48,14 +50,16 @@ describe('FlowWorkflows', () => {
     expect(await flows.get(pyId)).toMatchObject({ workflow_id: pyId, entry_node: 'ev' });
   });
 
-  test('unknown ids resolve to undefined; built-ins win; compile errors surface as 400s', async () => {
+  test('unknown ids resolve to undefined; built-ins win; compile errors surface as FlowCompileError', async () => {
     const builtin: Workflow = { workflow_id: 'agent', entry_node: 'x', step: () => ({ node_id: 'x', complete_output: {} }) };
     const bad = flow('bad', [start('s'), n('w', 'nope', { in: ['exec-in'] })], ['s.exec-out>w.exec-in']);
     const flows = new FlowWorkflows({ source: source([bad]), builtins: [builtin] });
     expect(await flows.get('missing')).toBeUndefined();
     expect(await flows.get('visual_event_listener:missing:x')).toBeUndefined();
     expect(await flows.get('agent')).toBe(builtin);
-    await expect(flows.get('bad')).rejects.toMatchObject({ status: 400, message: "Flow 'bad' cannot be compiled: node 'w' has unknown type 'nope'" });
+    const err = await Promise.resolve(flows.get('bad')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowCompileError);
+    expect((err as Error).message).toBe("Flow 'bad' cannot be compiled: node 'w' has unknown type 'nope'");
   });
 
   test('clear() forgets compiled flows', async () => {

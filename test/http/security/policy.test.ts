@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSecurityPolicy } from '../../../src/http/security/policy.ts';
 import { bodyLimitFor, maxRequestBodySize } from '../../../src/http/security/limits.ts';
-import { GatewayError } from '../../../src/util/errors.ts';
+import { InvalidConfig } from '../../../src/model/index.ts';
 import { tempDir } from './harness.ts';
 
 const MIB = 1024 * 1024;
@@ -64,7 +64,7 @@ describe('loadSecurityPolicy', () => {
     for (const [name, value, message] of cases) {
       let err: unknown;
       try { loadSecurityPolicy({ ABSTRACTGATEWAY_AUTH_TOKEN: 'x', [name]: value }, { dataDir: tempDir() }); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toBeInstanceOf(InvalidConfig);
       expect((err as Error).message).toMatch(message);
     }
   });

@@ -7,7 +7,8 @@
 import type { CompiledFlow } from '../compile.ts';
 import { codeFromBody, codeNodeOutput, runPythonCode, validatePythonCode } from '../deps.ts';
 import type { Exec } from '../exec.ts';
-import { dataInputs, FlowCompileError, type VNode } from '../model.ts';
+import { dataInputs, type VNode } from '../model.ts';
+import { FlowCompileError } from '../../../model/index.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
 
 /** Source and entry function of a code node, or null when it has no code. */

@@ -1,6 +1,7 @@
 // The durable control stack of schedulers (visualflow.md §3.8), kept in `_temp._control`.
 
-import type { StepPlan, Vars } from '../../../runtime/types.ts';
+import type { StepPlan } from '../../../runtime/types.ts';
+import type { Vars } from '../../../model/index.ts';
 import type { Exec } from '../exec.ts';
 import type { NodeResult } from '../spec.ts';
 

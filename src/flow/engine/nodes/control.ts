@@ -2,8 +2,8 @@
 // while) and the internal join_exec of fan-in lowering (§3.9; path_mux is a builtin). Scheduler frames are stored in
 // `_temp._control` and advanced *before* the body runs, so a pause or crash mid-body never repeats an item.
 
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, pyStr, toFloat, toJsonValue, truthy } from '../deps.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
+import { pyStr, toFloat, toJsonValue, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -23,7 +23,7 @@ async function switchNode(x: Exec): Promise<NodeResult> {
   const text = value === null ? '' : pyStr(value);
   const cases = config(x.node, 'switchConfig').cases;
   for (const c of Array.isArray(cases) ? cases : []) {
-    if (!isDict(c) || typeof c.id !== 'string' || !c.id || c.value === null || c.value === undefined) continue;
+    if (!isPlainObject(c) || typeof c.id !== 'string' || !c.id || c.value === null || c.value === undefined) continue;
     if (pyStr(c.value) === text) {
       const branch = `case:${c.id}`;
       return { kind: 'value', output: { branch, value, matched: pyStr(c.value) }, branch };
@@ -35,7 +35,7 @@ async function switchNode(x: Exec): Promise<NodeResult> {
 /** Iteration object: previous `_last_output` (object, else `{input}`) plus the iteration keys. */
 function iteration(x: Exec, keys: Vars): Vars {
   const lo = x.lastOutput;
-  const base = isDict(lo) ? { ...lo } : x.hasLastOutput ? { input: lo } : {};
+  const base = isPlainObject(lo) ? { ...lo } : x.hasLastOutput ? { input: lo } : {};
   const out = { ...base, ...keys };
   x.setOutput(x.node.id, out);
   x.vars._last_output = x.bucket('node_outputs')[x.node.id];
@@ -103,7 +103,7 @@ async function whileLoop(x: Exec): Promise<NodeResult> {
   if (!condition || !target) return finishScheduler(x, 'done');
   if (frame.iters >= MAX_LOOP_ITERATIONS) return failScheduler(x, `While exceeded ${MAX_LOOP_ITERATIONS} iterations`);
   const lo = x.lastOutput;
-  const item = isDict(lo) && Object.hasOwn(lo, 'item') ? lo.item : (lo ?? null);
+  const item = isPlainObject(lo) && Object.hasOwn(lo, 'item') ? lo.item : (lo ?? null);
   const index = frame.iters;
   frame.iters = index + 1;
   iteration(x, { item, index });

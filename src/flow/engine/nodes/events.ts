@@ -1,9 +1,9 @@
 // Events, entry and flow IO (visualflow.md §3.13 A): on_flow_start/end, on_user_request, on_agent_message,
 // and the re-arming listeners on_event (WAIT_EVENT) / on_schedule (WAIT_UNTIL).
 
-import type { Vars } from '../../../runtime/types.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
 import { isoFromMs, isoToMs, normalizeIso } from '../../../util/time.ts';
-import { isDict, pyStr, truthy } from '../deps.ts';
+import { pyStr, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config, dataInputs, dataOutputs } from '../model.ts';
 import { cloneJson } from '../paths.ts';
@@ -15,7 +15,7 @@ const SCOPES = new Set(['session', 'workflow', 'run', 'global']);
 async function onFlowStart(x: Exec) {
   const input = await x.inputs('function');
   const pins = dataOutputs(x.node).map((p) => p.id);
-  const defaults = isDict(x.node.data.pinDefaults) ? x.node.data.pinDefaults : {};
+  const defaults = isPlainObject(x.node.data.pinDefaults) ? x.node.data.pinDefaults : {};
   const out: Vars = {};
   if (pins.length) {
     for (const pin of pins) out[pin] = Object.hasOwn(input, pin) ? input[pin] : Object.hasOwn(defaults, pin) ? cloneJson(defaults[pin]) : null;
@@ -99,11 +99,11 @@ export const EVENT_NODES: Record<string, NodeSpec> = {
   on_event: {
     family: 'effect',
     exec: onEvent,
-    mapEffect: (raw) => (isDict(raw) ? { event: raw, payload: raw.payload ?? null, event_id: raw.event_id ?? null, name: raw.name ?? null } : { event: raw }),
+    mapEffect: (raw) => (isPlainObject(raw) ? { event: raw, payload: raw.payload ?? null, event_id: raw.event_id ?? null, name: raw.name ?? null } : { event: raw }),
   },
   on_schedule: {
     family: 'effect',
     exec: onSchedule,
-    mapEffect: (raw) => (isDict(raw) ? { ...raw } : { result: raw }),
+    mapEffect: (raw) => (isPlainObject(raw) ? { ...raw } : { result: raw }),
   },
 };

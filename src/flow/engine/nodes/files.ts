@@ -4,8 +4,8 @@
 
 import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, pyStr, toJsonValue, truthy } from '../deps.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
+import { pyStr, toJsonValue, truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
 
@@ -94,7 +94,7 @@ async function writeFile(x: Exec): Promise<NodeResult> {
     text = JSON.stringify(value ?? null, null, 2) + '\n';
   } else if (c === null || c === undefined) text = '';
   else if (typeof c === 'string') text = c;
-  else if (Array.isArray(c) || isDict(c)) text = JSON.stringify(c, null, 2);
+  else if (Array.isArray(c) || isPlainObject(c)) text = JSON.stringify(c, null, 2);
   else text = pyStr(c);
   mkdirSync(dirname(f.abs), { recursive: true });
   writeFileSync(f.abs, text);

@@ -1,14 +1,14 @@
 // User interaction, time and events (visualflow.md §3.13 I): ask_user, answer_user, wait_until, wait_event,
 // emit_event. Each emits a runtime effect; results land at `_temp.effects.<node>` and map onto output pins.
 
-import type { Vars } from '../../../runtime/types.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
 import { isoFromMs, isoToMs, normalizeIso } from '../../../util/time.ts';
-import { isDict, pyStr, toFloat } from '../deps.ts';
+import { pyStr, toFloat } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
 
-const merged = (raw: unknown): Vars => (isDict(raw) ? { ...raw } : { result: raw });
+const merged = (raw: unknown): Vars => (isPlainObject(raw) ? { ...raw } : { result: raw });
 
 async function askUser(x: Exec): Promise<NodeResult> {
   const input = await x.inputs('effect');
@@ -88,7 +88,7 @@ async function emitEvent(x: Exec): Promise<NodeResult> {
   const payload: Vars = {
     scope,
     name,
-    payload: raw === null || raw === undefined ? {} : isDict(raw) ? raw : { value: raw },
+    payload: raw === null || raw === undefined ? {} : isPlainObject(raw) ? raw : { value: raw },
     event_id: `${x.run.run_id}:${x.node.id}:${seq}`,
     max_steps: 0,
   };
@@ -97,7 +97,7 @@ async function emitEvent(x: Exec): Promise<NodeResult> {
 }
 
 export const INTERACTION_NODES: Record<string, NodeSpec> = {
-  ask_user: { family: 'effect', exec: askUser, mapEffect: (raw) => (isDict(raw) ? { ...raw } : { response: raw }) },
+  ask_user: { family: 'effect', exec: askUser, mapEffect: (raw) => (isPlainObject(raw) ? { ...raw } : { response: raw }) },
   answer_user: { family: 'effect', exec: answerUser, mapEffect: merged },
   wait_until: { family: 'effect', exec: waitUntil, mapEffect: merged },
   wait_event: { family: 'effect', exec: waitEvent, mapEffect: (raw) => ({ event_data: raw }) },

@@ -1,9 +1,9 @@
 // LLM, tools and agent nodes (visualflow.md §3.13 J): the engine only builds effect payloads and maps
 // results; src/llm executes `llm_call` / `tool_calls` and provides the ReAct agent workflow.
 
-import type { Vars } from '../../../runtime/types.ts';
+import { type Vars, isPlainObject, routingOf, limitsOf } from '../../../model/index.ts';
 import { parseJsonSafe } from '../../../util/json.ts';
-import { AGENT_WORKFLOW_ID, isDict, pyStr, toFloat } from '../deps.ts';
+import { AGENT_WORKFLOW_ID, pyStr, toFloat } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import { objAt } from '../paths.ts';
@@ -48,7 +48,7 @@ function toolList(v: unknown): (string | Vars)[] {
   const out: (string | Vars)[] = [];
   for (const t of v) {
     if (typeof t === 'string' && t.trim()) out.push(t.trim());
-    else if (isDict(t) && typeof t.name === 'string') {
+    else if (isPlainObject(t) && typeof t.name === 'string') {
       const spec: Vars = { name: t.name };
       if (t.description !== undefined) spec.description = t.description;
       if (t.parameters !== undefined) spec.parameters = t.parameters;
@@ -64,14 +64,14 @@ const toolNames = (v: unknown): string[] => toolList(v).map((t) => (typeof t ===
 function responseSchema(v: unknown): Vars | null {
   let s = v;
   if (typeof s === 'string') s = parseJsonSafe(s, null);
-  if (!isDict(s) || !Object.keys(s).length) return null;
-  if (s.type === 'json_schema' && isDict(s.json_schema)) return isDict(s.json_schema.schema) ? s.json_schema.schema : null;
+  if (!isPlainObject(s) || !Object.keys(s).length) return null;
+  if (s.type === 'json_schema' && isPlainObject(s.json_schema)) return isPlainObject(s.json_schema.schema) ? s.json_schema.schema : null;
   return s;
 }
 
 /** Leading system messages, then the system prompt, then the rest, then the user prompt. */
 function withPrompt(messages: unknown[], system: string, prompt: string): Vars[] {
-  const list = messages.filter(isDict) as Vars[];
+  const list = messages.filter(isPlainObject) as Vars[];
   const lead = list.findIndex((m) => m.role !== 'system');
   const cut = lead < 0 ? list.length : lead;
   const sys = system ? [{ role: 'system', content: system }] : [];
@@ -124,8 +124,8 @@ async function llmCall(x: Exec): Promise<NodeResult> {
     if (typeof cfg.structured_output_fallback === 'boolean') payload.structured_output_fallback = cfg.structured_output_fallback;
   }
   // Conversation: an explicit context pin, else (include_context) the run's own context.
-  const pinned = isDict(input.context) ? input.context : null;
-  const runCtx = isDict(x.vars.context) ? x.vars.context : {};
+  const pinned = isPlainObject(input.context) ? input.context : null;
+  const runCtx = isPlainObject(x.vars.context) ? x.vars.context : {};
   const context = pinned && Array.isArray(pinned.messages) ? pinned : includeContext ? runCtx : null;
   const media = pinned && Array.isArray(pinned.attachments) ? pinned.attachments : includeContext ? runCtx.attachments : undefined;
   if (Array.isArray(media)) payload.media = media;
@@ -143,9 +143,9 @@ async function llmCall(x: Exec): Promise<NodeResult> {
 }
 
 function mapLlm(raw: any): Vars {
-  const r: Vars = isDict(raw) ? raw : { content: raw };
+  const r: Vars = isPlainObject(raw) ? raw : { content: raw };
   const data = r.data;
-  const structured = isDict(data) || Array.isArray(data);
+  const structured = isPlainObject(data) || Array.isArray(data);
   const toolCalls = Array.isArray(r.tool_calls) ? r.tool_calls : [];
   const meta: Vars = {
     schema: 'abstractflow.llm_call.v1.meta',
@@ -154,7 +154,7 @@ function mapLlm(raw: any): Vars {
     tool_calls: toolCalls.length,
   };
   for (const k of ['provider', 'model', 'finish_reason', 'usage', 'gen_time', 'ttft_ms']) if (r[k] !== undefined && r[k] !== null) meta[k] = r[k];
-  const traceId = r.trace_id ?? (isDict(r.metadata) ? r.metadata.trace_id : undefined);
+  const traceId = r.trace_id ?? (isPlainObject(r.metadata) ? r.metadata.trace_id : undefined);
   if (traceId) meta.trace = { trace_id: traceId };
   return {
     response: structured ? JSON.stringify(data) : r.content === null || r.content === undefined ? '' : pyStr(r.content),
@@ -178,7 +178,7 @@ async function agent(x: Exec): Promise<NodeResult> {
 
   const input = await x.inputs('effect');
   const cfg = config(x.node, 'agentConfig');
-  const rt = isDict(x.vars._runtime) ? x.vars._runtime : {};
+  const rt = routingOf(x.vars);
   const provider = named(pinOr(input, ['provider'], undefined)) ?? named(cfg.provider) ?? named(rt.provider);
   const model = named(pinOr(input, ['model'], undefined)) ?? named(cfg.model) ?? named(rt.model);
   if (!provider || !model) {
@@ -189,13 +189,13 @@ async function agent(x: Exec): Promise<NodeResult> {
   const rawTask = pinOr(input, ['prompt', 'task'], '');
   const task = rawTask === null || rawTask === undefined ? '' : pyStr(rawTask);
   const system = input.system === null || input.system === undefined ? '' : pyStr(input.system);
-  const limits = isDict(x.vars._limits) ? x.vars._limits : {};
+  const limits = limitsOf(x.vars) ?? {};
   const maxIterations = intOrNull(pinOr(input, ['max_iterations'], cfg.max_iterations)) ?? intOrNull(limits.max_iterations) ?? 50;
   const includeContext = boolish(pinOr(input, ['use_context', 'include_context'], cfg.include_context ?? cfg.use_context ?? false));
-  const ctxPin = isDict(input.context) ? input.context : {};
-  const parentMessages = isDict(x.vars.context) && Array.isArray(x.vars.context.messages) ? x.vars.context.messages : [];
+  const ctxPin = isPlainObject(input.context) ? input.context : {};
+  const parentMessages = isPlainObject(x.vars.context) && Array.isArray(x.vars.context.messages) ? x.vars.context.messages : [];
   const messages = Array.isArray(ctxPin.messages) && ctxPin.messages.length ? ctxPin.messages : includeContext ? parentMessages : [];
-  const outputSchema = isDict(cfg.outputSchema) && cfg.outputSchema.enabled ? cfg.outputSchema.jsonSchema : undefined;
+  const outputSchema = isPlainObject(cfg.outputSchema) && cfg.outputSchema.enabled ? cfg.outputSchema.jsonSchema : undefined;
   const schema = responseSchema(pinOr(input, ['resp_schema', 'response_schema'], outputSchema));
 
   const vars: Vars = {
@@ -222,14 +222,14 @@ async function agent(x: Exec): Promise<NodeResult> {
 }
 
 function finishAgent(x: Exec, bucket: Vars): NodeResult {
-  const sub = isDict(bucket.sub) ? bucket.sub : {};
-  const child = isDict(sub.output) ? sub.output : {};
+  const sub = isPlainObject(bucket.sub) ? bucket.sub : {};
+  const child = isPlainObject(sub.output) ? sub.output : {};
   const failed = child.success === false;
   const response = child.response === null || child.response === undefined ? '' : pyStr(child.response);
   const output: Vars = {
     response,
     success: !failed,
-    meta: isDict(child.meta) ? child.meta : { sub_run_id: sub.sub_run_id ?? null, provider: bucket.provider, model: bucket.model },
+    meta: isPlainObject(child.meta) ? child.meta : { sub_run_id: sub.sub_run_id ?? null, provider: bucket.provider, model: bucket.model },
     scratchpad: child.scratchpad ?? null,
     data: child.data ?? null,
   };
@@ -243,10 +243,10 @@ function finishAgent(x: Exec, bucket: Vars): NodeResult {
 
 /** The agent turn joins the parent's conversation once (ids `agent:<sub>:<node>:user|assistant`). */
 function appendToContext(x: Exec, subRunId: string, task: unknown, answer: string): void {
-  if (!isDict(x.vars.context)) x.vars.context = {};
+  if (!isPlainObject(x.vars.context)) x.vars.context = {};
   const ctx = x.vars.context as Vars;
   if (!Array.isArray(ctx.messages)) ctx.messages = [];
-  const have = new Set(ctx.messages.map((m: any) => (isDict(m) && isDict(m.metadata) ? m.metadata.message_id : null)));
+  const have = new Set(ctx.messages.map((m: any) => (isPlainObject(m) && isPlainObject(m.metadata) ? m.metadata.message_id : null)));
   const ts = x.ctx.nowIso();
   for (const [suffix, role, content] of [['user', 'user', pyStr(task ?? '')], ['assistant', 'assistant', answer]] as const) {
     const id = `agent:${subRunId}:${x.node.id}:${suffix}`;
@@ -257,7 +257,7 @@ function appendToContext(x: Exec, subRunId: string, task: unknown, answer: strin
 function toolCallsOf(v: unknown): unknown[] {
   const parsed = typeof v === 'string' ? parseJsonSafe(v, null) : v;
   if (Array.isArray(parsed)) return parsed;
-  return isDict(parsed) ? [parsed] : [];
+  return isPlainObject(parsed) ? [parsed] : [];
 }
 
 function allowedTools(input: Vars, cfg: Vars): string[] | undefined {
@@ -274,9 +274,9 @@ async function toolCalls(x: Exec): Promise<NodeResult> {
 }
 
 function mapToolCalls(raw: any): Vars {
-  const results = isDict(raw) && Array.isArray(raw.results) ? raw.results : [];
-  const executed = isDict(raw) && raw.mode === 'executed';
-  return { results, success: executed && results.every((r: any) => isDict(r) && r.success === true), raw };
+  const results = isPlainObject(raw) && Array.isArray(raw.results) ? raw.results : [];
+  const executed = isPlainObject(raw) && raw.mode === 'executed';
+  return { results, success: executed && results.every((r: any) => isPlainObject(r) && r.success === true), raw };
 }
 
 async function callTool(x: Exec): Promise<NodeResult> {
@@ -290,11 +290,11 @@ async function callTool(x: Exec): Promise<NodeResult> {
 }
 
 function mapCallTool(raw: any): Vars {
-  const first = isDict(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
+  const first = isPlainObject(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
   let result: unknown;
   let success = false;
-  if (!isDict(raw) || raw.mode !== 'executed') result = `Tool execution not completed (mode=${isDict(raw) ? raw.mode : 'unknown'})`;
-  else if (!isDict(first)) result = 'Missing tool result';
+  if (!isPlainObject(raw) || raw.mode !== 'executed') result = `Tool execution not completed (mode=${isPlainObject(raw) ? raw.mode : 'unknown'})`;
+  else if (!isPlainObject(first)) result = 'Missing tool result';
   else {
     success = first.success === true;
     result = success ? first.output : first.error;

@@ -1,8 +1,8 @@
 // Memory nodes backed by a runtime effect (visualflow.md §3.13 L). Only `memory_compact` has a handler in
 // this gateway (src/runtime/memory.ts); the span/KG memory nodes are rejected at compile time (nodes/index.ts).
 
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, toFloat } from '../deps.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
+import { toFloat } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
 
@@ -23,8 +23,8 @@ async function memoryCompact(x: Exec): Promise<NodeResult> {
 
 /** The handler returns a tool-results object; the span id is in the first result's meta. */
 function mapCompact(raw: any): Vars {
-  const first = isDict(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
-  const meta = isDict(first) && isDict(first.meta) ? first.meta : {};
+  const first = isPlainObject(raw) && Array.isArray(raw.results) ? raw.results[0] : undefined;
+  const meta = isPlainObject(first) && isPlainObject(first.meta) ? first.meta : {};
   return { span_id: meta.span_id ?? null, raw };
 }
 

@@ -2,8 +2,8 @@
 // child run (same session), the parent waits and is resumed with `{sub_run_id, output}`. Recursion is just
 // another child run with its own state.
 
-import type { Vars } from '../../../runtime/types.ts';
-import { isDict, truthy } from '../deps.ts';
+import { type Vars, isPlainObject } from '../../../model/index.ts';
+import { truthy } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config, dataInputs, dataOutputs, type VNode } from '../model.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
@@ -21,26 +21,26 @@ function subflowTarget(node: VNode): string | null {
 }
 
 function childVars(node: VNode, input: Vars): Vars {
-  const base: Vars = isDict(input.vars) ? { ...input.vars } : isDict(input.input) ? { ...input.input } : {};
+  const base: Vars = isPlainObject(input.vars) ? { ...input.vars } : isPlainObject(input.input) ? { ...input.input } : {};
   const pins = dataInputs(node).map((p) => p.id).filter((p) => !CONTROL_KEYS.has(p));
   if (!pins.length) {
     if (Object.keys(base).length) return base;
     return Object.fromEntries(Object.entries(input).filter(([k]) => !CONTROL_KEYS.has(k)));
   }
   for (const pin of pins) {
-    if ((pin === 'vars' || pin === 'input') && isDict(input[pin])) continue;
+    if ((pin === 'vars' || pin === 'input') && isPlainObject(input[pin])) continue;
     if (Object.hasOwn(input, pin)) base[pin] = input[pin];
   }
   return base;
 }
 
-const messageId = (m: unknown): unknown => (isDict(m) && isDict(m.metadata) ? m.metadata.message_id : undefined);
-const isSystem = (m: unknown): boolean => isDict(m) && m.role === 'system';
+const messageId = (m: unknown): unknown => (isPlainObject(m) && isPlainObject(m.metadata) ? m.metadata.message_id : undefined);
+const isSystem = (m: unknown): boolean => isPlainObject(m) && m.role === 'system';
 
 /** Child system msgs, parent system msgs, parent others, child others; de-duplicated by message_id. */
 function inheritContext(parent: Vars, vars: Vars): void {
-  const pctx = isDict(parent.context) ? parent.context : {};
-  const cctx: Vars = isDict(vars.context) ? { ...vars.context } : {};
+  const pctx = isPlainObject(parent.context) ? parent.context : {};
+  const cctx: Vars = isPlainObject(vars.context) ? { ...vars.context } : {};
   const pm = Array.isArray(pctx.messages) ? pctx.messages : [];
   const cm = Array.isArray(cctx.messages) ? cctx.messages : [];
   const seen = new Set<unknown>();
@@ -72,12 +72,12 @@ async function subflow(x: Exec): Promise<NodeResult> {
 }
 
 function mapSubflow(raw: any, node: VNode): Vars {
-  const childOut = isDict(raw) ? raw.output : undefined;
-  const result = isDict(childOut) && Object.hasOwn(childOut, 'result') ? childOut.result : (childOut ?? null);
-  const out: Vars = { sub_run_id: isDict(raw) ? (raw.sub_run_id ?? null) : null, output: result, child_output: childOut ?? null };
+  const childOut = isPlainObject(raw) ? raw.output : undefined;
+  const result = isPlainObject(childOut) && Object.hasOwn(childOut, 'result') ? childOut.result : (childOut ?? null);
+  const out: Vars = { sub_run_id: isPlainObject(raw) ? (raw.sub_run_id ?? null) : null, output: result, child_output: childOut ?? null };
   const pins = dataOutputs(node).map((p) => p.id).filter((p) => p !== 'output');
   for (const pin of pins) {
-    if (isDict(result)) out[pin] = result[pin] ?? null;
+    if (isPlainObject(result)) out[pin] = result[pin] ?? null;
     else if (pins.length === 1) out[pin] = result;
   }
   return out;

@@ -1,12 +1,11 @@
 // Variables and context (visualflow.md §3.13 C). Reads are pure and always recomputed; writes are adapters
 // that persist their output but leave the ambient `_last_output` untouched.
 
-import type { Vars } from '../../../runtime/types.ts';
+import { type Vars, isPlainObject, getPath, setPath } from '../../../model/index.ts';
 import { parseJsonSafe } from '../../../util/json.ts';
-import { isDict, pyStr, toJsonValue } from '../deps.ts';
+import { pyStr, toJsonValue } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import type { VNode } from '../model.ts';
-import { getPath, setPath } from '../paths.ts';
 import type { NodeResult, NodeSpec } from '../spec.ts';
 
 /** A writable variable name, or an error message. */
@@ -24,7 +23,7 @@ function matchesType(v: unknown, type: string): boolean {
     case 'boolean': return typeof v === 'boolean';
     case 'number': return typeof v === 'number';
     case 'string': return typeof v === 'string';
-    case 'object': return isDict(v);
+    case 'object': return isPlainObject(v);
     case 'array': return Array.isArray(v);
     default: return v !== undefined;
   }
@@ -49,7 +48,7 @@ async function setVars(x: Exec): Promise<NodeResult> {
   const input = await x.inputs('effect');
   let updates = input.updates;
   if (typeof updates === 'string') updates = parseJsonSafe(updates, null);
-  if (!isDict(updates)) updates = {};
+  if (!isPlainObject(updates)) updates = {};
   for (const k of Object.keys(updates)) {
     const checked = checkName(k);
     if ('error' in checked) return { kind: 'fail', error: checked.error };
@@ -66,14 +65,14 @@ async function setVarProperty(x: Exec): Promise<NodeResult> {
   const key = input.key === null || input.key === undefined ? '' : pyStr(input.key).trim();
   if (!key) return { kind: 'fail', error: 'set_var_property requires a key' };
   const current = getPath(x.vars, checked.name);
-  const obj: Vars = isDict(current) ? structuredClone(current) : {};
+  const obj: Vars = isPlainObject(current) ? structuredClone(current) : {};
   setPath(obj, key, toJsonValue(input.value ?? null));
   setPath(x.vars, checked.name, obj);
   return { kind: 'pass', output: { value: obj }, terminal: { success: true, result: x.lastOutput ?? null, value: obj } };
 }
 
 function varDecl(x: Exec, node: VNode): Vars {
-  const cfg = isDict(node.data.literalValue) ? node.data.literalValue : {};
+  const cfg = isPlainObject(node.data.literalValue) ? node.data.literalValue : {};
   const name = typeof cfg.name === 'string' ? cfg.name.trim() : '';
   const type = typeof cfg.type === 'string' ? cfg.type : 'any';
   const current = name ? getPath(x.vars, name) : undefined;
@@ -86,14 +85,14 @@ function varDecl(x: Exec, node: VNode): Vars {
 
 function boolVar(x: Exec, node: VNode): Vars {
   const lv = node.data.literalValue;
-  const name = (typeof lv === 'string' ? lv : isDict(lv) && typeof lv.name === 'string' ? lv.name : '').trim();
-  const fallback = isDict(lv) && typeof lv.default === 'boolean' ? lv.default : false;
+  const name = (typeof lv === 'string' ? lv : isPlainObject(lv) && typeof lv.name === 'string' ? lv.name : '').trim();
+  const fallback = isPlainObject(lv) && typeof lv.default === 'boolean' ? lv.default : false;
   const current = name ? getPath(x.vars, name) : undefined;
   return { name, value: typeof current === 'boolean' ? current : fallback };
 }
 
 function contextOf(vars: Vars): Vars {
-  return isDict(vars.context) ? vars.context : {};
+  return isPlainObject(vars.context) ? vars.context : {};
 }
 
 function getContext(x: Exec): Vars {
@@ -120,7 +119,7 @@ function newMessage(x: Exec, role: unknown, content: unknown): Vars {
 async function addMessage(x: Exec): Promise<NodeResult> {
   const input = await x.inputs('effect');
   const message = newMessage(x, input.role, input.content);
-  if (!isDict(x.vars.context)) x.vars.context = {};
+  if (!isPlainObject(x.vars.context)) x.vars.context = {};
   const context = x.vars.context as Vars;
   if (!Array.isArray(context.messages)) context.messages = [];
   context.messages.push(message);
