@@ -3,7 +3,8 @@
 // for K again, sequentially, while idle for less than `reuseIdleMs`; then it is terminated. Executions
 // without a key get a fresh worker each time. A fresh worker is kept booted ahead (`warmWorkers`) so a code
 // node does not pay Pyodide's boot; compile checks (`compile`) run no flow code and may use any fresh worker
-// without spoiling it. The wall-time cap terminates the worker; the memory cap is enforced inside it.
+// without spoiling it. The wall-time cap (and an abort: cancel, pause, shutdown) terminates the worker; the
+// memory cap is enforced inside it.
 // Limits come from ABSTRACTGATEWAY_CODE_* (docs/reliability-sandbox.md). Never throws to callers.
 import { envNumber, type Env } from '../config.ts';
 import { loadAssets } from './assets.ts';
@@ -83,11 +84,14 @@ class Slot {
   }
 
   /** One request, one reply; on timeout the worker is terminated and `null` comes back. */
-  send(msg: Record<string, unknown>, timeoutMs: number): Promise<Record<string, any> | Error | null> {
+  send(msg: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, any> | Error | null> {
     if (this.dead) return Promise.resolve(new Error('the sandbox worker exited'));
+    if (signal?.aborted) return Promise.resolve(new Error('the execution was cancelled'));
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.pending = null; this.kill(); resolve(null); }, timeoutMs);
-      this.pending = (reply) => { clearTimeout(timer); resolve(reply); };
+      const onAbort = () => { clearTimeout(timer); this.pending = null; this.kill(); resolve(new Error('the execution was cancelled')); };
+      const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); this.pending = null; this.kill(); resolve(null); }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending = (reply) => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(reply); };
       this.worker.postMessage(msg);
     });
   }
@@ -128,11 +132,11 @@ export class PythonSandbox {
     for (let i = this.warm.filter((s) => !s.dead).length; i < this.limits.warmWorkers; i++) this.warm.push(new Slot(this.limits.memoryMb));
   }
 
-  private takeFresh(): Slot {
+  private takeFresh(refill = true): Slot {
     let slot: Slot | undefined;
     while ((slot = this.warm.shift()) && slot.dead) { /* drop dead */ }
     const taken = slot ?? new Slot(this.limits.memoryMb);
-    this.refill();
+    if (refill) this.refill();
     return taken;
   }
 
@@ -157,7 +161,7 @@ export class PythonSandbox {
   }
 
   /** Run `code` (which must define `fn`) on `inputsJson`; `key` binds the worker to one run. */
-  run(code: string, inputsJson: string, fn: string, key: string | null, timeoutMs = this.limits.timeoutMs): Promise<SandboxReply> {
+  run(code: string, inputsJson: string, fn: string, key: string | null, timeoutMs = this.limits.timeoutMs, signal?: AbortSignal): Promise<SandboxReply> {
     return this.gate(async () => {
       if (this.closed) return { kind: 'failed', error: 'the code sandbox is shut down' };
       const slot = await this.slotFor(key);
@@ -167,7 +171,7 @@ export class PythonSandbox {
         return { kind: 'failed', error: `the code sandbox could not start: ${(e as Error).message}` };
       }
       slot.key = key;
-      const reply = await slot.send({ type: 'run', code, inputs: inputsJson, function: fn }, timeoutMs);
+      const reply = await slot.send({ type: 'run', code, inputs: inputsJson, function: fn }, timeoutMs, signal);
       if (reply === null) return { kind: 'timeout' };
       if (reply instanceof Error || reply.type !== 'result' || typeof reply.json !== 'string') {
         slot.kill();
@@ -192,20 +196,26 @@ export class PythonSandbox {
   compile(code: string): Promise<SandboxReply> {
     return this.gate(async () => {
       if (this.closed) return { kind: 'failed', error: 'the code sandbox is shut down' };
-      const slot = this.takeFresh();
+      const slot = this.takeFresh(false);
       try {
         await slot.ready;
       } catch (e) {
+        this.refill();
         return { kind: 'failed', error: `the code sandbox could not start: ${(e as Error).message}` };
       }
       const reply = await slot.send({ type: 'compile', code }, this.limits.timeoutMs);
-      if (reply === null) return { kind: 'timeout' };
+      if (reply === null) { this.refill(); return { kind: 'timeout' }; }
       if (reply instanceof Error || reply.type !== 'result' || typeof reply.error !== 'string') {
         slot.kill();
+        this.refill();
         return { kind: 'failed', error: `the code sandbox crashed: ${reply instanceof Error ? reply.message : 'no result'}` };
       }
-      if (!this.closed && this.warm.length < Math.max(1, this.limits.warmWorkers)) this.warm.unshift(slot);
-      else slot.kill();
+      // still fresh: back to the front of the pool (compiles in a row share one booted worker)
+      if (this.closed) slot.kill();
+      else {
+        this.warm.unshift(slot);
+        for (const extra of this.warm.splice(Math.max(1, this.limits.warmWorkers))) extra.kill();
+      }
       return { kind: 'compiled', error: reply.error };
     });
   }

@@ -15,6 +15,8 @@ export interface CodeRunOptions {
   functionName?: string;
   /** Executions with the same key (the run id) may share an interpreter; others never do. */
   isolationKey?: string | null;
+  /** Aborting (cancel, pause, gateway shutdown) terminates the interpreter. */
+  signal?: AbortSignal;
 }
 
 export interface CodeExecution {
@@ -36,7 +38,7 @@ export async function runPythonCode(code: string, inputs: Record<string, unknown
   const timeoutMs = opts.timeoutMs ?? sandbox.limits.timeoutMs;
   const started = performance.now();
   const reply = await sandbox.run(code, pyJsonDumps(inputs, { ensureAscii: false }), opts.functionName ?? 'transform',
-    opts.isolationKey ?? null, timeoutMs);
+    opts.isolationKey ?? null, timeoutMs, opts.signal);
   const wall = Math.round((performance.now() - started) * 1000) / 1000;
   if (reply.kind === 'timeout') {
     return { ok: false, error: `Execution timed out after ${timeoutMs} ms (raise ${LIMIT_VARS.timeoutMs} to allow more)`, execution: emptyExecution(wall) };
