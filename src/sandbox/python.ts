@@ -86,9 +86,9 @@ class Slot {
   /** One request, one reply; on timeout the worker is terminated and `null` comes back. */
   send(msg: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, any> | Error | null> {
     if (this.dead) return Promise.resolve(new Error('the sandbox worker exited'));
-    if (signal?.aborted) return Promise.resolve(new Error('the execution was cancelled'));
+    if (signal?.aborted) return Promise.resolve(new Error('cancelled the execution'));
     return new Promise((resolve) => {
-      const onAbort = () => { clearTimeout(timer); this.pending = null; this.kill(); resolve(new Error('the execution was cancelled')); };
+      const onAbort = () => { clearTimeout(timer); this.pending = null; this.kill(); resolve(new Error('cancelled the execution')); };
       const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); this.pending = null; this.kill(); resolve(null); }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending = (reply) => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(reply); };
@@ -163,20 +163,21 @@ export class PythonSandbox {
   /** Run `code` (which must define `fn`) on `inputsJson`; `key` binds the worker to one run. */
   run(code: string, inputsJson: string, fn: string, key: string | null, timeoutMs = this.limits.timeoutMs, signal?: AbortSignal): Promise<SandboxReply> {
     return this.gate(async () => {
-      if (this.closed) return { kind: 'failed', error: 'the code sandbox is shut down' };
+      if (this.closed) return { kind: 'failed', error: 'is shut down' };
       const slot = await this.slotFor(key);
       try {
         await slot.ready;
       } catch (e) {
-        return { kind: 'failed', error: `the code sandbox could not start: ${(e as Error).message}` };
+        return { kind: 'failed', error: `could not start: ${(e as Error).message}` };
       }
       slot.key = key;
       const reply = await slot.send({ type: 'run', code, inputs: inputsJson, function: fn }, timeoutMs, signal);
       if (reply === null) return { kind: 'timeout' };
+      if (signal?.aborted) { slot.kill(); return { kind: 'failed', error: 'cancelled the execution' }; }
       if (reply instanceof Error || reply.type !== 'result' || typeof reply.json !== 'string') {
         slot.kill();
         const why = reply instanceof Error ? reply.message : String(reply.crashed ?? reply.error ?? 'no result');
-        return { kind: 'failed', error: `the code sandbox crashed: ${why}` };
+        return { kind: 'failed', error: `crashed: ${why}` };
       }
       this.release(slot, key);
       return { kind: 'json', json: reply.json, memoryMb: Number(reply.memory_mb) || 0 };
@@ -195,20 +196,20 @@ export class PythonSandbox {
   /** Syntax check only (no flow code runs, so the worker stays fresh and goes back to the pool). */
   compile(code: string): Promise<SandboxReply> {
     return this.gate(async () => {
-      if (this.closed) return { kind: 'failed', error: 'the code sandbox is shut down' };
+      if (this.closed) return { kind: 'failed', error: 'is shut down' };
       const slot = this.takeFresh(false);
       try {
         await slot.ready;
       } catch (e) {
         this.refill();
-        return { kind: 'failed', error: `the code sandbox could not start: ${(e as Error).message}` };
+        return { kind: 'failed', error: `could not start: ${(e as Error).message}` };
       }
       const reply = await slot.send({ type: 'compile', code }, this.limits.timeoutMs);
       if (reply === null) { this.refill(); return { kind: 'timeout' }; }
       if (reply instanceof Error || reply.type !== 'result' || typeof reply.error !== 'string') {
         slot.kill();
         this.refill();
-        return { kind: 'failed', error: `the code sandbox crashed: ${reply instanceof Error ? reply.message : 'no result'}` };
+        return { kind: 'failed', error: `crashed: ${reply instanceof Error ? reply.message : 'no result'}` };
       }
       // still fresh: back to the front of the pool (compiles in a row share one booted worker)
       if (this.closed) slot.kill();

@@ -43,7 +43,7 @@ export async function runPythonCode(code: string, inputs: Record<string, unknown
   if (reply.kind === 'timeout') {
     return { ok: false, error: `Execution timed out after ${timeoutMs} ms (raise ${LIMIT_VARS.timeoutMs} to allow more)`, execution: emptyExecution(wall) };
   }
-  if (reply.kind !== 'json') return { ok: false, error: `Code ${reply.kind === 'failed' ? reply.error : 'sandbox failed'}`, execution: emptyExecution(wall) };
+  if (reply.kind !== 'json') return { ok: false, error: `Code sandbox ${reply.kind === 'failed' ? reply.error : 'failed'}`, execution: emptyExecution(wall) };
   const parsed = parseJsonStrict(reply.json);
   if (!parsed?.ok || !isPlainObject(parsed.value)) return { ok: false, error: 'Code sandbox returned no result', execution: emptyExecution(wall) };
   const v = parsed.value;
@@ -65,7 +65,7 @@ export async function runPythonCode(code: string, inputs: Record<string, unknown
 export async function validatePythonCode(code: string): Promise<string | null> {
   const reply = await pythonSandbox().compile(code);
   if (reply.kind === 'compiled') return reply.error || null;
-  return reply.kind === 'timeout' ? 'Code validation timed out' : `Code ${reply.kind === 'failed' ? reply.error : 'sandbox failed'}`;
+  return reply.kind === 'timeout' ? 'Code validation timed out' : `Code sandbox ${reply.kind === 'failed' ? reply.error : 'failed'}`;
 }
 
 const PY_KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif else except ' +

@@ -68,6 +68,12 @@ describe('runPythonCode: failures', () => {
     const r = await runPythonCode(fn('while True:\n    pass'), {}, { timeoutMs: 400 });
     expect(r).toMatchObject({ ok: false, error: 'Execution timed out after 400 ms (raise ABSTRACTGATEWAY_CODE_TIMEOUT_MS to allow more)' });
   });
+  test('an abort (cancel, pause, shutdown) terminates a running execution', async () => {
+    const ac = new AbortController();
+    const pending = runPythonCode(fn('while True:\n    pass'), {}, { signal: ac.signal, timeoutMs: 120_000 });
+    setTimeout(() => ac.abort(), 200);
+    expect(await pending).toMatchObject({ ok: false, error: 'Code sandbox cancelled the execution' });
+  });
   test('a memory hog hits the memory cap', async () => {
     const r = await runPythonCode(fn('x = [0] * (10 ** 9)\nreturn len(x)'), {});
     expect(r).toMatchObject({ ok: false, error: 'Memory limit exceeded (512 MB; raise ABSTRACTGATEWAY_CODE_MEMORY_MB to allow more)' });

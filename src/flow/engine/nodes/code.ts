@@ -37,7 +37,7 @@ async function codeNode(x: Exec): Promise<NodeResult> {
     return { kind: 'fail', error: "Code permissions 'full_access' are not available on this gateway (sandbox only)" };
   }
   const src = codeSource(x.node)!;
-  const res = await runPythonCode(src.code, input, { functionName: src.functionName, isolationKey: x.run.run_id, signal: x.ctx.signal });
+  const res = await runPythonCode(src.code, input, { functionName: src.functionName, isolationKey: x.run.run_id });
   const output = codeNodeOutput(res);
   return res.ok ? { kind: 'value', output } : { kind: 'fail', error: res.error, output };
 }
