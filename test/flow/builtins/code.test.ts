@@ -1,8 +1,11 @@
 // The real Pyodide sandbox (src/sandbox/): results, Python semantics, failures, limits. Escape attempts are in
 // test/sandbox/escapes.test.ts.
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { codeFromBody, codeNodeOutput, pyIdentifier, runPythonCode, validatePythonCode } from '../../../src/flow/builtins/code.ts';
 import { PyFloat, pyFloat, pyStr, toJsonValue } from '../../../src/flow/values.ts';
+
+// Booting a Pyodide interpreter takes seconds (tens on a loaded machine).
+setDefaultTimeout(180_000);
 
 // One interpreter for the tests that do not need a fresh one (the key stands for a run id).
 const shared = { isolationKey: 'code-test' };

@@ -1,8 +1,11 @@
-import { afterAll, describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../support/harness.ts';
 import { end, flow, lit, n, runFlow, start } from './helpers.ts';
+
+// Booting a Pyodide interpreter takes seconds (tens on a loaded machine).
+setDefaultTimeout(180_000);
 
 const ws = tempDir('ag-ws-');
 const outside = tempDir('ag-outside-');
