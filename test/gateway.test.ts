@@ -32,3 +32,31 @@ test('src/serve.ts adds the HTTP stack', () => {
   const graph = [...importGraph(`${import.meta.dir}/../src/serve.ts`)];
   expect(graph).toContain('pkg:elysia');
 });
+
+test('the web console stays out of the runner and out of the server start-up graph', () => {
+  const runner = [...importGraph(`${import.meta.dir}/../src/gateway.ts`)];
+  expect(runner.filter((f) => f.includes('/src/console/') || f.startsWith('pkg:preact'))).toEqual([]);
+  // The server reaches src/console only through a lazy import (the on-demand build when nothing is embedded).
+  const serve = [...importGraph(`${import.meta.dir}/../src/serve.ts`)];
+  expect(serve.some((f) => f.endsWith('src/http/console/routes.ts'))).toBe(true);
+  expect(serve.filter((f) => f.includes('/src/console/') || f.startsWith('pkg:preact'))).toEqual([]);
+});
+
+test('the console bundle imports no server module (its schema imports are type-only)', () => {
+  const transpiler = new Bun.Transpiler({ loader: 'tsx', tsconfig: { compilerOptions: { jsx: 'react-jsx', jsxImportSource: 'preact' } } });
+  const seen = new Set<string>();
+  const stack = [resolve(`${import.meta.dir}/../src/console/main.tsx`)];
+  while (stack.length) {
+    const file = stack.pop()!;
+    if (seen.has(file) || !/\.tsx?$/.test(file)) continue;
+    seen.add(file);
+    for (const imp of transpiler.scanImports(readFileSync(file, 'utf8'))) {
+      if (imp.path.startsWith('.')) stack.push(resolve(dirname(file), imp.path));
+      else seen.add(`pkg:${imp.path}`);
+    }
+  }
+  // (The transpiler adds its own JSX runtime import; the real build maps JSX to preact, see src/console/build.ts.)
+  const outside = [...seen].filter((f) => !f.includes('/src/console/') && !f.startsWith('pkg:preact') && f !== 'pkg:react');
+  expect(outside).toEqual([]);
+  expect([...seen].some((f) => f.endsWith('src/console/views/run.tsx'))).toBe(true);
+});

@@ -6,6 +6,7 @@
 // without spoiling it. The wall-time cap (and an abort: cancel, pause, shutdown) terminates the worker; the
 // memory cap is enforced inside it.
 // Limits come from ABSTRACTGATEWAY_CODE_* (docs/reliability-sandbox.md). Never throws to callers.
+import { existsSync } from 'node:fs';
 import { envNumber, type Env } from '../config.ts';
 import { loadAssets } from './assets.ts';
 
@@ -44,7 +45,8 @@ const BOOT_TIMEOUT_MS = 120_000;
 
 /** The worker entry: the source file, or in the compiled binary the second entrypoint scripts/build.ts embeds. */
 const WORKER_URL = Bun.main.startsWith('/$bunfs/')
-  ? '/$bunfs/root/sandbox/python-worker.js'
+  ? (['/$bunfs/root/sandbox/python-worker.js', '/$bunfs/root/src/sandbox/python-worker.js'].find((p) => existsSync(p))
+    ?? '/$bunfs/root/sandbox/python-worker.js')
   : new URL('./python-worker.ts', import.meta.url).href;
 
 export type SandboxReply =
