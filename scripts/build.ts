@@ -2,7 +2,9 @@
 // Embedded: the example bundles (src/cli/seed.ts) and the swagger-ui assets (src/http/docs), both imported
 // with `{ type: 'file' }`, and the web console (src/console, bundled first into dist/console/ and embedded with
 // `--asset`; src/http/console/routes.ts finds it in Bun.embeddedFiles), so the binary runs from an empty
-// directory with no node_modules.
+// directory with no node_modules. The code-node sandbox embeds the Pyodide runtime (src/sandbox/assets.ts,
+// `{ type: 'file' }` imports); its worker is a second entrypoint (Bun bundles each entrypoint of a compiled
+// executable separately; src/sandbox/python.ts finds it under /$bunfs/root/).
 //   bun scripts/build.ts [--outfile dist/abstractgateway] [--target bun-linux-arm64]
 // `buildBinary()` is the one build; scripts/build-all.ts calls it once per desktop target (cross-compiling:
 // bun fetches each target's runtime from the npm registry on first use and caches it). `prepareAssets()` runs
@@ -45,7 +47,7 @@ export async function buildBinary(opts: { outfile: string; target?: string }): P
   const cmd = [
     process.execPath, 'build', '--compile', '--minify', '--bytecode',
     ...(opts.target ? [`--target=${opts.target}`] : []),
-    'src/cli.ts', '--asset', consoleDir, '--outfile', outfile,
+    'src/cli.ts', 'src/sandbox/python-worker.ts', '--asset', consoleDir, '--outfile', outfile,
   ];
   console.log(`building ${relative(root, outfile)}${opts.target ? ` for ${opts.target}` : ''} ...`);
   const t0 = performance.now();

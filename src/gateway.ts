@@ -147,7 +147,11 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     async close() {
       await telegram?.stop();
       stopWatch();
-      await runner.stop();
+      // sandbox: a tool command (its process group) or a code node must not hold shutdown hostage: stop the
+      // runner from starting ticks (synchronous part of stop()), then abort the ones in flight
+      const stopping = runner.stop();
+      runtime.abortAllInflight();
+      await stopping;
       store.close();
     },
   };

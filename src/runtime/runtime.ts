@@ -355,6 +355,11 @@ export class Runtime {
     return true;
   }
 
+  /** Aborts every tick in flight (gateway shutdown): their steps are not committed and re-run after restart. */
+  abortAllInflight(): void {
+    for (const c of this.inflight.values()) c.abort();
+  }
+
   isInflight(runId: string): boolean {
     return this.inflight.has(runId);
   }

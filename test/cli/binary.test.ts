@@ -1,10 +1,12 @@
 // The shipped artefact: build dist/abstractgateway once, copy it ALONE into an empty directory (no
 // node_modules, no sources) and use it. Slow-safe: one build per file (~2-5 s), generous timeouts.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.ts';
 import { Bg, ROOT, cli } from './helpers.ts';
+import { packExample } from '../../scripts/make-examples.ts';
+import { end, flow, n, start } from '../support/visualflow.ts';
 
 setDefaultTimeout(60_000);
 const tmp = tempDir('ag-bin-');
@@ -74,4 +76,38 @@ describe('compiled binary', () => {
     expect(await bg.stop('SIGTERM')).toBe(0);
     bg = null;
   });
+
+  test('runs a flow with a code node (embedded Pyodide; no python3, no node_modules)', async () => {
+    const src = join(tmp.path, 'codey-src');
+    mkdirSync(join(src, 'flows'), { recursive: true });
+    const doc = flow('codey', [start('s', ['x']), n('c', 'code', { in: ['exec-in', 'x'], out: ['exec-out', 'output'],
+      codeBody: 'import sys\nreturn {"double": int(x) * 2, "py": sys.version_info[0]}' }), end('e', ['double', 'py'])],
+    ['s.exec-out>c.exec-in', 'c.exec-out>e.exec-in', 'c.double>e.double', 'c.py>e.py']);
+    writeFileSync(join(src, 'flows', 'codey.json'), JSON.stringify(doc));
+    writeFileSync(join(src, 'manifest.json'), JSON.stringify({
+      bundle_format_version: '1', bundle_id: 'codey', bundle_version: '1.0.0', created_at: '2026-12-01T00:00:00+00:00',
+      entrypoints: [{ flow_id: 'codey', name: 'Codey', description: 'code node', interfaces: [] }], default_entrypoint: 'codey',
+      flows: { codey: 'flows/codey.json' }, artifacts: {}, assets: {}, metadata: {},
+    }));
+    const dataDir = join(tmp.path, 'code-data');
+    mkdirSync(join(dataDir, 'flows'), { recursive: true });
+    const packed = packExample(src);
+    writeFileSync(join(dataDir, 'flows', packed.name), packed.bytes);
+    bg = new Bg(['serve', '--port', '0', '--data-dir', dataDir], { exe: [exe], cwd: tmp.path, env: { PATH: '/nonexistent' } });
+    const url = (await bg.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
+    const token = readFileSync(join(dataDir, 'gateway_token'), 'utf8').trim();
+    const started = await run(['runs', 'start', 'codey', '--input', 'x=21', '--url', url, '--data-dir', dataDir, '--json']);
+    expect(started.code).toBe(0);
+    const runId = JSON.parse(started.stdout).run_id;
+    let body: any = null;
+    for (let i = 0; i < 1200 && body?.status !== 'completed' && body?.status !== 'failed'; i++) {
+      await Bun.sleep(100);
+      body = await fetch(`${url}/api/gateway/runs/${runId}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+    }
+    expect(body).toMatchObject({ status: 'completed' });
+    const ledger = await fetch(`${url}/api/gateway/runs/${runId}/ledger?after=0&limit=100`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
+    expect(ledger).toMatch(/"double": ?42/);
+    expect(await bg.stop('SIGTERM')).toBe(0);
+    bg = null;
+  }, 180_000);
 });

@@ -1,5 +1,7 @@
 // execute_command and fetch_url. Commands run in the workspace (cwd confined; the shell itself is not a
-// sandbox), in their own process group so a timeout kills the whole tree, with capped output.
+// sandbox) with a scrubbed environment (PATH, HOME = the workspace, LANG — never the gateway's token or
+// provider keys), in their own process group: timeout, cancel, pause and gateway shutdown (all of which
+// abort `signal`) kill the whole group. Output is capped. Threat model: docs/reliability-sandbox.md.
 import { cap, int, str } from './args.ts';
 import { ToolError, type Workspace } from './workspace.ts';
 import type { ToolLimits } from '../config.ts';
@@ -19,26 +21,58 @@ async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Prom
   return { text, dropped };
 }
 
+/** The whole environment a command sees: nothing of the gateway's own (no ABSTRACTGATEWAY_*, no API keys). */
+export function commandEnv(home: string, cwd: string, parent: Record<string, string | undefined> = process.env): Record<string, string> {
+  return {
+    PATH: parent.PATH || '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    LANG: parent.LANG || 'C.UTF-8',
+    PWD: cwd,
+  };
+}
+
+/** Process groups of commands still running: killed if the gateway exits by any path (no orphans). */
+const liveGroups = new Set<number>();
+let exitHook = false;
+function track(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const g of liveGroups) { try { process.kill(-g, 'SIGKILL'); } catch { /* gone */ } }
+  });
+}
+
+/** After the group is killed, pipes held open by an escaped descendant must not stall the tool call. */
+const DRAIN_GRACE_MS = 1000;
+
 export async function executeCommand(ws: Workspace, args: Args, limits: ToolLimits, signal: AbortSignal): Promise<Record<string, unknown>> {
   const command = str(args, 'command');
   if (!command.trim()) throw new ToolError("Argument 'command' is empty");
   const cwd = ws.resolve(str(args, 'working_directory', '.'), 'working_directory');
   const requestedS = int(args, 'timeout', limits.commandTimeoutMs / 1000);
   const timeoutMs = Math.min(Math.max(1, requestedS) * 1000, limits.commandMaxTimeoutMs);
+  if (signal.aborted) throw new ToolError('Command cancelled');
   const proc = Bun.spawn(['sh', '-c', command], {
     cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', detached: true,
-    env: { ...process.env, PWD: cwd },
+    env: commandEnv(ws.root, cwd),
   });
+  track(proc.pid);
   let timedOut = false;
+  let killed = false;
   const killTree = () => {
+    killed = true;
     try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
   };
   const timer = setTimeout(() => { timedOut = true; killTree(); }, timeoutMs);
   signal.addEventListener('abort', killTree, { once: true });
   try {
-    const [out, err, exitCode] = await Promise.all([
-      readCapped(proc.stdout, limits.maxOutputChars), readCapped(proc.stderr, limits.maxOutputChars), proc.exited,
-    ]);
+    const reading = Promise.all([readCapped(proc.stdout, limits.maxOutputChars), readCapped(proc.stderr, limits.maxOutputChars)]);
+    const exitCode = await proc.exited;
+    const drained = killed
+      ? await Promise.race([reading, Bun.sleep(DRAIN_GRACE_MS).then(() => null)])
+      : await reading;
+    const [out, err] = drained ?? [{ text: '', dropped: 0 }, { text: '', dropped: 0 }];
     if (signal.aborted) throw new ToolError('Command cancelled');
     const note = (d: number) => (d ? `\n... [truncated ${d} characters]` : '');
     return {
@@ -49,6 +83,7 @@ export async function executeCommand(ws: Workspace, args: Args, limits: ToolLimi
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', killTree);
+    liveGroups.delete(proc.pid);
   }
 }
 

@@ -1,14 +1,21 @@
-// Real python3 child processes (the sandbox is the thing under test).
-import { describe, expect, test } from 'bun:test';
+// The real Pyodide sandbox (src/sandbox/): results, Python semantics, failures, limits. Escape attempts are in
+// test/sandbox/escapes.test.ts.
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { codeFromBody, codeNodeOutput, pyIdentifier, runPythonCode, validatePythonCode } from '../../../src/flow/builtins/code.ts';
 import { PyFloat, pyFloat, pyStr, toJsonValue } from '../../../src/flow/values.ts';
+
+// Booting a Pyodide interpreter takes seconds (tens on a loaded machine).
+setDefaultTimeout(180_000);
+
+// One interpreter for the tests that do not need a fresh one (the key stands for a run id).
+const shared = { isolationKey: 'code-test' };
 
 const fn = (body: string) => `def transform(_input):\n${body.split('\n').map((l) => '    ' + l).join('\n')}\n`;
 
 describe('runPythonCode: results', () => {
   test('object result; floats keep their Python identity in both directions', async () => {
     const r = await runPythonCode(fn('return {"twice": _input["a"] * 2, "s": str(_input["f"]), "f": _input["f"] * 1, "u": "é"}'),
-      { a: 21, f: pyFloat(5) });
+      { a: 21, f: pyFloat(5) }, shared);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(toJsonValue(r.result)).toEqual({ twice: 42, s: '5.0', f: 5, u: 'é' });
@@ -21,68 +28,74 @@ describe('runPythonCode: results', () => {
     const code = 'LIMIT = 3\ndef _norm(s):\n    return s.strip().lower()\n\ndef transform(d):\n    print("ignored")\n' +
       '    try:\n        int("x")\n    except Exception:\n        pass\n' +
       '    return (sorted({_norm(x) for x in d["items"]})[:LIMIT], repr(None), any([0, 1]), None)';
-    const r = await runPythonCode(code, { items: [' B', 'a ', 'b', 'C', 'd'] });
+    const r = await runPythonCode(code, { items: [' B', 'a ', 'b', 'C', 'd'] }, shared);
     expect(r).toMatchObject({ ok: true, result: [['a', 'b', 'c'], 'None', true, null] });
   });
   test('a custom function name', async () => {
-    const r = await runPythonCode('def main(x):\n    return x.get("n", 0) + 1', { n: 1 }, { functionName: 'main' });
+    const r = await runPythonCode('def main(x):\n    return x.get("n", 0) + 1', { n: 1 }, { ...shared, functionName: 'main' });
     expect(r).toMatchObject({ ok: true, result: 2 });
+  });
+});
+
+describe('runPythonCode: Python semantics', () => {
+  test('top-level names are visible in nested functions and comprehensions (one globals dict)', async () => {
+    const code = 'index_path = "cases/x/index.json"\nLIMIT = 2\n\ndef helper():\n    return index_path\n\n' +
+      'def transform(d):\n    return {"p": helper(), "l": [index_path[:LIMIT] for _ in range(2)], "g": (lambda: LIMIT)()}';
+    expect(await runPythonCode(code, {}, shared)).toMatchObject({ ok: true, result: { p: 'cases/x/index.json', l: ['ca', 'ca'], g: 2 } });
+  });
+  test('the standard library is importable (it lives in the virtual filesystem)', async () => {
+    const r = await runPythonCode('import json, re, math\ndef transform(d):\n    return [json.dumps({"a": 1}), re.sub("a", "b", "aa"), math.floor(2.5)]', {}, shared);
+    expect(r).toMatchObject({ ok: true, result: ['{"a": 1}', 'bb', 2] });
   });
 });
 
 describe('runPythonCode: failures', () => {
   const cases: [string, string, RegExp][] = [
     ['syntax error', 'def transform(d)\n    return 1', /^Syntax error: .*\(line 1\)/],
-    ['import', 'import os\ndef transform(d):\n    return 1', /^Code validation failed: imports are not allowed \(line 1\)/],
-    ['from-import', 'def transform(d):\n    from os import path\n    return 1', /imports are not allowed \(line 2\)/],
-    ['dunder escape', fn('return ().__class__.__bases__[0].__subclasses__()'), /attribute '__\w+__' is not allowed/],
-    ['dunder name', fn('return __builtins__'), /name '__builtins__' is not allowed/],
-    ['eval call', fn('return eval("1+1")'), /calling eval\(\) is not allowed/],
-    ['frame walk', 'def g():\n    yield 1\n\ndef transform(d):\n    return g().gi_frame.f_back', /attribute '(gi_frame|f_back)' is not allowed/],
     ['runtime error', fn('return 1 / 0'), /^Runtime error: division by zero$/],
     ['key error', fn('return _input["missing"]'), /^Runtime error: 'missing'$/],
-    ['no open()', fn('return open("/etc/passwd").read()'), /^Runtime error: name 'open' is not defined$/],
     ['missing function', 'x = 1', /Code must define a function named 'transform'/],
-    ['unserialisable', fn('return object'), /^Runtime error: name 'object' is not defined$/],
+    ['a module of the host does not exist here', 'import js\ndef transform(d):\n    return 1', /^Runtime error: No module named 'js'$/],
   ];
   for (const [name, code, re] of cases) {
     test(name, async () => {
-      const r = await runPythonCode(code, {});
+      const r = await runPythonCode(code, {}, shared);
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error).toMatch(re);
     });
   }
-  test('an infinite loop is killed at the time limit', async () => {
-    const t0 = performance.now();
+  test('an unserialisable result is reported as its str()', async () => {
+    expect(await runPythonCode(fn('return object'), {}, shared)).toMatchObject({ ok: true, result: "<class 'object'>" });
+  });
+  test('an infinite loop is killed at the time limit, naming the variable that raises it', async () => {
     const r = await runPythonCode(fn('while True:\n    pass'), {}, { timeoutMs: 400 });
-    expect(r).toMatchObject({ ok: false, error: 'Execution timed out after 400 ms' });
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(r).toMatchObject({ ok: false, error: 'Execution timed out after 400 ms (raise ABSTRACTGATEWAY_CODE_TIMEOUT_MS to allow more)' });
   });
-  test('a memory hog hits the address-space limit', async () => {
-    const r = await runPythonCode(fn('x = [0] * (10 ** 9)\nreturn len(x)'), {}, { memoryMb: 128 });
-    expect(r).toMatchObject({ ok: false, error: 'Memory limit exceeded (128 MB)' });
+  test('an abort (cancel, pause, shutdown) terminates a running execution', async () => {
+    const ac = new AbortController();
+    const pending = runPythonCode(fn('while True:\n    pass'), {}, { signal: ac.signal, timeoutMs: 120_000 });
+    setTimeout(() => ac.abort(), 200);
+    expect(await pending).toMatchObject({ ok: false, error: 'Code sandbox cancelled the execution' });
   });
-  test('the child gets no environment (secrets stay in the gateway)', async () => {
-    process.env.ABSTRACTGATEWAY_TEST_SECRET = 'leak';
-    const r = await runPythonCode(fn('return str(_input)'), { x: 1 });
-    delete process.env.ABSTRACTGATEWAY_TEST_SECRET;
-    expect(r).toMatchObject({ ok: true, result: "{'x': 1}" });
+  test('a memory hog hits the memory cap', async () => {
+    const r = await runPythonCode(fn('x = [0] * (10 ** 9)\nreturn len(x)'), {});
+    expect(r).toMatchObject({ ok: false, error: 'Memory limit exceeded (512 MB; raise ABSTRACTGATEWAY_CODE_MEMORY_MB to allow more)' });
   });
-  test('without python3 on PATH the node reports it instead of crashing', async () => {
+  test('without python3 on PATH code nodes still run (no host interpreter is used)', async () => {
     const src = new URL('../../../src/flow/builtins/code.ts', import.meta.url).pathname;
     const script = `import { runPythonCode } from ${JSON.stringify(src)};\n` +
       'console.log(JSON.stringify(await runPythonCode("def transform(d):\\n    return 1", {})));';
     const p = Bun.spawn([process.execPath, '-e', script], { env: { PATH: '/nonexistent' }, stdout: 'pipe', stderr: 'pipe' });
     const out = await new Response(p.stdout).text();
     expect(await p.exited).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ ok: false, error: 'code node requires python3 on PATH' });
+    expect(JSON.parse(out)).toMatchObject({ ok: true, result: 1 });
   });
 });
 
 describe('validatePythonCode', () => {
-  test('accepts good code, rejects forbidden code with the reason', async () => {
+  test('accepts code that compiles (imports included), rejects a syntax error with the reason', async () => {
     expect(await validatePythonCode(fn('return 1'))).toBeNull();
-    expect(await validatePythonCode('import sys')).toMatch(/imports are not allowed/);
+    expect(await validatePythonCode('import sys')).toBeNull();
     expect(await validatePythonCode('def transform(')).toMatch(/^Syntax error/);
   });
 });
@@ -93,7 +106,7 @@ describe('codeBody wrapper and output record', () => {
     expect(code).toBe('def transform(_input):\n    nb1 = _input.get("nb1")\n    nb2 = _input.get("nb2")\n    return nb1 + nb2\n');
     expect(codeFromBody('', ['permissions', 'my-pin'])).toBe('def transform(_input):\n    my_pin = _input.get("my-pin")\n    return _input\n');
     expect([pyIdentifier('1st'), pyIdentifier('class'), pyIdentifier('a b')]).toEqual(['_1st', 'class_', 'a_b']);
-    const r = await runPythonCode(codeFromBody('total = nb1 + nb2\nreturn {"total": total}', ['nb1', 'nb2']), { nb1: 2, nb2: pyFloat(3) });
+    const r = await runPythonCode(codeFromBody('total = nb1 + nb2\nreturn {"total": total}', ['nb1', 'nb2']), { nb1: 2, nb2: pyFloat(3) }, shared);
     expect(r.ok && pyStr(r.result)).toBe("{'total': 5.0}");
   });
   test('codeNodeOutput shapes success and failure records', () => {

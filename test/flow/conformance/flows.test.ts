@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { compileVisualFlow } from '../../../src/flow/engine/compile.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
+import { runPythonCode } from '../../../src/flow/builtins/code.ts';
 import type { Vars } from '../../../src/model/index.ts';
 import { flowHarness } from '../engine/helpers.ts';
 import { SHARED_BUNDLES, SHARED_FLOWS } from '../../support/shared.ts';
@@ -46,12 +47,22 @@ describe('every shared VisualFlow compiles or is rejected precisely', () => {
   });
 });
 
-test.skipIf(!Bun.which('python3'))('code nodes of the shared flows pass the Python sandbox validation', async () => {
+test('code nodes of the shared flows pass the Python sandbox validation', async () => {
   const byId = new Map(docs.map((d) => [d.id as string, d]));
   const flows = new FlowWorkflows({ source: { getWorkflow: (id) => byId.get(id) } });
   const withCode = flowFiles.filter((f, i) => !EXPECTED_REJECTIONS[f] && docs[i]!.nodes.some((node: Vars) => node.type === 'code'));
   expect(withCode.length).toBeGreaterThanOrEqual(5);
   for (const f of withCode) expect(await flows.get(docs[flowFiles.indexOf(f)]!.id as string)).toBeDefined();
+});
+
+test('benchmark-agentic-case-setup: its code node runs like CPython (top-level names visible, no NameError)', async () => {
+  const doc = docs[flowFiles.indexOf('benchmark-agentic-case-setup.json')]!;
+  const node = doc.nodes.find((x: Vars) => x.type === 'code');
+  const r = await runPythonCode(node.data.code, { case_dir: '/cases/one/', case_id: 'one' }, { isolationKey: 'conformance' });
+  expect(r.ok).toBe(true);
+  const out = (r as { result: Vars }).result;
+  expect(Object.keys(out).sort()).toEqual(['case_dir', 'case_id', 'expected', 'index_path', 'paths', 'task_prompt', 'tool_calls']);
+  expect(out.case_dir).toBe('cases/one');
 });
 
 describe('every bundled flow compiles (media entrypoints included)', () => {

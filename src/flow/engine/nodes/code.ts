@@ -1,6 +1,8 @@
-// The Python `code` node (visualflow.md §3.13 H): a visual function node run through the sandboxed Python
-// runner of src/flow/builtins/code.ts. HEAD `codeBody` is wrapped into `def transform(_input):` with one local
-// per input pin; legacy `code` defines `functionName` itself.
+// The Python `code` node (visualflow.md §3.13 H): a visual function node run through the Python sandbox of
+// src/flow/builtins/code.ts (executions of one run may share an interpreter, other runs never do). Source:
+// a `code` that defines `functionName` at top level runs as written (CPython semantics: one module, its
+// top-level names visible to every function), so does a `codeBody` that itself defines the function; any
+// other HEAD `codeBody` is wrapped into `def transform(_input):` with one local per input pin.
 
 import type { CompiledFlow } from '../compile.ts';
 import { codeFromBody, codeNodeOutput, runPythonCode, validatePythonCode } from '../deps.ts';
@@ -11,12 +13,22 @@ import type { NodeResult, NodeSpec } from '../spec.ts';
 
 /** Source and entry function of a code node, or null when it has no code. */
 function codeSource(node: VNode): { code: string; functionName: string } | null {
-  const body = node.data.codeBody;
-  if (typeof body === 'string') return { code: codeFromBody(body, dataInputs(node).map((p) => p.id)), functionName: 'transform' };
-  const code = node.data.code;
-  if (typeof code !== 'string' || !code.trim()) return null;
   const fn = node.data.functionName;
-  return { code, functionName: typeof fn === 'string' && fn.trim() ? fn.trim() : 'transform' };
+  const functionName = typeof fn === 'string' && fn.trim() ? fn.trim() : 'transform';
+  const code = node.data.code;
+  const body = node.data.codeBody;
+  if (typeof code === 'string' && definesFunction(code, functionName)) return { code, functionName };
+  if (typeof body === 'string') {
+    if (definesFunction(body, 'transform')) return { code: body, functionName: 'transform' };
+    return { code: codeFromBody(body, dataInputs(node).map((p) => p.id)), functionName: 'transform' };
+  }
+  if (typeof code !== 'string' || !code.trim()) return null;
+  return { code, functionName };
+}
+
+/** Whether `src` defines `name` at module level (a `def` at column 0). */
+function definesFunction(src: string, name: string): boolean {
+  return new RegExp(`^(async\\s+)?def\\s+${name.replace(/[^\w]/g, '')}\\s*\\(`, 'm').test(src);
 }
 
 async function codeNode(x: Exec): Promise<NodeResult> {
@@ -25,7 +37,7 @@ async function codeNode(x: Exec): Promise<NodeResult> {
     return { kind: 'fail', error: "Code permissions 'full_access' are not available on this gateway (sandbox only)" };
   }
   const src = codeSource(x.node)!;
-  const res = await runPythonCode(src.code, input, { functionName: src.functionName });
+  const res = await runPythonCode(src.code, input, { functionName: src.functionName, isolationKey: x.run.run_id });
   const output = codeNodeOutput(res);
   if (res.ok) return { kind: 'value', output };
   // The node keeps its error record for downstream pins; the run output is the reference's
@@ -43,8 +55,8 @@ export const CODE_NODES: Record<string, NodeSpec> = {
 };
 
 /**
- * Like the reference, a code node whose Python does not parse or breaks the sandbox rules fails the whole
- * flow's compilation. Async (it asks the Python runner), so FlowWorkflows runs it after `compileVisualFlow`.
+ * Like the reference, a code node whose Python does not parse fails the whole flow's compilation. Async (it
+ * asks the sandbox), so FlowWorkflows runs it after `compileVisualFlow`.
  */
 export async function validateCodeNodes(flow: CompiledFlow): Promise<void> {
   for (const id of flow.reachable) {
