@@ -217,13 +217,6 @@ export class Runner {
   private repairParents(): void {
     if (Date.now() - this.lastRepair < 2_000) return;
     this.lastRepair = Date.now();
-    const rows = this.store.db
-      .query(
-        `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, 13)
-         WHERE p.status = 'waiting' AND p.wait_reason = 'subworkflow' AND p.paused = 0
-           AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
-      )
-      .all(this.opts.runScanLimit) as { run_json: string }[];
-    for (const r of rows) this.runtime.resumeParentIfChildDone(JSON.parse(r.run_json));
+    for (const parent of this.store.runs.listParentsOfEndedChildren(this.opts.runScanLimit)) this.runtime.resumeParentIfChildDone(parent);
   }
 }

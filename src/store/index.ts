@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ArtifactRepo } from './artifacts.ts';
 import { CommandRepo } from './commands.ts';
+import { LeaseRepo } from './lease.ts';
 import { LedgerRepo } from './ledger.ts';
 import { Notifier } from './notifier.ts';
 import { RunRepo } from './runs.ts';
@@ -24,6 +25,7 @@ export class Store {
   readonly ledger: LedgerRepo;
   readonly commands: CommandRepo;
   readonly artifacts: ArtifactRepo;
+  readonly lease: LeaseRepo;
   readonly notifier = new Notifier();
   private depth = 0;
   /** Temp blob dir of an in-memory store, created on first use and removed on close. */
@@ -32,6 +34,7 @@ export class Store {
   private constructor(readonly db: Database, readonly path: string, artifactsDir: string | null) {
     const inTx = <T>(fn: () => T): T => this.tx(fn);
     this.runs = new RunRepo(db);
+    this.lease = new LeaseRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
     this.artifacts = new ArtifactRepo(db, () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))));
@@ -96,3 +99,4 @@ export type { RunIndexRow, RunListQuery } from './runs.ts';
 export type { ChainReport, NewStepRecord, RunMetrics } from './ledger.ts';
 export type { AppendResult, CommandWithOutcome, NewCommand } from './commands.ts';
 export type { ArtifactMeta } from './artifacts.ts';
+export type { LeaseRow } from './lease.ts';

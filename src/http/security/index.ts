@@ -24,10 +24,10 @@ import { bodyLimitFor, isSsePath, measureBody, SlotPool } from './limits.ts';
 import { AuthLockout } from './lockout.ts';
 import { originMatcher } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
-import { bearerToken, fingerprintToken, tokenMatcher } from './tokens.ts';
+import { bearerToken, fingerprintToken, tokenMatcher } from '../../auth/tokens.ts';
 
 export { loadSecurityPolicy, type SecurityPolicy, type Env } from './policy.ts';
-export { fingerprintToken, ensureToken, rotateToken, curlExample, isWeakToken, type EnsuredToken } from './tokens.ts';
+export { fingerprintToken, ensureToken, rotateToken, curlExample, isWeakToken, type EnsuredToken } from '../../auth/tokens.ts';
 export { checkBindSafety, securityWarnings, DEFAULT_BIND_HOST, type BindCheck, type BindOptions } from './startup.ts';
 export { maxRequestBodySize } from './limits.ts';
 export { tailAudit, type AuditEntry, type TailResult } from './audit.ts';

@@ -3,7 +3,7 @@
 // instead of silently falling back to the default.
 import { z } from 'zod';
 import { InvalidConfig } from '../../model/index.ts';
-import { ensureToken, parseTokenList } from './tokens.ts';
+import { ensureToken, parseTokenList } from '../../auth/tokens.ts';
 
 export const MIB = 1024 * 1024;
 

@@ -1,8 +1,9 @@
-// Bearer tokens: parsing, constant-time matching, fingerprints, and the zero-config token file.
+// Bearer tokens: parsing, constant-time matching, fingerprints, and the zero-config token file. Shared by the HTTP
+// security plugin (src/http/security/) and the CLI (token, doctor), so it depends on neither.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from '../../util/json.ts';
+import { sha256Hex } from '../util/json.ts';
 
 export const TOKEN_FILE = 'gateway_token';
 
