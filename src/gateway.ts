@@ -1,5 +1,6 @@
 // Composition root of the core: store → runtime (+ flow engine, LLM effects, schedules, memory) → runner for one
 // data directory. It does not load the HTTP stack (the `runner` command runs without it); src/serve.ts adds HTTP.
+import type { Clock } from './util/clock.ts';
 import { mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
@@ -29,6 +30,8 @@ export interface Gateway {
 export interface GatewayOptions {
   env?: Env;
   log?: (msg: string) => void;
+  /** The runtime's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   runtime = new Runtime(store, workflows, {
     provider: llmConfig.defaultProvider ?? null,
     model: llmConfig.defaultModel ?? null,
+    clock: opts.clock,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
   installSchedules(runtime);

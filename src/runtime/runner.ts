@@ -140,7 +140,7 @@ export class Runner {
   private sleepMs(): number {
     const next = this.store.runs.nextDueUntil();
     if (!next) return this.opts.pollMs;
-    const dueIn = Date.parse(next.slice(0, 23) + 'Z') - Date.now();
+    const dueIn = Date.parse(next.slice(0, 23) + 'Z') - this.runtime.clock.now();
     return Math.max(1, Math.min(this.opts.pollMs, dueIn + 1));
   }
 
@@ -182,7 +182,7 @@ export class Runner {
       return false;
     }
     const ids = [
-      ...this.store.runs.listDueUntil(nowIso(), this.opts.runScanLimit),
+      ...this.store.runs.listDueUntil(this.runtime.clock.nowIso(), this.opts.runScanLimit),
       ...this.store.runs.listRunnable(this.opts.runScanLimit, GATEWAY_ACTOR),
     ];
     let started = 0;

@@ -11,6 +11,7 @@ import {
   type EffectOutcome, type RunState, type StepRecord, type Vars, type WaitState,
 } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
@@ -52,11 +53,18 @@ export class Runtime {
   private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private commitScheduled = false;
 
+  /** Time as the runtime sees it: due `until` waits, schedule fire times, pause/resume stamps, run timestamps. */
+  readonly clock: Clock;
+  readonly defaults: { provider?: string | null; model?: string | null };
+
   constructor(
     readonly store: Store,
     readonly workflows: WorkflowSource,
-    readonly defaults: { provider?: string | null; model?: string | null } = {},
+    opts: { provider?: string | null; model?: string | null; clock?: Clock } = {},
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.defaults = { provider: opts.provider, model: opts.model };
+    this.ctx = { nowIso: () => this.clock.nowIso() };
     for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) this.effects.set(type, { handler, external: false });
   }
 
@@ -82,7 +90,7 @@ export class Runtime {
     for (const hook of this.treeResumedHooks) hook(this, runId);
   }
 
-  private ctx: StepContext = { nowIso };
+  private readonly ctx: StepContext;
 
   async getWorkflow(workflowId: string): Promise<Workflow> {
     const wf = await this.workflows.get(workflowId);
@@ -121,7 +129,7 @@ export class Runtime {
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
-    const now = nowIso();
+    const now = this.clock.nowIso();
     const run: RunState = {
       run_id: runId,
       workflow_id: wf.workflow_id,
@@ -213,7 +221,7 @@ export class Runtime {
     if (isTerminal(run.status) || isPaused(run)) return run;
     if (run.status === 'waiting') {
       const w = run.waiting;
-      if (w?.reason !== 'until' || !w.until || nowIso() < w.until) return run;
+      if (w?.reason !== 'until' || !w.until || this.clock.nowIso() < w.until) return run;
       run.status = 'running';
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
@@ -296,7 +304,7 @@ export class Runtime {
       if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
       else {
         try {
-          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
         } catch (err) {
           outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
@@ -390,7 +398,7 @@ export class Runtime {
       if (run.status === 'waiting' && run.waiting?.reason === 'user' && run.waiting.details?.kind !== 'pause') return run;
       const control = controlOf(run);
       control.paused = true;
-      control.paused_at = nowIso();
+      control.paused_at = this.clock.nowIso();
       if (reason) control.pause_reason = reason;
       else delete control.pause_reason;
       if (run.status === 'running') {
@@ -409,7 +417,7 @@ export class Runtime {
       const control = controlOf(run);
       delete control.paused;
       delete control.pause_reason;
-      control.resumed_at = nowIso();
+      control.resumed_at = this.clock.nowIso();
       if (run.waiting?.details?.kind === 'pause') {
         run.status = 'running';
         run.current_node = run.waiting.resume_to_node ?? run.current_node;
@@ -455,7 +463,7 @@ export class Runtime {
 
   /** Saves the run and appends records in the current transaction. */
   commit(run: RunState, records: StepRecord[]): void {
-    run.updated_at = nowIso();
+    run.updated_at = this.clock.nowIso();
     this.store.tx(() => {
       for (const r of records) this.store.ledger.append(stripHash(r));
       // An event held while this listener was paused is delivered as soon as it waits on that key again.
@@ -532,6 +540,10 @@ class TickState {
       this.rt.commit(run, records);
       this.baseUpdatedAt = run.updated_at;
       if (terminal) this.rt.onTerminal(run);
+      // The child may have ended between this tick's effect and this commit (its end found no parent waiting yet).
+      else if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow' && this.rt.resumeParentIfChildDone(run)) {
+        this.baseUpdatedAt = run.updated_at;
+      }
     });
   }
 }

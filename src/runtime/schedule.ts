@@ -104,9 +104,9 @@ export function validateSchedule(req: ScheduleRequest, now = Date.now()): Omit<S
 
 /** Creates the scheduled parent run (committed); the runner does the rest. */
 export async function startScheduledRun(rt: Runtime, req: ScheduleRequest): Promise<RunState> {
-  const base = validateSchedule(req);
+  const base = validateSchedule(req, rt.clock.now());
   const workflowId = `${SCHEDULED_PREFIX}${crypto.randomUUID()}`;
-  const now = nowIso();
+  const now = rt.clock.nowIso();
   const meta: ScheduleMeta = {
     ...base,
     session_prefix: base.share_context ? null : workflowId,
@@ -139,9 +139,9 @@ export function nextFireAfter(s: ScheduleMeta, afterMs: number): number | null {
 }
 
 /** The next `n` fire times from now (for run summaries). */
-export function upcomingFires(s: ScheduleMeta, n = 3): string[] {
+export function upcomingFires(s: ScheduleMeta, n = 3, nowMs = Date.now()): string[] {
   const out: string[] = [];
-  let t = s.next_fire_at ? isoToMs(s.next_fire_at) - 1 : Date.now();
+  let t = s.next_fire_at ? isoToMs(s.next_fire_at) - 1 : nowMs;
   for (let i = 0; i < n; i++) {
     const next = nextFireAfter(s, t);
     if (next === null || (s.repeat_count !== null && s.executions + s.skipped + i >= s.repeat_count)) break;
@@ -169,7 +169,7 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         return { next_node: 'plan_next' };
       }
       s.executions += 1;
-      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : nowIso();
+      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : rt.clock.nowIso();
       return {
         effect: {
           type: 'start_subworkflow',
@@ -196,7 +196,7 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         const running = lastRunning(s);
         return running ? { effect: joinEffect(running.run_id), next_node: 'finish' } : { next_node: 'finish' };
       }
-      const next = nextFireAfter(s, Math.max(Date.now(), isoToMs(s.next_fire_at ?? s.start_at)));
+      const next = nextFireAfter(s, Math.max(rt.clock.now(), isoToMs(s.next_fire_at ?? s.start_at)));
       if (next === null) return { next_node: 'finish' };
       s.next_fire_at = isoFromMs(next);
       return { next_node: 'wait_interval' };
@@ -262,7 +262,7 @@ export function scheduledRoot(rt: Runtime, runId: string): RunState | null {
 export function fireNowIfWaiting(rt: Runtime, runId: string): void {
   const root = scheduledRoot(rt, runId);
   if (!root || root.status !== 'waiting' || root.waiting?.reason !== 'until' || !isRecurrent(scheduleOfRun(root))) return;
-  root.waiting.until = nowIso();
+  root.waiting.until = rt.clock.nowIso();
   rt.commit(root, []);
 }
 
@@ -299,12 +299,12 @@ export function installSchedules(rt: Runtime): void {
     if (!root) throw new InvalidSchedule(`Run '${cmd.run_id}' is not part of a scheduled run`);
     const s = scheduleOfRun(root);
     if (!isRecurrent(s)) throw new InvalidSchedule('Schedule is not recurrent (no interval)');
-    const now = nowIso();
+    const now = rt.clock.nowIso();
     s.interval = interval;
     s.cron = null;
     s.updated_at = now;
     if (p.apply_immediately !== false && root.status === 'waiting' && root.waiting?.reason === 'until' && root.current_node === 'wait_interval') {
-      const next = isoFromMs(Date.now() + parseInterval(interval)!);
+      const next = isoFromMs(rt.clock.now() + parseInterval(interval)!);
       root.waiting.until = next;
       s.next_fire_at = next;
       // Re-anchor the fixed-rate grid on the new interval.

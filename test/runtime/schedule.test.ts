@@ -6,31 +6,46 @@ import { installSchedules, nextFireAfter, ScheduledWorkflows, startScheduledRun,
 import { type ScheduleMeta } from '../../src/model/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { isoFromMs } from '../../src/util/time.ts';
+import { eventually, ManualClock } from '../support/clock.ts';
 
 let store: Store;
 let runner: Runner | null;
+let clock: ManualClock;
 afterEach(async () => { await runner?.stop(); runner = null; store?.close(); });
 
 const target = graphWorkflow('target', 'a', { a: (run) => ({ complete_output: { got: run.vars.x ?? null } }) });
+/** An execution that takes 400 ms of the clock's time. */
 const slow = graphWorkflow('slow', 'w', {
-  w: () => ({ effect: { type: 'wait_until', payload: { until: isoFromMs(Date.now() + 400) }, result_key: null }, next_node: 'd' }),
+  w: () => ({ effect: { type: 'wait_until', payload: { until: isoFromMs(clock.now() + 400) }, result_key: null }, next_node: 'd' }),
   d: () => ({ complete_output: {} }),
 });
 
+function newRunner(rt: Runtime): Runner {
+  const r = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
+  r.start();
+  return r;
+}
+
 function setup(): Runtime {
   store = Store.open(':memory:');
+  clock = new ManualClock();
   let rt!: Runtime;
-  rt = new Runtime(store, new StaticWorkflows([target, slow], [new ScheduledWorkflows(() => rt)]));
+  rt = new Runtime(store, new StaticWorkflows([target, slow], [new ScheduledWorkflows(() => rt)]), { clock });
   installSchedules(rt);
-  runner = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
-  runner.start();
+  runner = newRunner(rt);
   return rt;
 }
 
-async function until(cond: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error('timeout'); await Bun.sleep(5); }
+/** Moves the clock forward and wakes the runner so it sees what came due. */
+function advance(ms: number): void {
+  clock.advance(ms);
+  runner?.wake();
 }
+
+const parentOf = (id: string) => store.runs.get(id)!;
+/** The parent is parked until its next fire (or, with `node`, at that node). */
+const parked = (id: string, node = 'wait_interval') => parentOf(id).status === 'waiting' && parentOf(id).current_node === node;
+const until = (cond: () => boolean) => eventually(cond);
 
 describe('validation', () => {
   test('spec messages', () => {
@@ -62,22 +77,26 @@ describe('validation', () => {
 describe('scheduled runs', () => {
   test('repeat_count 2 with shared context: two children in the parent session, then the parent completes', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', input_data: { x: 7 }, interval: '0.1s', repeat_count: 2 });
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', input_data: { x: 7 }, interval: '1m', repeat_count: 2 });
     expect(parent.workflow_id.startsWith('scheduled:')).toBe(true);
-    await until(() => store.runs.get(parent.run_id)!.status === 'completed');
+    await until(() => parked(parent.run_id) && store.runs.children(parent.run_id).length === 1);
+    advance(60_000);
+    await until(() => parentOf(parent.run_id).status === 'completed');
     const kids = store.runs.children(parent.run_id);
     expect(kids.length).toBe(2);
     for (const k of kids) {
       expect(k.session_id).toBe(parent.run_id);
       expect(k.output).toEqual({ got: 7 });
     }
-    expect(store.runs.get(parent.run_id)!.output).toEqual({ success: true, executions: 2, skipped: 0 });
+    expect(parentOf(parent.run_id).output).toEqual({ success: true, executions: 2, skipped: 0 });
   });
 
   test('share_context false gives each execution its own session', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '0.05s', repeat_count: 2, share_context: false });
-    await until(() => store.runs.get(parent.run_id)!.status === 'completed');
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1m', repeat_count: 2, share_context: false });
+    await until(() => parked(parent.run_id));
+    advance(60_000);
+    await until(() => parentOf(parent.run_id).status === 'completed');
     const sessions = store.runs.children(parent.run_id).map((k) => k.session_id);
     expect(new Set(sessions).size).toBe(2);
     expect(sessions).not.toContain(parent.run_id);
@@ -85,16 +104,18 @@ describe('scheduled runs', () => {
 
   test('update_schedule sent to a child re-schedules the parent', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '10s', repeat_count: 2 });
-    await until(() => store.runs.get(parent.run_id)!.current_node === 'wait_interval' && store.runs.get(parent.run_id)!.status === 'waiting');
-    const p = store.runs.get(parent.run_id)!;
-    expect(p.waiting!.reason).toBe('until');
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1h', repeat_count: 2 });
+    await until(() => parked(parent.run_id));
+    expect(parentOf(parent.run_id).waiting!.reason).toBe('until');
     const child = store.runs.children(parent.run_id)[0]!;
-    store.commands.append({ command_id: 'u1', run_id: child.run_id, type: 'update_schedule', payload: { interval: '0.1s', apply_immediately: true } });
-    await until(() => store.runs.get(parent.run_id)!.status === 'completed', 3000);
-    const done = store.runs.get(parent.run_id)!;
-    expect(done.vars._meta.schedule.interval).toBe('0.1s');
-    expect(done.vars._runtime.last_schedule_update).toMatchObject({ command_id: 'u1', interval: '0.1s', requested_run_id: child.run_id, scheduled_root_run_id: parent.run_id });
+    store.commands.append({ command_id: 'u1', run_id: child.run_id, type: 'update_schedule', payload: { interval: '10s', apply_immediately: true } });
+    await until(() => store.commands.get('u1')!.status === 'applied');
+    expect(parentOf(parent.run_id).waiting!.until).toBe(isoFromMs(clock.now() + 10_000));
+    advance(10_000);
+    await until(() => parentOf(parent.run_id).status === 'completed');
+    const done = parentOf(parent.run_id);
+    expect(done.vars._meta.schedule.interval).toBe('10s');
+    expect(done.vars._runtime.last_schedule_update).toMatchObject({ command_id: 'u1', interval: '10s', requested_run_id: child.run_id, scheduled_root_run_id: parent.run_id });
     store.commands.append({ command_id: 'u2', run_id: child.run_id, type: 'update_schedule', payload: { interval: 'nope' } });
     await until(() => store.commands.get('u2')!.status !== 'pending');
     expect(store.commands.get('u2')!.reason).toMatch(/Invalid interval/);
@@ -102,41 +123,49 @@ describe('scheduled runs', () => {
 
   test('overlap skip: a fire is dropped while the previous execution still runs', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '0.15s', repeat_count: 3 });
-    await until(() => store.runs.get(parent.run_id)!.status === 'completed');
-    const out = store.runs.get(parent.run_id)!.output!;
-    expect(out.skipped).toBeGreaterThan(0);
-    expect(out.executions + out.skipped).toBe(3);
-    expect(store.runs.children(parent.run_id).length).toBe(out.executions);
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '150ms', repeat_count: 3 });
+    await until(() => parked(parent.run_id));
+    advance(150); // t=150: the first execution (until t=400) still runs → skipped
+    await until(() => parentOf(parent.run_id).vars._meta.schedule.skipped === 1 && parked(parent.run_id));
+    advance(150); // t=300: skipped again; that was the last fire, so the parent joins the running execution
+    await until(() => parentOf(parent.run_id).vars._meta.schedule.skipped === 2 && parentOf(parent.run_id).waiting?.reason === 'subworkflow');
+    advance(100); // t=400: the execution ends, then the parent
+    await until(() => parentOf(parent.run_id).status === 'completed');
+    expect(parentOf(parent.run_id).output).toEqual({ success: true, executions: 1, skipped: 2 });
+    expect(store.runs.children(parent.run_id).length).toBe(1);
   });
 
   test('overlap queue: every execution runs, one after the other', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '0.1s', repeat_count: 2, overlap: 'queue' });
-    await until(() => store.runs.get(parent.run_id)!.status === 'completed');
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '100ms', repeat_count: 2, overlap: 'queue' });
+    await until(() => parked(parent.run_id));
+    advance(100); // the second fire waits for the first execution
+    await until(() => parentOf(parent.run_id).waiting?.reason === 'subworkflow');
+    expect(store.runs.children(parent.run_id).length).toBe(1);
+    advance(300); // t=400: the first ends; the second starts
+    await until(() => store.runs.children(parent.run_id).length === 2 && parentOf(parent.run_id).waiting?.reason === 'subworkflow');
+    advance(400);
+    await until(() => parentOf(parent.run_id).status === 'completed');
     const kids = store.runs.children(parent.run_id);
-    expect(kids.length).toBe(2);
     expect(kids.every((k) => k.status === 'completed')).toBe(true);
     expect(kids[1]!.created_at >= kids[0]!.updated_at).toBe(true);
+    expect(parentOf(parent.run_id).output).toEqual({ success: true, executions: 2, skipped: 0 });
   });
 });
 
 describe('missed fires', () => {
-  test('a runner that was down fires once on wake, not once per missed slot', async () => {
+  test('a runner that was down fires once on wake, then waits for the next future slot', async () => {
     const rt = setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '0.3s', repeat_count: 100 });
-    await until(() => store.runs.children(parent.run_id).length >= 1 && store.runs.get(parent.run_id)!.current_node === 'wait_interval');
+    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '300ms', repeat_count: 100 });
+    await until(() => parked(parent.run_id) && store.runs.children(parent.run_id).length === 1);
     await runner!.stop();
-    const before = store.runs.children(parent.run_id).length;
-    await Bun.sleep(1600); // five slots missed
-    runner = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
-    runner.start();
-    await until(() => store.runs.children(parent.run_id).length > before);
-    await Bun.sleep(100);
-    const after = store.runs.children(parent.run_id).length;
-    expect(after - before).toBeGreaterThanOrEqual(1);
-    expect(after - before).toBeLessThanOrEqual(2); // catch-up would have fired five times at once
-    const s = store.runs.get(parent.run_id)!.vars._meta.schedule;
-    expect(s.next_fire_at > new Date(Date.now() - 50).toISOString().replace('Z', '')).toBe(true);
+    advance(1_600); // five slots missed while no runner runs
+    runner = newRunner(rt);
+    await until(() => store.runs.children(parent.run_id).length === 2 && parked(parent.run_id));
+    await runner.idle();
+    expect(store.runs.children(parent.run_id).length).toBe(2); // catch-up would have fired five times at once
+    const s = parentOf(parent.run_id).vars._meta.schedule;
+    expect(s.next_fire_at).toBe(isoFromMs(Date.parse(s.start_at.slice(0, 23) + 'Z') + 6 * 300)); // the next slot on the grid
+    expect(s.next_fire_at > clock.nowIso()).toBe(true);
   });
 });
