@@ -9,8 +9,8 @@ import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } 
 import { Runner } from './runtime/runner.ts';
 import { Runtime } from './runtime/runtime.ts';
 import { StaticWorkflows } from './runtime/graph.ts';
-import { installSchedules, ScheduledWorkflows } from './runtime/schedule.ts';
-import { installMemory, memoryWorkflows } from './runtime/memory.ts';
+import { installSchedules, ScheduledWorkflows } from './features/schedules.ts';
+import { installMemory, memoryWorkflows } from './features/memory.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
 import { Store } from './store/index.ts';
 

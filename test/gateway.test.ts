@@ -46,13 +46,14 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   auth: ['model', 'util'],
   store: ['model', 'util'],
   runtime: ['model', 'util', 'store'],
+  features: ['model', 'util', 'store', 'runtime'],
   flow: ['model', 'util', 'runtime/types.ts'],
   llm: ['model', 'util', 'runtime'],
   migrate: ['model', 'util', 'store', 'flow'],
-  'gateway.ts': ['model', 'util', 'config.ts', 'store', 'runtime', 'flow', 'llm'],
-  http: ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'flow', 'llm'],
-  'serve.ts': ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'flow', 'llm', 'gateway.ts', 'http'],
-  cli: ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'flow', 'llm', 'migrate', 'gateway.ts', 'http', 'serve.ts'],
+  'gateway.ts': ['model', 'util', 'config.ts', 'store', 'runtime', 'features', 'flow', 'llm'],
+  http: ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'features', 'flow', 'llm'],
+  'serve.ts': ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'features', 'flow', 'llm', 'gateway.ts', 'http'],
+  cli: ['model', 'util', 'config.ts', 'auth', 'store', 'runtime', 'features', 'flow', 'llm', 'migrate', 'gateway.ts', 'http', 'serve.ts'],
   'cli.ts': ['cli'],
 };
 

@@ -14,7 +14,7 @@ import type { LlmDiscovery } from '../../src/llm/discovery.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { installSchedules, ScheduledWorkflows } from '../../src/runtime/schedule.ts';
+import { installSchedules, ScheduledWorkflows } from '../../src/features/schedules.ts';
 import type { Workflow } from '../../src/runtime/types.ts';
 import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
 import { Store } from '../../src/store/index.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseWorkflowId } from '../../flow/bundle/refs.ts';
 import type { BundleRegistry } from '../../flow/bundle/registry.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
-import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../../runtime/schedule.ts';
+import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../../features/schedules.ts';
 import {
   AmbiguousStart, DomainError, errorMessage, InvalidInput, InvalidReference, NotFound, RunNotFound, WorkflowNotFound,
   SCHEDULED_PREFIX, scheduleOf, RUN_STATUSES, type RunState, type RunStatus, type Vars, isPlainObject } from '../../model/index.ts';

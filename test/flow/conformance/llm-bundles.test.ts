@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { createAgentWorkflow, createLlmEffects } from '../../../src/llm/index.ts';
-import { installMemory, memoryWorkflows } from '../../../src/runtime/memory.ts';
+import { installMemory, memoryWorkflows } from '../../../src/features/memory.ts';
 import { stubConfig } from '../../llm/helpers.ts';
 import { startStubLlm, type StubLlm } from '../../support/stub-llm.ts';
 import { end, flow, flowHarness, n, start } from '../engine/helpers.ts';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { installSchedules, nextFireAfter, ScheduledWorkflows, startScheduledRun, upcomingFires, validateSchedule } from '../../src/runtime/schedule.ts';
+import { installSchedules, nextFireAfter, ScheduledWorkflows, startScheduledRun, upcomingFires, validateSchedule } from '../../src/features/schedules.ts';
 import { type ScheduleMeta } from '../../src/model/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { isoFromMs } from '../../src/util/time.ts';

@@ -14,10 +14,10 @@ import {
   type RunState, type ScheduleMeta, type Vars,
 } from '../model/index.ts';
 import { isoFromMs, isoToMs, nowIso } from '../util/time.ts';
-import { graphWorkflow } from './graph.ts';
-import { commandPayload, parsePayload } from './commands.ts';
-import type { Runtime } from './runtime.ts';
-import { type Workflow, type WorkflowSource } from './types.ts';
+import { graphWorkflow } from '../runtime/graph.ts';
+import { commandPayload, parsePayload } from '../runtime/commands.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { type Workflow, type WorkflowSource } from '../runtime/types.ts';
 
 const INTERVAL_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
