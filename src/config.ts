@@ -20,6 +20,9 @@ export interface GatewayConfig {
   runScanLimit: number;
   synchronous: 'NORMAL' | 'FULL';
   toolMode: 'passthrough' | 'local';
+  /** Runaway protection: deepest subflow nesting, and runs one root may start in its tree. */
+  maxSubflowDepth: number;
+  maxTreeRuns: number;
 }
 
 export class ConfigError extends Error {
@@ -114,5 +117,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     runScanLimit: envNumber(env, ['ABSTRACTGATEWAY_RUN_SCAN_LIMIT', 'ABSTRACTFLOW_GATEWAY_RUN_SCAN_LIMIT'], 200, { min: 1, int: true }),
     synchronous: envEnum(env, 'ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal').toUpperCase() as 'NORMAL' | 'FULL',
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
+    maxSubflowDepth: envNumber(env, 'ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH', 64, { min: 1, max: 10_000, int: true }),
+    maxTreeRuns: envNumber(env, 'ABSTRACTGATEWAY_MAX_TREE_RUNS', 10_000, { min: 1, int: true }),
   };
 }

@@ -80,6 +80,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     clock: opts.clock,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
+  runtime.treeLimits = { maxSubflowDepth: config.maxSubflowDepth, maxTreeRuns: config.maxTreeRuns };
   installSchedules(runtime);
   installMemory(runtime);
 

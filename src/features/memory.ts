@@ -121,7 +121,11 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   const { system, older, recent } = splitForCompaction(messages, preserve);
   if (!older.length) return { status: 'completed', result: toolResult(true, `Nothing to compact (${recent.length} messages, preserve_recent=${preserve}).`) };
 
+  // Deterministic child id: an attempt re-executed after a crash adopts the LLM child (and its answer) instead of
+  // calling the model again.
   const child = await rt.start(COMPACT_LLM_WORKFLOW, {
+    runId: rt.childRunId(ctx),
+    parent: ctx.run,
     vars: { prompt: compactionPrompt(older, mode, focus), ...routingOf(target.vars) },
     parentRunId: ctx.run.run_id,
     sessionId: ctx.run.session_id,
@@ -136,33 +140,42 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
     from_timestamp: older[0]!.timestamp, to_timestamp: older.at(-1)!.timestamp,
     from_message_id: older[0]!.metadata.message_id, to_message_id: older.at(-1)!.metadata.message_id, message_count: older.length,
   };
-  const archive = rt.store.artifacts.putJson(
-    { messages: older, span, created_at: nowIso() },
-    { runId: targetId, tags: { kind: 'conversation_span', compression_mode: mode, preserve_recent: String(preserve), ...(focus ? { focus } : {}) } },
-  );
-  const summaryId = `msg_${sha256Hex(archive.artifact_id).slice(0, 32)}`;
-  const summaryMessage = {
-    role: 'system',
-    content: `[CONVERSATION HISTORY SUMMARY span_id=${archive.artifact_id}]: ${parsed.summary}`,
-    timestamp: nowIso(),
-    metadata: { kind: 'memory_summary', message_id: summaryId, source_message_ids: older.map((m) => m.metadata.message_id), ...span },
-  };
-  const context = isPlainObject(target.vars.context) ? target.vars.context : (target.vars.context = {});
-  context.messages = [...system, summaryMessage, ...recent];
-  const rtv: Vars = runtimeSection(target.vars);
-  (rtv.memory_spans ??= []).push({
-    kind: 'conversation_span', artifact_id: archive.artifact_id, created_at: nowIso(), summary_message_id: summaryId,
-    ...span, compression_mode: mode, focus,
+  // The archive row and the target's compaction record commit together (the blob file is written first).
+  const result = rt.store.tx(() => {
+    // The target moved on during the LLM call: committing the copy read before it would undo that progress.
+    if (!isSelf && (rt.isInflight(targetId) || rt.store.runs.updatedAt(targetId) !== target.updated_at)) return null;
+    // The archive's id is derived from the attempt, so a re-executed attempt overwrites its own row, never adds one.
+    const archive = rt.store.artifacts.putJson(
+      { messages: older, span, created_at: nowIso() },
+      { runId: targetId, artifactId: sha256Hex(`${ctx.run.run_id}\0${ctx.idempotencyKey}\0span`).slice(0, 32), tags: { kind: 'conversation_span', compression_mode: mode, preserve_recent: String(preserve), ...(focus ? { focus } : {}) } },
+    );
+    const summaryId = `msg_${sha256Hex(archive.artifact_id).slice(0, 32)}`;
+    const summaryMessage = {
+      role: 'system',
+      content: `[CONVERSATION HISTORY SUMMARY span_id=${archive.artifact_id}]: ${parsed.summary}`,
+      timestamp: nowIso(),
+      metadata: { kind: 'memory_summary', message_id: summaryId, source_message_ids: older.map((m) => m.metadata.message_id), ...span },
+    };
+    const context = isPlainObject(target.vars.context) ? target.vars.context : (target.vars.context = {});
+    context.messages = [...system, summaryMessage, ...recent];
+    const rtv: Vars = runtimeSection(target.vars);
+    (rtv.memory_spans ??= []).push({
+      kind: 'conversation_span', artifact_id: archive.artifact_id, created_at: nowIso(), summary_message_id: summaryId,
+      ...span, compression_mode: mode, focus,
+    });
+    const meta = { llm_run_id: child.run_id, span_id: archive.artifact_id, summary_message_id: summaryId, preserve_recent: preserve, compression_mode: mode, focus, key_points: parsed.key_points, confidence: parsed.confidence };
+    const result = toolResult(true, `Compacted ${older.length} messages into span_id=${archive.artifact_id}`, meta);
+    if (commandKey) rtv.last_compact_memory = { command_id: p.command_id, span_id: archive.artifact_id, at: nowIso() };
+    if (!isSelf) {
+      const rec = effectRecord(target, target.current_node, { type: 'memory_compact', payload: p, result_key: null }, commandKey ?? ctx.idempotencyKey, 'completed');
+      rec.ended_at = nowIso();
+      rec.result = result;
+      rt.commit(target, [rec]);
+    }
+    return result;
   });
-  const meta = { llm_run_id: child.run_id, span_id: archive.artifact_id, summary_message_id: summaryId, preserve_recent: preserve, compression_mode: mode, focus, key_points: parsed.key_points, confidence: parsed.confidence };
-  const result = toolResult(true, `Compacted ${older.length} messages into span_id=${archive.artifact_id}`, meta);
-  if (commandKey) rtv.last_compact_memory = { command_id: p.command_id, span_id: archive.artifact_id, at: nowIso() };
-  if (!isSelf) {
-    const rec = effectRecord(target, target.current_node, { type: 'memory_compact', payload: p, result_key: null }, commandKey ?? ctx.idempotencyKey, 'completed');
-    rec.ended_at = nowIso();
-    rec.result = result;
-    rt.commit(target, [rec]);
-  }
+  rt.store.fault('compact.committed');
+  if (!result) return { status: 'failed', error: `Run '${targetId}' changed during compaction; retry compact_memory when it waits` };
   return { status: 'completed', result };
 }
 

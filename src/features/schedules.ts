@@ -10,7 +10,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import {
-  InvalidSchedule, isPlainObject, isTerminal, readTemp, runtimeSection, SCHEDULED_PREFIX, scheduledParentVars, scheduleOf,
+  Conflict, InvalidSchedule, isPlainObject, isTerminal, readTemp, runtimeSection, SCHEDULED_PREFIX, scheduledParentVars, scheduleOf,
   type RunState, type ScheduleMeta, type Vars,
 } from '../model/index.ts';
 import { isoFromMs, isoToMs, nowIso } from '../util/time.ts';
@@ -169,7 +169,9 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         return { next_node: 'plan_next' };
       }
       s.executions += 1;
-      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : rt.clock.nowIso();
+      // Deterministic (the slot's time, not the clock): a fire re-executed after a crash computes the same child id.
+      const slot = s.next_fire_at ?? s.start_at;
+      const sessionSuffix = s.repeat_count === 1 && !isRecurrent(s) ? '0' : s.repeat_count !== null ? String(s.executions - 1) : slot;
       return {
         effect: {
           type: 'start_subworkflow',
@@ -297,6 +299,8 @@ export function installSchedules(rt: Runtime): void {
     }
     const root = scheduledRoot(rt, cmd.run_id);
     if (!root) throw new InvalidSchedule(`Run '${cmd.run_id}' is not part of a scheduled run`);
+    // A tick in flight would commit its own copy of the schedule over this change: refuse rather than lose it.
+    if (rt.isInflight(root.run_id)) throw new Conflict('The schedule is firing right now; retry update_schedule', 'schedule_busy');
     const s = scheduleOfRun(root);
     if (!isRecurrent(s)) throw new InvalidSchedule('Schedule is not recurrent (no interval)');
     const now = rt.clock.nowIso();

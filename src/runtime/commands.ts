@@ -10,20 +10,37 @@ import { deliverEvent } from './events.ts';
 import { parseScope } from './keys.ts';
 import type { Runtime } from './runtime.ts';
 
-/** Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason. */
+/**
+ * Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason.
+ * The command's effect on the runs, its outcome and the runner's cursor commit in ONE transaction, so a crash
+ * either leaves the command untouched (re-applied on restart, nobody saw an outcome) or fully applied. A command
+ * that already has an outcome is never applied again: the cursor just moves past it.
+ */
 export function applyCommand(rt: Runtime, cmd: CommandWithOutcome): { status: 'applied' | 'rejected'; reason: string | null } {
-  try {
-    const note = rt.store.tx(() => {
-      const n = dispatch(rt, cmd);
-      rt.store.commands.setOutcome(cmd.seq, 'applied', n || null);
-      return n;
-    });
-    return { status: 'applied', reason: note || null };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    rt.store.tx(() => rt.store.commands.setOutcome(cmd.seq, 'rejected', reason));
-    return { status: 'rejected', reason };
+  const store = rt.store;
+  if (cmd.status !== 'pending') {
+    store.tx(() => store.commands.saveCursor(cmd.seq));
+    return { status: cmd.status, reason: cmd.reason };
   }
+  let out: { status: 'applied' | 'rejected'; reason: string | null };
+  try {
+    out = store.tx(() => {
+      const note = dispatch(rt, cmd) || null;
+      store.commands.setOutcome(cmd.seq, 'applied', note);
+      store.commands.saveCursor(cmd.seq);
+      return { status: 'applied' as const, reason: note };
+    });
+  } catch (err) {
+    // The failed attempt rolled back entirely; the rejection and the cursor commit together.
+    const reason = err instanceof Error ? err.message : String(err);
+    store.tx(() => {
+      store.commands.setOutcome(cmd.seq, 'rejected', reason);
+      store.commands.saveCursor(cmd.seq);
+    });
+    out = { status: 'rejected', reason };
+  }
+  store.fault('command.applied');
+  return out;
 }
 
 // ---- payload schemas -----------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 // Built-in effect handlers (runtime-model §3): user interaction, time, events, subworkflows. They only touch
 // the database, so the runtime runs them without an extra checkpoint. LLM and tool effects are registered by
 // src/llm as external effects.
-import { isPlainObject, nodeTracesOf, type EffectOutcome, type Vars, type WaitState } from '../model/index.ts';
+import { isPlainObject, isTerminal, nodeTracesOf, type EffectOutcome, type Vars, type WaitState } from '../model/index.ts';
 import { normalizeIso } from '../util/time.ts';
 import { deliverEvent } from './events.ts';
 import { eventWaitKey, parseScope } from './keys.ts';
-import type { Runtime } from './runtime.ts';
+import { childResult, type Runtime } from './runtime.ts';
 import type { EffectContext, EffectHandler } from './types.ts';
 
 const failed = (error: string): EffectOutcome => ({ status: 'failed', error });
@@ -122,7 +122,10 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       }
       let child;
       try {
+        // Deterministic id: a parent re-executing this step after a crash adopts the child it already started.
         child = await rt.start(workflowId, {
+          runId: rt.childRunId(ctx),
+          parent: ctx.run,
           vars: childVars,
           sessionId: (p.session_id ?? p.sessionId ?? ctx.run.session_id) || null,
           parentRunId: ctx.run.run_id,
@@ -132,16 +135,20 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       } catch (err) {
         return failed((err as Error).message);
       }
+      rt.store.fault('subflow.child_created');
       const isAsync = p.async === true;
       const details = (extra: Vars) => ({
         sub_run_id: child.run_id, sub_workflow_id: workflowId, include_traces: p.include_traces === true, ...extra,
       });
       if (isAsync && !p.wait) return { status: 'completed', result: { sub_run_id: child.run_id, async: true } };
       if (isAsync) {
+        // Adopted a child that already ended (the parent crashed before recording its wait): its result now.
+        if (isTerminal(child.status)) return { status: 'completed', result: childResult(child, { details: details({}) }) };
         return wait(ctx, { reason: 'subworkflow', wait_key: `subworkflow:${child.run_id}`, details: details({ async: true, ...wrapDetails(p) }) });
       }
       // Sync: run the child inline; if it blocks, the parent waits on it and is resumed when it ends.
       const done = await rt.tick(child.run_id, 100);
+      rt.store.fault('subflow.child_ticked');
       if (done.status === 'completed') {
         const result: Vars = { sub_run_id: child.run_id, output: done.output };
         if (p.include_traces) result.node_traces = nodeTracesOf(done.vars);

@@ -158,17 +158,16 @@ export class Runner {
     });
   }
 
-  /** Applies pending commands in seq order; the cursor advances in the same transaction as each outcome. */
+  /** Applies pending commands in seq order; each outcome and the cursor commit with the command's effect. */
   private applyCommands(): boolean {
     const cursor = this.store.commands.cursor();
     const batch = this.store.commands.listAfter(cursor, this.opts.commandBatchLimit);
     if (batch.length === this.opts.commandBatchLimit) this.commandsDirty = true; // more after this batch
     for (const cmd of batch) {
-      if (cmd.type === 'cancel' || cmd.type === 'pause') {
+      if (cmd.status === 'pending' && (cmd.type === 'cancel' || cmd.type === 'pause')) {
         for (const id of this.runtime.tree(cmd.run_id)) this.runtime.abortInflight(id);
       }
       const outcome = applyCommand(this.runtime, cmd);
-      this.store.commands.saveCursor(cmd.seq);
       if (outcome.status === 'rejected') this.opts.log?.(`command ${cmd.seq} (${cmd.type}) rejected: ${outcome.reason}`);
     }
     return batch.length > 0;

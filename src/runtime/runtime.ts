@@ -3,13 +3,17 @@
 // A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
 // record and the checkpoint of the step before), when the run waits or ends, and at the end of the tick.
-// Pure moves in between are deterministic, so replaying them after a crash observes nothing new.
+// Pure moves in between are deterministic, so replaying them after a crash observes nothing new. An effect that
+// writes to other runs (emit_event) commits its writes together with the step (see `atomic`), and a child run
+// started by an effect gets a deterministic id (`childRunId`), so a replayed step adopts it instead of starting
+// another.
 import type { CommandWithOutcome, Store } from '../store/index.ts';
 import {
-  clearPause, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
+  clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
   RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
-  type EffectOutcome, type RunState, type StepRecord, type Vars, type WaitState,
+  type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
 } from '../model/index.ts';
+import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
@@ -25,8 +29,30 @@ export interface StartOptions {
   actorId?: string | null;
   /** Start listener child runs declared by the workflow (default: for root runs). */
   startListeners?: boolean;
+  /**
+   * A deterministic id (see `Runtime.childRunId`): when a run with this id exists already it is returned as it is,
+   * so an effect re-executed after a crash adopts the child its first attempt created instead of starting another.
+   */
+  runId?: string;
+  /** The parent's state when at hand (saves a read; its tree position decides the child's depth). */
+  parent?: RunState;
 }
 
+/** Runaway protection (§4): how deep subflows may nest and how many runs one root may start in its tree. */
+export interface TreeLimits {
+  maxSubflowDepth: number;
+  maxTreeRuns: number;
+}
+export const DEFAULT_TREE_LIMITS: TreeLimits = { maxSubflowDepth: 64, maxTreeRuns: 10_000 };
+
+/** A run's place in its tree, kept in `vars._runtime.tree` of child runs (a root has none: depth 0, itself). */
+function treeOf(run: RunState): { root: string; depth: number } {
+  const t = readRuntime(run.vars).tree;
+  return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
+}
+
+/** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
+const ATOMIC_BUILTINS = new Set(['emit_event']);
 /** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
 export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
 /** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
@@ -36,6 +62,12 @@ interface RegisteredEffect {
   handler: EffectHandler;
   /** External effects touch the world outside the database: checkpoint before running them. */
   external: boolean;
+  /**
+   * Synchronous database-only effects whose writes reach other runs (emit_event): the handler runs inside the
+   * transaction that commits its `started` + end records and the step's resulting checkpoint, so there is no
+   * crash window in which its writes are durable but the step is not (a replay would deliver again).
+   */
+  atomic?: boolean;
 }
 
 /** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
@@ -52,6 +84,10 @@ export class Runtime {
   private ticking = new Map<string, Promise<RunState>>();
   private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private commitScheduled = false;
+  /** Working state of the ticks in flight, so effects can learn about records not yet committed. */
+  private tickStates = new Map<string, TickState>();
+  /** Runaway limits enforced when a child run starts (set from config by the gateway). */
+  treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS };
 
   /** Time as the runtime sees it: due `until` waits, schedule fire times, pause/resume stamps, run timestamps. */
   readonly clock: Clock;
@@ -65,11 +101,30 @@ export class Runtime {
     this.clock = opts.clock ?? systemClock;
     this.defaults = { provider: opts.provider, model: opts.model };
     this.ctx = { nowIso: () => this.clock.nowIso() };
-    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) this.effects.set(type, { handler, external: false });
+    for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) {
+      this.effects.set(type, { handler, external: false, atomic: ATOMIC_BUILTINS.has(type) });
+    }
   }
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
+  }
+
+  /**
+   * The deterministic id of the child run an effect starts: a hash of the parent run, the effect's idempotency key
+   * and how many times this effect already ended in the parent's ledger (committed or pending in this tick). A
+   * replay after a crash (same checkpoint, same records) computes the same id and adopts the child; the next
+   * visit of the same node in a loop gets a new one.
+   */
+  childRunId(ctx: { run: RunState; idempotencyKey: string }): string {
+    const runId = ctx.run.run_id;
+    const key = ctx.idempotencyKey;
+    const visit = this.store.ledger.countEnded(runId, key) + (this.tickStates.get(runId)?.pendingEnded(key) ?? 0);
+    const h = sha256Hex(`${runId}\0${key}\0${visit}`).split('');
+    h[12] = '8'; // RFC 9562 "custom" version, variant 10xx: still a well-formed UUID
+    h[16] = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
+    const x = h.join('');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
   }
 
   /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
@@ -102,6 +157,10 @@ export class Runtime {
 
   /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+    if (opts.runId) {
+      const existing = this.store.runs.get(opts.runId);
+      if (existing) return existing;
+    }
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
@@ -119,11 +178,28 @@ export class Runtime {
   private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
     // Time-ordered ids (UUIDv7, same text form as v4): inserts append to the run indexes instead of touching
     // random b-tree pages, which makes each commit write far fewer pages.
-    const runId = Bun.randomUUIDv7();
+    const runId = opts.runId ?? Bun.randomUUIDv7();
     const vars: Vars = { ...(opts.vars ?? {}) };
     ensureLimits(vars);
     vars._runtime = { ...readRuntime(vars) }; // a copy: the caller's object is not mutated
     const rt = runtimeSection(vars);
+    delete rt.tree;
+    const parentRunId = opts.parentRunId ?? null;
+    let tree: { root: string; depth: number } | null = null;
+    if (parentRunId) {
+      const parent = opts.parent ?? this.store.runs.get(parentRunId);
+      const p = parent ? treeOf(parent) : { root: parentRunId, depth: 0 };
+      tree = { root: p.root, depth: p.depth + 1 };
+      const lim = this.treeLimits;
+      if (tree.depth > lim.maxSubflowDepth) {
+        throw new Conflict(
+          `Subflow depth limit reached: '${wf.workflow_id}' would run ${tree.depth} levels below its root run ${p.root} ` +
+            `(limit ${lim.maxSubflowDepth}; raise it with ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH)`,
+          'subflow_depth_limit',
+        );
+      }
+      rt.tree = tree;
+    }
     if (this.defaults.provider && rt.provider === undefined) rt.provider = this.defaults.provider;
     if (this.defaults.model && rt.model === undefined) rt.model = this.defaults.model;
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
@@ -146,6 +222,7 @@ export class Runtime {
       parent_run_id: opts.parentRunId ?? null,
     };
     const write = () => {
+      if (tree) this.countTreeRun(tree.root, wf.workflow_id);
       this.store.runs.save(run);
       for (const lw of listenerWfs) {
         this.store.runs.save({
@@ -160,6 +237,19 @@ export class Runtime {
       this.store.notifier.queueRunChange();
     };
     return { run, write };
+  }
+
+  /** Counts a new run in its root's tree (same transaction as its insert); throws past the limit. */
+  private countTreeRun(root: string, workflowId: string): void {
+    const max = this.treeLimits.maxTreeRuns;
+    const n = this.store.runs.bumpTreeCount(root);
+    if (n > max) {
+      throw new Conflict(
+        `Run tree limit reached: root run ${root} already started ${max} runs, so '${workflowId}' was not started ` +
+          `(limit ${max}; raise it with ABSTRACTGATEWAY_MAX_TREE_RUNS)`,
+        'tree_run_limit',
+      );
+    }
   }
 
   /**
@@ -237,6 +327,7 @@ export class Runtime {
     this.inflight.set(runId, controller);
     const pending: StepRecord[] = [];
     const t = new TickState(this, run, pending);
+    this.tickStates.set(runId, t);
     try {
       const wf = await this.getWorkflow(run.workflow_id);
       for (let i = 0; i < maxSteps && run.status === 'running'; i++) {
@@ -258,6 +349,7 @@ export class Runtime {
       return run;
     } finally {
       this.inflight.delete(runId);
+      if (this.tickStates.get(runId) === t) this.tickStates.delete(runId);
     }
   }
 
@@ -293,48 +385,40 @@ export class Runtime {
     const key = idempotencyKey(run.run_id, nodeId, effect.type, effect.payload);
     const next = plan.next_node ?? null;
     const prior = t.findCompleted(key);
+    if (prior) return applyOutcome(t, effect, { status: 'completed', result: prior.result }, next);
+    const reg = this.effects.get(effect.type);
+    const started = effectRecord(run, nodeId, effect, key, 'started');
+    t.pending.push(started);
+    if (reg?.external) await t.flush();
     let outcome: EffectOutcome;
-    if (prior) {
-      outcome = { status: 'completed', result: prior.result };
-    } else {
-      const reg = this.effects.get(effect.type);
-      const started = effectRecord(run, nodeId, effect, key, 'started');
-      t.pending.push(started);
-      if (reg?.external) await t.flush();
-      if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
-      else {
+    if (!reg) outcome = { status: 'failed', error: `No effect handler registered for ${effect.type}` };
+    else if (reg.atomic) {
+      // The handler's writes, both records and the step's resulting checkpoint commit as one transaction, so a
+      // replay never sees the effect's writes without its completion (nor a half-computed step).
+      const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal };
+      await t.flushWith(() => {
+        let o: EffectOutcome;
         try {
-          outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
+          o = reg.handler(ctx) as EffectOutcome;
         } catch (err) {
-          outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
+          o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
+        t.pending.push(endRecord(started, o));
+        applyOutcome(t, effect, o, next);
+      });
+      this.store.fault('effect.atomic_committed');
+      return;
+    } else {
+      try {
+        outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
+      } catch (err) {
+        outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
-      // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
-      if (signal.aborted) return;
-      t.pending.push(endRecord(started, outcome));
     }
-    if (outcome.status === 'failed') {
-      run.status = 'failed';
-      run.error = outcome.error;
-      t.terminal();
-      return;
-    }
-    if (outcome.status === 'waiting') {
-      run.status = 'waiting';
-      run.waiting = outcome.wait;
-      return;
-    }
-    if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
-      setPath(run.vars, effect.result_key, outcome.result);
-    }
-    if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
-    if (!next) {
-      run.status = 'completed';
-      run.output = { success: true, result: outcome.result };
-      t.terminal();
-      return;
-    }
-    run.current_node = next;
+    // Interrupted by cancel/pause: drop the outcome; the `started` record stays and the node re-runs later.
+    if (signal.aborted) return;
+    t.pending.push(endRecord(started, outcome));
+    applyOutcome(t, effect, outcome, next);
   }
 
   // ---- resume / control ----------------------------------------------------------------------------------
@@ -503,6 +587,13 @@ class TickState {
     this.baseUpdatedAt = run.updated_at;
   }
 
+  /** Records of `key` that ended (any status but `started`) among those not committed yet. */
+  pendingEnded(key: string): number {
+    let n = 0;
+    for (const r of this.pending) if (r.idempotency_key === key && r.status !== 'started') n++;
+    return n;
+  }
+
   findCompleted(key: string): StepRecord | null {
     for (const r of this.pending) if (r.idempotency_key === key && r.status === 'completed') return r;
     return this.rt.store.ledger.findCompleted(this.run.run_id, key);
@@ -518,18 +609,30 @@ class TickState {
    * a cancelled run is left as it is; pause flags are adopted, and a running run parks in a pause wait.
    */
   flush(): Promise<void> {
-    const records = this.pending.splice(0);
-    const terminal = this.terminalPending;
-    this.terminalPending = false;
+    return this.flushWith(() => undefined).then(() => {});
+  }
+
+  /**
+   * Commits the working copy with `inner`'s writes in the same transaction (`inner` runs first and may add
+   * records). Resolves with `inner`'s result, or undefined when the run ended meanwhile (then `inner` did not run).
+   */
+  flushWith<T>(inner: () => T): Promise<T | undefined> {
     const run = this.run;
+    let result: T | undefined;
     return this.rt.commitSoon(() => {
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
       const cur = this.rt.store.runs.updatedAt(run.run_id) === this.baseUpdatedAt ? null : this.rt.store.runs.get(run.run_id);
+      if (cur && isTerminal(cur.status)) {
+        this.pending.splice(0);
+        this.terminalPending = false;
+        Object.assign(run, cur);
+        return;
+      }
+      result = inner();
+      const records = this.pending.splice(0);
+      const terminal = this.terminalPending;
+      this.terminalPending = false;
       if (cur) {
-        if (isTerminal(cur.status)) {
-          Object.assign(run, cur);
-          return;
-        }
         const control = readRuntime(cur.vars).control;
         if (isPlainObject(control)) runtimeSection(run.vars).control = control;
         if (isPaused(run) && run.status === 'running') {
@@ -538,13 +641,12 @@ class TickState {
         }
       }
       this.rt.commit(run, records);
+      // A child that ended before this wait was committed (the runner ticked it meanwhile): its result now, in
+      // this transaction, rather than at the runner's next repair scan.
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.rt.resumeParentIfChildDone(run);
       this.baseUpdatedAt = run.updated_at;
       if (terminal) this.rt.onTerminal(run);
-      // The child may have ended between this tick's effect and this commit (its end found no parent waiting yet).
-      else if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow' && this.rt.resumeParentIfChildDone(run)) {
-        this.baseUpdatedAt = run.updated_at;
-      }
-    });
+    }).then(() => result);
   }
 }
 
@@ -553,6 +655,33 @@ function pauseWait(run: RunState): WaitState {
     reason: 'user', wait_key: `pause:${run.run_id}`, until: null, resume_to_node: run.current_node,
     result_key: null, prompt: 'Paused', choices: null, allow_free_text: false, details: { kind: 'pause' },
   };
+}
+
+/** Moves the run on from an effect's outcome (synchronous, so it can run inside a commit). */
+function applyOutcome(t: TickState, effect: EffectSpec, outcome: EffectOutcome, next: string | null): void {
+  const run = t.run;
+  if (outcome.status === 'failed') {
+    run.status = 'failed';
+    run.error = outcome.error;
+    t.terminal();
+    return;
+  }
+  if (outcome.status === 'waiting') {
+    run.status = 'waiting';
+    run.waiting = outcome.wait;
+    return;
+  }
+  if (effect.result_key && outcome.result !== null && outcome.result !== undefined) {
+    setPath(run.vars, effect.result_key, outcome.result);
+  }
+  if (run.status !== 'running') return; // an effect (e.g. a sync subworkflow) may have settled the run
+  if (!next) {
+    run.status = 'completed';
+    run.output = { success: true, result: outcome.result };
+    t.terminal();
+    return;
+  }
+  run.current_node = next;
 }
 
 function endRecord(started: StepRecord, outcome: EffectOutcome): StepRecord {
@@ -569,7 +698,7 @@ function stripHash(r: StepRecord) {
 }
 
 /** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
-export function childResult(child: RunState, wait: WaitState): Vars {
+export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
   else {

@@ -1,7 +1,10 @@
 // Artifacts: metadata in SQLite, bytes on disk content-addressed (`blobs/<sha256>.bin`, deduplicated).
 // Ids are validated against a safe charset so they can never name a path outside the store.
+// Atomicity: the blob is written to a temp file, fsynced and renamed into place BEFORE the row is inserted, so a
+// committed row always names a complete blob; a crash in between leaves only an unreferenced blob (harmless: the
+// next put of the same bytes reuses it). The row joins the caller's transaction when there is one.
 import type { Database } from 'bun:sqlite';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
@@ -21,7 +24,11 @@ export const isSafeArtifactId = (id: string): boolean => SAFE_ID.test(id);
 
 export class ArtifactRepo {
   /** `dir` is a function so an in-memory store creates its temp blob dir only when a blob is first written. */
-  constructor(private readonly db: Database, private readonly dirOf: () => string) {}
+  constructor(
+    private readonly db: Database,
+    private readonly dirOf: () => string,
+    private readonly fault: (point: string) => void = () => {},
+  ) {}
 
   private get dir(): string {
     return this.dirOf();
@@ -44,9 +51,16 @@ export class ArtifactRepo {
     if (!existsSync(path)) {
       mkdirSync(join(this.dir, 'blobs'), { recursive: true });
       const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-      writeFileSync(tmp, bytes);
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, path);
     }
+    this.fault('artifact.blob_written');
     const meta: ArtifactMeta = {
       artifact_id: artifactId,
       content_type: opts.contentType ?? 'application/octet-stream',

@@ -12,12 +12,18 @@ import { LedgerRepo } from './ledger.ts';
 import { Notifier } from './notifier.ts';
 import { RunRepo } from './runs.ts';
 import { migrate } from './schema.ts';
+import { parseFault, type FaultSpec } from './fault.ts';
 
 export interface StoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Where artifact blobs live (default: `artifacts/` beside the database file). */
   artifactsDir?: string;
   busyTimeoutMs?: number;
+  /**
+   * Test-only fault injection `<point>:<n>[:kill|throw]` (default: env ABSTRACTGATEWAY_TEST_FAULT, read once here):
+   * at the n-th time the process passes the named boundary it SIGKILLs itself (or throws). See src/store/fault.ts.
+   */
+  fault?: string | null;
 }
 
 export class Store {
@@ -30,14 +36,21 @@ export class Store {
   private depth = 0;
   /** Temp blob dir of an in-memory store, created on first use and removed on close. */
   private tempArtifacts: string | null = null;
+  private readonly faultSpec: FaultSpec | null;
+  private faultHits = 0;
 
-  private constructor(readonly db: Database, readonly path: string, artifactsDir: string | null) {
+  private constructor(readonly db: Database, readonly path: string, artifactsDir: string | null, fault: string | null) {
+    this.faultSpec = parseFault(fault);
     const inTx = <T>(fn: () => T): T => this.tx(fn);
     this.runs = new RunRepo(db);
     this.lease = new LeaseRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
-    this.artifacts = new ArtifactRepo(db, () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))));
+    this.artifacts = new ArtifactRepo(
+      db,
+      () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))),
+      (point) => this.fault(point),
+    );
   }
 
   static open(path: string, opts: StoreOptions = {}): Store {
@@ -50,7 +63,7 @@ export class Store {
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
     const artifactsDir = opts.artifactsDir ?? (memory ? null : join(dirname(path), 'artifacts'));
-    return new Store(db, path, artifactsDir);
+    return new Store(db, path, artifactsDir, opts.fault === undefined ? (process.env.ABSTRACTGATEWAY_TEST_FAULT ?? null) : opts.fault);
   }
 
   /**
@@ -62,15 +75,32 @@ export class Store {
     this.depth = 1;
     let out: T;
     try {
-      out = this.db.transaction(fn).immediate();
+      out = this.db.transaction(() => {
+        const r = fn();
+        this.fault('precommit');
+        return r;
+      }).immediate();
     } catch (err) {
       this.notifier.discard();
       throw err;
     } finally {
       this.depth = 0;
     }
+    this.fault('commit');
     this.notifier.flush();
     return out;
+  }
+
+  /**
+   * A named commit boundary (test-only fault injection; a no-op unless a fault is armed). Every outermost
+   * transaction passes `precommit` (inside, before COMMIT) and `commit` (after COMMIT); the runtime names the
+   * boundaries of its multi-step paths (e.g. `command.applied`, `subflow.child_created`).
+   */
+  fault(point: string): void {
+    const f = this.faultSpec;
+    if (!f || f.point !== point || ++this.faultHits !== f.n) return;
+    if (f.action === 'throw') throw new Error(`injected fault at ${point}#${f.n}`);
+    process.kill(process.pid, 'SIGKILL');
   }
 
   /** Inside a transaction: runs `fn` so that its failure undoes only its own writes. */

@@ -125,6 +125,19 @@ export class LedgerRepo {
     return row ? (JSON.parse(row.record_json) as StepRecord) : null;
   }
 
+  /** How many times the effect with this key ended completed or waiting in the run's ledger (both indexed). */
+  countEnded(runId: string, idempotencyKey: string): number {
+    const row = this.db
+      .query(
+        `SELECT (SELECT COUNT(*) FROM ledger INDEXED BY idx_ledger_idem
+                 WHERE run_id = ?1 AND idempotency_key = ?2 AND status = 'completed' AND idempotency_key IS NOT NULL)
+              + (SELECT COUNT(*) FROM ledger INDEXED BY idx_ledger_waits
+                 WHERE run_id = ?1 AND idempotency_key = ?2 AND status = 'waiting' AND idempotency_key IS NOT NULL) AS n`,
+      )
+      .get(runId, idempotencyKey) as { n: number };
+    return row.n;
+  }
+
   /** Walks the run's chain and reports the first broken link. */
   verify(runId: string): ChainReport {
     const report: ChainReport = { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null };

@@ -200,6 +200,17 @@ export class RunRepo {
     return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
+  /** Adds one run to a root's tree counter and returns the new count (call inside the run's insert transaction). */
+  bumpTreeCount(rootRunId: string): number {
+    const row = this.db
+      .query(
+        `INSERT INTO run_trees (root_run_id, run_count) VALUES (?, 1)
+         ON CONFLICT(root_run_id) DO UPDATE SET run_count = run_count + 1 RETURNING run_count`,
+      )
+      .get(rootRunId) as { run_count: number };
+    return row.run_count;
+  }
+
   count(): number {
     return (this.db.query('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
   }

@@ -85,6 +85,16 @@ const MIGRATIONS: string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // durable: runaway protection counts the runs each root started (one row per root that has children), and
+  // deterministic child run ids count an effect's `waiting` ends (the completed ones use idx_ledger_idem).
+  `
+  CREATE TABLE run_trees (
+    root_run_id TEXT PRIMARY KEY,
+    run_count INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX idx_ledger_waits ON ledger(run_id, idempotency_key)
+    WHERE status = 'waiting' AND idempotency_key IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

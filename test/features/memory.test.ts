@@ -71,3 +71,31 @@ test('compact_memory with nothing to compact and unknown runs', async () => {
   expect(store.commands.get('a')).toMatchObject({ status: 'rejected', reason: "Run 'ghost' not found" });
   expect(store.commands.get('b')!.reason).toMatch(/compression_mode must be one of light, standard, heavy/);
 });
+
+test('a target that moves on during the LLM call is not overwritten by the compaction (it fails, retryable)', async () => {
+  stub = startStubLlm();
+  stub.enqueue({ content: '{"summary":"s"}', delayMs: 300 });
+  store = Store.open(':memory:');
+  const rt = new Runtime(store, new StaticWorkflows([chat, ...memoryWorkflows()]), { provider: 'openai', model: 'stub-model' });
+  for (const [t, h] of Object.entries(createLlmEffects(stubConfig(stub.url)))) rt.registerEffect(t, h);
+  installMemory(rt);
+  const messages = Array.from({ length: 10 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `m${i}` }));
+  const run = await rt.start('chat', { vars: { context: { messages } } });
+  runner = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 10, tickMaxSteps: 10, runScanLimit: 10 });
+  runner.start();
+  await until(() => store.runs.get(run.run_id)!.status === 'waiting');
+  store.commands.append({ command_id: 'cm2', run_id: run.run_id, type: 'compact_memory', payload: { preserve_recent: 2 } });
+  await until(() => stub.requests.length === 1);
+  // While the model answers, the target is resumed (its vars change and it waits again).
+  rt.resume(run.run_id, { note: 'moved on' });
+  const moved = store.runs.get(run.run_id)!;
+  const [maint] = store.runs.list({ limit: 10, workflowId: '__compact_memory__' }).items;
+  await until(() => ['completed', 'failed'].includes(store.runs.get(maint!.run_id)!.status));
+  const m = store.runs.get(maint!.run_id)!;
+  expect(m.status).toBe('failed');
+  expect(m.error).toContain('changed during compaction; retry compact_memory');
+  const after = store.runs.get(run.run_id)!;
+  expect(after.vars.context.messages).toHaveLength(10);
+  expect(after.updated_at >= moved.updated_at).toBe(true);
+  expect(store.ledger.findCompleted(run.run_id, 'command:compact_memory:cm2')).toBeNull();
+});

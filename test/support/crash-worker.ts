@@ -29,8 +29,11 @@ runtime.registerEffect('work', async (ctx) => {
   await Bun.sleep(1);
   return { status: 'completed', result: { v: ctx.effect.payload.i * 2 } };
 });
+// All runs in one transaction: a kill during seeding leaves none or all of them.
 if (store.runs.count() === 0) {
-  for (let i = 0; i < RUNS; i++) await runtime.start('crashy', { vars: { i: 0, sum: 0 } });
+  store.tx(() => {
+    for (let i = 0; i < RUNS; i++) runtime.createRun(crashWorkflow, { vars: { i: 0, sum: 0 } });
+  });
 }
 const runner = new Runner(store, runtime, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 7, runScanLimit: 100 });
 while (!runner.start()) await Bun.sleep(20);
