@@ -43,7 +43,7 @@ export function bearerToken(header: string | null): string | null {
 const WEAK = new Set(['dev-token', 'devtoken', 'token', 'changeme', 'password', 'admin', 'god', 'zeus', 'root', 'superuser']);
 export const MIN_TOKEN_LENGTH = 15;
 
-/** Weak = empty, a well-known placeholder, or shorter than 15 characters (§5.8). */
+/** Weak = empty, a well-known placeholder, or shorter than 15 characters (docs/security.md). */
 export function isWeakToken(token: string): boolean {
   const t = token.trim();
   return t.length < MIN_TOKEN_LENGTH || WEAK.has(t.toLowerCase());

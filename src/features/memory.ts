@@ -1,4 +1,4 @@
-// Memory compaction (runtime-model §7): summarise the older part of a run's `context.messages` with the
+// Memory compaction (docs/runtime.md "Memory compaction"): summarise the older part of a run's `context.messages` with the
 // configured LLM, archive the originals as an artifact, and keep system messages + one summary message + the
 // `preserve_recent` newest. The LLM call is an internal child run with one `llm_call` step, so it goes through
 // the registered provider effect (retries, secrets handling, ledger) like any other call.

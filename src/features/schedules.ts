@@ -1,4 +1,4 @@
-// Scheduled runs (gateway-contract §4.4.2), native: a parent run of workflow `scheduled:<uuid>` whose vars hold
+// Scheduled runs (docs/runtime.md "Scheduled runs"), native: a parent run of workflow `scheduled:<uuid>` whose vars hold
 // `_meta.schedule`; each execution is a child run of the target workflow. Between executions the parent waits
 // `until` at node `wait_interval` (the node id update_schedule and clients rely on).
 //

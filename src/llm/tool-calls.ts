@@ -1,6 +1,6 @@
-// The `tool_calls` effect (runtime-model.md §3.7): normalise calls, apply the allow-list, then either
+// The `tool_calls` effect (docs/runtime.md "Effects"): normalise calls, apply the allow-list, then either
 // execute built-in tools in-process (`local`) or wait for a person/host to run or approve them
-// (`passthrough`); plus the resume-side merge of §2.5 for hosts that answer such a wait.
+// (`passthrough`); plus the resume-side merge of docs/runtime.md "Tool waits" for hosts that answer such a wait.
 import { isPlainObject, type EffectOutcome, type Vars, toolApproval, toolApprovalsOf } from '../model/index.ts';
 import type { EffectContext, EffectHandler } from '../runtime/types.ts';
 import type { LlmConfig } from './config.ts';
@@ -27,7 +27,7 @@ function nameAndArgs(c: Record<string, any>): { name: string; arguments: Record<
   return { name: String(c.name ?? fn.name ?? '').trim(), arguments: parseArguments(c.arguments ?? fn.arguments) };
 }
 
-/** §2.3 step 2: ids (existing call_id/id, else the runtime id `rtcall_<key>_<n>`), trimmed names, parsed args. */
+/** docs/runtime.md "Keys and timestamps": ids (existing call_id/id, else the runtime id `rtcall_<key>_<n>`), trimmed names, parsed args. */
 export function normalizeToolCalls(raw: unknown, idempotencyKey: string): RuntimeToolCall[] | null {
   const list = asCallList(raw);
   if (!list) return null;
@@ -38,7 +38,7 @@ export function normalizeToolCalls(raw: unknown, idempotencyKey: string): Runtim
   });
 }
 
-/** §2.3 step 1: the payload as it is hashed for the idempotency key (provider id drift must not matter). */
+/** docs/runtime.md "Keys and timestamps": the payload as it is hashed for the idempotency key (provider id drift must not matter). */
 export function toolCallsKeyPayload(payload: Vars): Vars {
   const out: Vars = { ...payload };
   const list = asCallList(payload.tool_calls);

@@ -1,4 +1,4 @@
-// The runner loop (gateway-contract §7): apply inbox commands strictly in seq order, tick runnable runs fairly
+// The runner loop (docs/runtime.md "Runner"): apply inbox commands strictly in seq order, tick runnable runs fairly
 // (least recently updated first, bounded steps per tick), wake due `until` waits, repair parents of finished
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
 // it notices work by polling indexed queries every `pollMs`.

@@ -1,4 +1,4 @@
-// The durable run kernel (runtime-model §2): start, tick, resume, pause, resume_run, cancel.
+// The durable run kernel (docs/runtime.md "Runs and ticks"): start, tick, resume, pause, resume_run, cancel.
 //
 // A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
@@ -38,7 +38,7 @@ export interface StartOptions {
   parent?: RunState;
 }
 
-/** Runaway protection (§4): how deep subflows may nest and how many runs one root may start in its tree. */
+/** Runaway protection (docs/runtime.md "Runs and ticks"): how deep subflows may nest and how many runs one root may start in its tree. */
 export interface TreeLimits {
   maxSubflowDepth: number;
   maxTreeRuns: number;
@@ -697,7 +697,7 @@ function stripHash(r: StepRecord) {
   return rest;
 }
 
-/** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
+/** The payload a parent receives when its child run ends (docs/runtime.md "Effects"). */
 export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
@@ -715,7 +715,7 @@ function isToolApproval(w: WaitState, payload: Vars): boolean {
   return Array.isArray(w.details?.tool_calls) && typeof payload?.approved === 'boolean' && !Array.isArray(payload.results) && !!w.wait_key;
 }
 
-/** Tool waits with blocked calls merge host results back into the original call order (runtime-model §2.5). */
+/** Tool waits with blocked calls merge host results back into the original call order (docs/runtime.md "Tool waits"). */
 function storedResumePayload(w: WaitState, payload: Vars): Vars {
   const d = w.details;
   if (!d || !Array.isArray(payload?.results)) return payload;

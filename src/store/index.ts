@@ -1,5 +1,5 @@
 // The durable store: one SQLite database (WAL) shared by runs, ledger, command inbox and artifact metadata.
-// Every write transaction is BEGIN IMMEDIATE (bun-stack-notes §5.4: deferred transactions hit SQLITE_BUSY
+// Every write transaction is BEGIN IMMEDIATE (docs/architecture.md: deferred transactions hit SQLITE_BUSY
 // with two writer processes despite busy_timeout). Notifications go out only after the outermost commit.
 import { Database } from 'bun:sqlite';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The `code` node (visualflow.md §3.13 H): flow-authored Python runs in a separate, sandboxed `python3`
+// The `code` node (docs/flows.md "Node families"): flow-authored Python runs in a separate, sandboxed `python3`
 // process, never in ours. Layers: AST validation (no imports, no exec/eval/compile/__import__, no dunder or
 // frame-introspection attributes), a restricted builtins table, rlimits in the child (address space, CPU,
 // no file writes, no core dumps), an empty environment, and a wall-clock kill. JSON in on stdin, JSON out

@@ -1,4 +1,4 @@
-// RunState → the client views (gateway-contract §4.4.3/§4.4.4). Pure functions: no store, no HTTP.
+// RunState → the client views (docs/api.md "Runs"). Pure functions: no store, no HTTP.
 import type { RunIndexRow } from '../../store/index.ts';
 import { isPaused, isPlainObject, limitsOf, readControl, SCHEDULED_PREFIX, scheduleOf, type RunState, type Vars } from '../../model/index.ts';
 import { upcomingFires } from '../../features/schedules.ts';

@@ -1,4 +1,4 @@
-// The security baseline as one Elysia plugin (gateway-contract.md §5). Mount it first in createApp.
+// The security baseline as one Elysia plugin (docs/security.md). Mount it first in createApp.
 //
 // Hook order (all global, all before routing and body parsing):
 //   1. onRequest  request id; Origin check (403) for /api/gateway, so denied preflights never get CORS

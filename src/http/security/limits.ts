@@ -1,4 +1,4 @@
-// Body-size caps and concurrency pools (§5.5).
+// Body-size caps and concurrency pools (docs/security.md).
 import { MIB, type SecurityPolicy } from './policy.ts';
 
 /** Headroom over the per-file cap for multipart framing and the other form fields. */

@@ -1,4 +1,4 @@
-// Startup self-checks (§5.8) and the warnings the server prints at boot. Pure functions: the caller
+// Startup self-checks (docs/security.md) and the warnings the server prints at boot. Pure functions: the caller
 // (the `serve` command) decides how to print and whether to exit.
 import { isPublicWildcard } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';

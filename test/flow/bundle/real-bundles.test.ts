@@ -1,4 +1,4 @@
-// Every real bundle of /work/shared/bundles (visualflow.md §4) loads, with its entrypoints, inputs and nodes.
+// Every real bundle of /work/shared/bundles (docs/flows.md) loads, with its entrypoints, inputs and nodes.
 
 import { afterAll, describe, expect, test } from 'bun:test';
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The Python `code` node (visualflow.md §3.13 H): a visual function node run through the sandboxed Python
+// The Python `code` node (docs/flows.md "Node families"): a visual function node run through the sandboxed Python
 // runner of src/flow/builtins/code.ts. HEAD `codeBody` is wrapped into `def transform(_input):` with one local
 // per input pin; legacy `code` defines `functionName` itself.
 

@@ -1,4 +1,4 @@
-// LLM, tools and agent nodes (visualflow.md §3.13 J): the engine only builds effect payloads and maps
+// LLM, tools and agent nodes (docs/flows.md "Node families"): the engine only builds effect payloads and maps
 // results; src/llm executes `llm_call` / `tool_calls` and provides the ReAct agent workflow.
 
 import { AGENT_WORKFLOW_ID, isPlainObject, limitsOf, routingOf, type Vars } from '../../../model/index.ts';

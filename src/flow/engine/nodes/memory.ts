@@ -1,4 +1,4 @@
-// Memory nodes backed by a runtime effect (visualflow.md §3.13 L). Only `memory_compact` has a handler in
+// Memory nodes backed by a runtime effect (docs/flows.md "Node families"). Only `memory_compact` has a handler in
 // this gateway (src/features/memory.ts); the span/KG memory nodes are rejected at compile time (nodes/index.ts).
 
 import { type Vars, isPlainObject } from '../../../model/index.ts';
