@@ -10,7 +10,7 @@
 import type { CommandWithOutcome, Store } from '../store/index.ts';
 import {
   clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
-  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
+  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, WaitKeyMismatch, WorkflowNotFound,
   type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
 } from '../model/index.ts';
 import { sha256Hex } from '../util/json.ts';
@@ -20,7 +20,7 @@ import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
-import { type EffectHandler, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
+import { type EffectHandler, type ResumeHook, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
 
 export interface StartOptions {
   vars?: Vars;
@@ -78,6 +78,8 @@ export class RuntimeError extends Error {
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
   private commandAppliers = new Map<string, CommandApplier>();
+  /** Resume hooks of the registered effects, by effect type (see ResumeHook). */
+  private resumeHooks = new Map<string, ResumeHook>();
   private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
@@ -108,6 +110,7 @@ export class Runtime {
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
+    if (handler.resume) this.resumeHooks.set(type, handler.resume);
   }
 
   /**
@@ -445,17 +448,20 @@ export class Runtime {
       throw new WaitKeyMismatch(w.wait_key, waitKey);
     }
     const records: StepRecord[] = [];
-    if (isToolApproval(w, payload)) {
-      // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
-      // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
-      toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
-      records.push(resumeRecord(run, w, payload));
-      run.waiting = null;
-      run.status = 'running';
-      this.commit(run, records);
-      return;
+    let stored = payload;
+    for (const hook of this.resumeHooks.values()) {
+      const r = hook(run, w, payload);
+      if (!r) continue;
+      if ('reenter' in r) {
+        records.push(resumeRecord(run, w, payload));
+        run.waiting = null;
+        run.status = 'running';
+        this.commit(run, records);
+        return;
+      }
+      stored = r.payload;
+      break;
     }
-    const stored = storedResumePayload(w, payload);
     if (w.result_key) setPath(run.vars, w.result_key, stored);
     records.push(resumeRecord(run, w, stored));
     run.waiting = null;
@@ -708,25 +714,4 @@ export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): 
   const payload: Vars = { sub_run_id: child.run_id, output };
   if (wait.details?.include_traces) payload.node_traces = nodeTracesOf(child.vars);
   return payload;
-}
-
-/** An approval decision (not results) answering a tool-calls wait. */
-function isToolApproval(w: WaitState, payload: Vars): boolean {
-  return Array.isArray(w.details?.tool_calls) && typeof payload?.approved === 'boolean' && !Array.isArray(payload.results) && !!w.wait_key;
-}
-
-/** Tool waits with blocked calls merge host results back into the original call order (docs/runtime.md "Tool waits"). */
-function storedResumePayload(w: WaitState, payload: Vars): Vars {
-  const d = w.details;
-  if (!d || !Array.isArray(payload?.results)) return payload;
-  const total = Number(d.original_call_count);
-  const blocked = isPlainObject(d.blocked_by_index) ? d.blocked_by_index : isPlainObject(d.pre_results_by_index) ? d.pre_results_by_index : null;
-  if (!blocked || !Number.isInteger(total) || payload.results.length >= total) return payload;
-  const host = [...payload.results];
-  const results: Vars[] = [];
-  for (let i = 0; i < total; i++) {
-    const fixed = blocked[String(i)];
-    results.push(fixed ?? host.shift() ?? { success: false, error: 'Missing tool result' });
-  }
-  return { ...payload, mode: payload.mode ?? 'executed', results };
 }
