@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Runaway protection: deepest subflow nesting, and runs one root may start in its tree. */
   maxSubflowDepth: number;
   maxTreeRuns: number;
+  /** `bundle`: flowsDir holds `.flow` bundles; `visualflow`: a directory of VisualFlow `*.json` (one implicit bundle). */
+  workflowSource: 'bundle' | 'visualflow';
 }
 
 export class ConfigError extends Error {
@@ -115,9 +117,10 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     commandBatchLimit: envNumber(env, ['ABSTRACTGATEWAY_COMMAND_BATCH_LIMIT', 'ABSTRACTFLOW_GATEWAY_COMMAND_BATCH_LIMIT'], 200, { min: 1, int: true }),
     tickMaxSteps: envNumber(env, ['ABSTRACTGATEWAY_TICK_MAX_STEPS', 'ABSTRACTFLOW_GATEWAY_TICK_MAX_STEPS'], 100, { min: 1, int: true }),
     runScanLimit: envNumber(env, ['ABSTRACTGATEWAY_RUN_SCAN_LIMIT', 'ABSTRACTFLOW_GATEWAY_RUN_SCAN_LIMIT'], 200, { min: 1, int: true }),
-    synchronous: envEnum(env, 'ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal').toUpperCase() as 'NORMAL' | 'FULL',
+    synchronous: envEnum(env, 'ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'full').toUpperCase() as 'NORMAL' | 'FULL',
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
     maxSubflowDepth: envNumber(env, 'ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH', 64, { min: 1, max: 10_000, int: true }),
     maxTreeRuns: envNumber(env, 'ABSTRACTGATEWAY_MAX_TREE_RUNS', 10_000, { min: 1, int: true }),
+    workflowSource: envEnum(env, 'ABSTRACTGATEWAY_WORKFLOW_SOURCE', ['bundle', 'visualflow'] as const, 'bundle'),
   };
 }

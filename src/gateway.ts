@@ -1,9 +1,10 @@
 // Composition root of the core: store → runtime (+ flow engine, LLM effects, schedules, memory) → runner for one
 // data directory. It does not load the HTTP stack (the `runner` command runs without it); src/serve.ts adds HTTP.
 import type { Clock } from './util/clock.ts';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
+import { watchDirectory } from './flow/visualflow/directory.ts';
 import { FlowWorkflows } from './flow/workflows.ts';
 import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } from './llm/index.ts';
 import { Runner } from './runtime/runner.ts';
@@ -13,6 +14,10 @@ import { installSchedules, ScheduledWorkflows } from './features/schedules.ts';
 import { installMemory, memoryWorkflows } from './features/memory.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
 import { Store } from './store/index.ts';
+import { TelegramBridge } from './telegram/bridge.ts';
+import { TelegramClient } from './telegram/client.ts';
+import { loadTelegramConfig } from './telegram/config.ts';
+import { telegramTools } from './telegram/tools.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -22,6 +27,10 @@ export interface Gateway {
   runner: Runner;
   llmConfig: LlmConfig;
   env: Env;
+  /** The Telegram bridge when ABSTRACT_TELEGRAM_BRIDGE=1 (its tools work in every process; polling starts with startBridges). */
+  telegram: TelegramBridge | null;
+  /** Starts background bridges (the serving process only: one Bot API poller per bot). */
+  startBridges(): void;
   /** Lines worth printing at start-up (bundle load errors, security warnings). */
   notices: string[];
   close(): Promise<void>;
@@ -62,15 +71,24 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((m: string) => console.error(m));
   mkdirSync(config.dataDir, { recursive: true });
-  mkdirSync(config.flowsDir, { recursive: true });
+  // The flows path may be a single `.flow` file (or unpacked bundle): only a missing one becomes a directory.
+  if (!existsSync(config.flowsDir)) mkdirSync(config.flowsDir, { recursive: true });
   const notices: string[] = [];
+  const telegramConfig = loadTelegramConfig(env); // validated before anything is opened
 
   const store = Store.open(config.dbPath, { synchronous: config.synchronous });
-  const registry = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
+  const visualflow = config.workflowSource === 'visualflow';
+  const registry = new BundleRegistry({
+    flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource, snapshots: store.flowSnapshots,
+  });
   const loaded = registry.reload();
-  for (const e of loaded.errors) notices.push(`bundle ${e.file} not loaded: ${e.reason}`);
+  for (const e of loaded.errors) notices.push(`${visualflow ? 'flow' : 'bundle'} ${e.file} ${visualflow && /references missing/.test(e.reason) ? 'is not runnable' : 'not loaded'}: ${e.reason}`);
+  // A directory of VisualFlow JSON is edited live: changes take effect for new runs without a restart.
+  const stopWatch = visualflow ? watchDirectory(config.flowsDir, () => registry.reloadIfChanged()) : () => {};
 
   const llmConfig = loadLlmConfig(env);
+  const telegramClient = telegramConfig ? new TelegramClient(telegramConfig.apiBaseUrl, telegramConfig.token) : null;
+  if (telegramClient) llmConfig.externalTools = telegramTools(telegramClient, store);
   const flows = new FlowWorkflows({ source: registry, builtins: [createAgentWorkflow(), ...memoryWorkflows()] });
   let runtime!: Runtime;
   const workflows = new StaticWorkflows([], [new ScheduledWorkflows(() => runtime), new ReloadingWorkflows(flows, registry)]);
@@ -92,6 +110,17 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     log,
   });
 
+  const telegram = telegramConfig && telegramClient
+    ? new TelegramBridge({ config: telegramConfig, client: telegramClient, store, runtime, registry, log })
+    : null;
+  if (telegramConfig) {
+    try {
+      registry.resolveStart({ flow_id: telegramConfig.flowId, bundle_id: telegramConfig.bundleId });
+    } catch (e) {
+      notices.push(`telegram: ABSTRACT_TELEGRAM_FLOW_ID=${telegramConfig.flowId} cannot be started yet (${e instanceof Error ? e.message : String(e)}); new chats wait until it can`);
+    }
+  }
+
   return {
     config,
     store,
@@ -101,7 +130,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     llmConfig,
     env,
     notices,
+    telegram,
+    startBridges() {
+      telegram?.start();
+    },
     async close() {
+      await telegram?.stop();
+      stopWatch();
       await runner.stop();
       store.close();
     },

@@ -1,11 +1,32 @@
 // Shared pieces of the benchmark suite: figures, percentiles, the bench server process, the bench bundles.
 import { Database } from 'bun:sqlite';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleZip } from '../../test/http/support.ts';
 import { end, flow, n, setVar, start } from '../../test/support/visualflow.ts';
 
-export interface Figure { name: string; value: string; reference: string; ratio: string; target?: string; ok?: boolean }
+/** A measured quantity: its number and unit, and how it reads in the table. */
+export interface Quantity { value: number; unit: string; text: string }
+
+/**
+ * One bench figure: the value, the reference measured in the same run (or null), their ratio, the target and
+ * whether it holds. `--json` prints exactly `name, value, unit, reference, ratio, target, ok` per figure.
+ */
+export interface Figure {
+  name: string;
+  value: Quantity;
+  reference: (Quantity & { label: string }) | null;
+  ratio: { value: number; text: string } | null;
+  target?: string;
+  ok?: boolean;
+}
+
+export const q = (value: number, unit: string, text: string): Quantity => ({ value, unit, text });
+export const ref = (label: string, value: number, unit: string, text: string) => ({ label, value, unit, text });
+export const percentRatio = (v: number, r: number) => ({ value: v / r, text: `${((v / r) * 100).toFixed(1)} %` });
+export const timesRatio = (v: number, r: number, at = '') => ({ value: v / r, text: `${(v / r).toFixed(2)}×${at}` });
+/** Resident set size of a process, from /proc (Linux). */
+export const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 export const TOKEN = 'bench-token-0123456789abcdefghijklmnop';
 export const AUTH = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -18,20 +39,26 @@ export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleSt
 export const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 
 /** One-row insert transactions per second into a ledger-shaped table (the reference for write rates). */
-export function rawInsertTx(dir: string, n = 3000): number {
-  const db = new Database(join(dir, 'raw-tx.sqlite3'), { create: true, strict: true });
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000');
-  db.exec('CREATE TABLE ledger (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, seq INTEGER NOT NULL, record_json TEXT NOT NULL, UNIQUE (run_id, seq))');
+export function rawInsertTx(dir: string, n = 3000, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): number {
+  const db = new Database(join(dir, `raw-tx-${synchronous}.sqlite3`), { create: true, strict: true });
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000`);
+  db.exec('CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, seq INTEGER NOT NULL, record_json TEXT NOT NULL, UNIQUE (run_id, seq))');
   const ins = db.query('INSERT INTO ledger (run_id, seq, record_json) VALUES (?, ?, ?)');
   const payload = JSON.stringify({ status: 'completed', effect: { type: 'x', payload: { i: 1 } }, pad: 'x'.repeat(300) });
   const t = performance.now();
-  for (let i = 0; i < n; i++) db.transaction(() => ins.run('a', i, payload)).immediate();
+  const runId = crypto.randomUUID();
+  for (let i = 0; i < n; i++) db.transaction(() => ins.run(runId, i, payload)).immediate();
   const rate = n / ((performance.now() - t) / 1000);
   db.close();
   return rate;
 }
 
 export const trivialFlow = () => flow('root', [start('s'), end('e')], ['s.exec-out>e.exec-in']);
+
+/** The 3-step workflow of the comparisons with other engines: three durable steps between start and end. */
+export const threeStepFlow = () =>
+  flow('root', [start('s'), ...['a', 'b', 'c'].map((v, i) => setVar(v, v, { pinDefaults: { name: v, value: i } })), end('e')],
+    ['s.exec-out>a.exec-in', 'a.exec-out>b.exec-in', 'b.exec-out>c.exec-in', 'c.exec-out>e.exec-in']);
 
 /** A `for` loop of `iterations` with a set_var body (issue: steps per second inside one run). */
 export const loopFlow = (iterations: number) =>
@@ -65,12 +92,13 @@ export const chattyFlow = (iterations: number) =>
 export function writeBenchBundles(flowsDir: string): void {
   mkdirSync(flowsDir, { recursive: true });
   writeFileSync(join(flowsDir, 'trivial@1.0.0.flow'), bundleZip('trivial', '1.0.0', { root: trivialFlow() }));
+  writeFileSync(join(flowsDir, 'threestep@1.0.0.flow'), bundleZip('threestep', '1.0.0', { root: threeStepFlow() }));
   writeFileSync(join(flowsDir, 'loop@1.0.0.flow'), bundleZip('loop', '1.0.0', { root: loopFlow(10_000) }));
   writeFileSync(join(flowsDir, 'askloop@1.0.0.flow'), bundleZip('askloop', '1.0.0', { root: askLoopFlow(500) }));
   writeFileSync(join(flowsDir, 'chatty@1.0.0.flow'), bundleZip('chatty', '1.0.0', { root: chattyFlow(5000) }));
 }
 
-export interface BenchServer { url: string; stop(): Promise<void> }
+export interface BenchServer { url: string; pid: number; stop(): Promise<void> }
 
 /** Starts scripts/bench/server.ts on a data dir; security on with a bench token and limits raised for load. */
 export async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
@@ -101,6 +129,7 @@ export async function startServer(dataDir: string, extraEnv: Record<string, stri
   const { url } = JSON.parse(buf.split('\n')[0]!);
   return {
     url,
+    pid: proc.pid,
     async stop() {
       proc.kill('SIGTERM');
       await proc.exited;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { RunState } from '../../src/model/index.ts';
-import { fmt, rawInsertTx, writeBenchBundles, type Figure } from './common.ts';
+import { fmt, percentRatio, q, rawInsertTx, ref, writeBenchBundles, type Figure } from './common.ts';
 
 /** Starts `bundleId` and ticks it to the end; returns the final run, the elapsed seconds and the raw reference. */
 async function runToEnd(dir: string, bundleId: string): Promise<{ gw: Gateway; run: RunState; secs: number; raw: number }> {
@@ -19,7 +19,7 @@ async function runToEnd(dir: string, bundleId: string): Promise<{ gw: Gateway; r
   return { gw, run, secs, raw: rawInsertTx(dir) };
 }
 
-const ratio = (rate: number, raw: number) => `${((rate / raw) * 100).toFixed(1)} %`;
+const rawRef = (raw: number) => ref('raw SQLite one-row append tx/s', raw, 'tx/s', `raw SQLite one-row append tx/s: ${fmt(raw)}`);
 
 /** A VisualFlow `for` loop of 10,000 iterations with a set_var body. */
 export async function loopSteps(dir: string, iterations = 10_000): Promise<Figure> {
@@ -29,9 +29,9 @@ export async function loopSteps(dir: string, iterations = 10_000): Promise<Figur
     const rate = (iterations * 2 + 2) / secs; // each iteration: the `for` scheduler step + the set_var body; plus start/end
     return {
       name: `steps/s in one run (VisualFlow for loop of ${fmt(iterations)} with a set_var body)`,
-      value: `${fmt(rate)} steps/s (${fmt(iterations / secs)} iterations/s)`,
-      reference: `raw SQLite one-row append tx/s: ${fmt(raw)}`,
-      ratio: ratio(rate, raw),
+      value: q(rate, 'steps/s', `${fmt(rate)} steps/s (${fmt(iterations / secs)} iterations/s)`),
+      reference: rawRef(raw),
+      ratio: percentRatio(rate, raw),
       target: '≥ 50 %',
       ok: rate / raw >= 0.5,
     };
@@ -48,9 +48,9 @@ export async function ledgerAppends(dir: string, iterations = 5000): Promise<Fig
     if (run.status !== 'completed' || records < iterations * 2) throw new Error(`chatty run ended ${run.status} with ${records} records`);
     return {
       name: `ledger appends/s in one run (answer_user in a loop of ${fmt(iterations)}, hash-chained)`,
-      value: `${fmt(records / secs)} records/s`,
-      reference: `raw SQLite one-row append tx/s: ${fmt(raw)}`,
-      ratio: ratio(records / secs, raw),
+      value: q(records / secs, 'records/s', `${fmt(records / secs)} records/s`),
+      reference: rawRef(raw),
+      ratio: percentRatio(records / secs, raw),
     };
   } finally {
     await gw.close();

@@ -1,19 +1,19 @@
 // `bundles list|show|validate|install|remove`: the flows directory through the same BundleRegistry the server
 // uses, so what the CLI accepts is exactly what the gateway will load.
 import { defineCommand } from 'citty';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config.ts';
-import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
+import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs, jsonArgs, printJson, table } from './common.ts';
 
 const common = { ...dataDirArgs, ...flowsDirArgs, ...jsonArgs } as const;
 const RELOAD_HINT = 'A running gateway sees it after `POST /api/gateway/bundles/reload` or a restart; a separate runner reloads on its own.';
 
 async function registry(config: GatewayConfig, opts: { quiet?: boolean } = {}) {
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
-  const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir });
+  const reg = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource });
   const res = reg.reload();
-  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${c.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
+  if (!opts.quiet) for (const e of res.errors) process.stderr.write(`${ce.yellow('warning:')} skipped ${e.file}: ${e.reason}\n`);
   return { reg, res };
 }
 
@@ -63,13 +63,13 @@ interface Validation {
   file: string;
   bundle_ref: string | null;
   errors: string[];
-  flows: { flow_id: string; ok: boolean; nodes?: number; entry?: string; error?: string }[];
+  flows: import('../flow/bundle/validate.ts').FlowCheck[];
 }
 
-/** Everything the gateway would check at load and at first run: archive, manifest, and every flow compiling. */
+/** The gateway's own validation (src/flow/bundle/validate.ts) of a file: archive, manifest, every flow compiling. */
 export async function validateBundle(file: string): Promise<Validation> {
   const { bundleFromPath } = await import('../flow/bundle/bundle.ts');
-  const { compileVisualFlow } = await import('../flow/engine/compile.ts');
+  const { checkBundle } = await import('../flow/bundle/validate.ts');
   const out: Validation = { ok: true, file, bundle_ref: null, errors: [], flows: [] };
   let bundle;
   try {
@@ -77,17 +77,8 @@ export async function validateBundle(file: string): Promise<Validation> {
   } catch (e) {
     return { ...out, ok: false, errors: [errMessage(e)] };
   }
-  out.bundle_ref = `${bundle.manifest.bundle_id}@${bundle.manifest.bundle_version}`;
-  for (const [flowId, json] of bundle.flows) {
-    try {
-      const compiled = compileVisualFlow(json, { id: flowId });
-      out.flows.push({ flow_id: flowId, ok: true, nodes: compiled.nodes.size, entry: compiled.entry });
-    } catch (e) {
-      out.ok = false;
-      out.flows.push({ flow_id: flowId, ok: false, error: errMessage(e) });
-    }
-  }
-  return out;
+  const check = checkBundle(bundle);
+  return { ...out, ok: check.ok, bundle_ref: check.bundle_ref, flows: check.flows };
 }
 
 const validate = defineCommand({
@@ -101,7 +92,10 @@ const validate = defineCommand({
     else {
       const lines = [v.ok ? `${c.green('valid')} ${v.bundle_ref} (${args.file})` : `${c.red('invalid')} ${args.file}`];
       for (const e of v.errors) lines.push(`  ${c.red('x')} ${e}`);
-      for (const f of v.flows) lines.push(f.ok ? `  ${c.green('ok')} flow ${f.flow_id}: ${f.nodes} nodes, entry ${f.entry}` : `  ${c.red('x')} flow ${f.flow_id}: ${f.error}`);
+      for (const f of v.flows) {
+        lines.push(f.warning ? `  ${c.yellow('!')} flow ${f.flow_id} loads but cannot run here: ${f.warning}`
+          : f.ok ? `  ${c.green('ok')} flow ${f.flow_id}: ${f.nodes} nodes, entry ${f.entry}` : `  ${c.red('x')} flow ${f.flow_id}: ${f.error}`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     }
     if (!v.ok) process.exitCode = EXIT.FAIL;
@@ -149,7 +143,47 @@ const remove = defineCommand({
   },
 });
 
+const pack = defineCommand({
+  meta: { name: 'pack', description: 'Pack a directory of VisualFlow *.json into a .flow bundle: the entry flow plus every flow it references' },
+  args: {
+    dir: { type: 'positional', description: 'Directory of VisualFlow JSON documents', required: true },
+    entry: { type: 'string', valueHint: 'flow_id', description: 'Entry flow (its document "id"); the bundle\'s only entrypoint', required: true },
+    out: { type: 'string', valueHint: 'file.flow', description: 'Output file (default: <bundle_id>@<version>.flow in the current directory)' },
+    'bundle-id': { type: 'string', valueHint: 'id', description: 'bundle_id (default: the directory name)' },
+    'bundle-version': { type: 'string', valueHint: 'version', description: 'bundle_version (default 0.0.0)' },
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const dir = resolve(args.dir);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${args.dir} is not a directory`);
+    const { packDirectory } = await import('../flow/visualflow/pack.ts');
+    const { directoryBundleId } = await import('../flow/visualflow/directory.ts');
+    const { sanitizeBundleId, sanitizeBundleVersion } = await import('../flow/bundle/refs.ts');
+    const bundleId = args['bundle-id']?.trim() || directoryBundleId(dir);
+    const version = args['bundle-version']?.trim() || '0.0.0';
+    if (sanitizeBundleId(bundleId) !== bundleId) throw new UsageError(`--bundle-id '${bundleId}' may only use letters, digits, "_" and "-"`);
+    if (sanitizeBundleVersion(version) !== version) throw new UsageError(`--bundle-version '${version}' may only use letters, digits, "_", "-" and "."`);
+    let packed;
+    try {
+      packed = packDirectory(dir, { entry: args.entry.trim(), bundleId, bundleVersion: version });
+    } catch (e) {
+      const msg = errMessage(e);
+      throw new CliFailure(`Not packed: ${msg}`, /missing flows/.test(msg) ? `Add the missing flow documents to ${args.dir}, or remove the subflow nodes that name them.` : undefined);
+    }
+    const out = resolve(args.out?.trim() || `${bundleId}@${version}.flow`);
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, packed.bytes);
+    renameSync(tmp, out);
+    const v = await validateBundle(out);
+    if (!v.ok) throw new CliFailure(`Packed ${out} but it does not validate: ${[...v.errors, ...v.flows.filter((f) => !f.ok).map((f) => `flow ${f.flow_id}: ${f.error}`)].join('; ')}`);
+    const flows = Object.keys(packed.manifest.flows);
+    if (args.json) return printJson({ ok: true, file: out, bundle_ref: `${bundleId}@${version}`, entry: args.entry, flows, skipped: packed.skipped });
+    for (const s of packed.skipped) process.stderr.write(`${c.yellow('warning:')} skipped ${s.file}: ${s.reason}\n`);
+    process.stdout.write(`Packed ${c.bold(`${bundleId}@${version}`)} (${flows.length} flow(s): ${flows.join(', ')}) into ${out}\n`);
+  },
+});
+
 export default defineCommand({
-  meta: { name: 'bundles', description: 'List, inspect, validate, install and remove workflow bundles (.flow)' },
-  subCommands: { list, show, validate, install, remove },
+  meta: { name: 'bundles', description: 'List, inspect, validate, install, remove and pack workflow bundles (.flow)' },
+  subCommands: { list, show, validate, install, remove, pack },
 });

@@ -19,11 +19,28 @@ export class CliFailure extends Error {
 
 export { ConfigError };
 
-// Colours only for humans: off when NO_COLOR / CI / TERM=dumb, or when stdout is not a terminal.
+// Colours only for humans, decided per stream: FORCE_COLOR (not 0/false) forces them on (as in Node); otherwise
+// NO_COLOR, CI or TERM=dumb turn them off, and a stream that is not a terminal (a pipe, a file) never gets any.
 const env = process.env;
-export const useColor = !env.NO_COLOR && !env.CI && env.TERM !== 'dumb' && !!process.stdout.isTTY;
-const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
-export const c = { red: paint(31), green: paint(32), yellow: paint(33), cyan: paint(36), dim: paint(2), bold: paint(1) };
+export function colorFor(stream: { isTTY?: boolean }, e: Record<string, string | undefined> = env): boolean {
+  const force = e.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
+  if (e.NO_COLOR || e.CI || e.TERM === 'dumb') return false;
+  return !!stream.isTTY;
+}
+/** Colour on stdout / on stderr. */
+export const useColor = colorFor(process.stdout);
+export const useErrColor = colorFor(process.stderr);
+const palette = (on: boolean) => {
+  const paint = (code: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { red: paint(31), green: paint(32), yellow: paint(33), cyan: paint(36), dim: paint(2), bold: paint(1) };
+};
+/** For text written to stdout. */
+export const c = palette(useColor);
+/** For text written to stderr (errors, notes, warnings). */
+export const ce = palette(useErrColor);
+/** Removes ANSI colour codes (third-party text such as citty's messages). */
+export const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 export const dataDirArgs = {
   'data-dir': { type: 'string', valueHint: 'dir', description: 'Data directory (env ABSTRACTGATEWAY_DATA_DIR)' },

@@ -66,7 +66,7 @@ async function checkFlows(config: GatewayConfig): Promise<Check[]> {
     return [warn('flows', `${config.flowsDir} does not exist`, config.flowsDir === join(config.dataDir, 'flows') ? 'It is created with example bundles on first `serve`.' : 'Create it or fix ABSTRACTGATEWAY_FLOWS_DIR / --flows-dir.')];
   }
   const { BundleRegistry } = await import('../flow/bundle/registry.ts');
-  const res = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir }).reload();
+  const res = new BundleRegistry({ flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource }).reload();
   const out: Check[] = res.errors.map((e) => fail('flows', `${e.file}: ${e.reason}`, `Check it with \`abstractgateway bundles validate ${join(config.flowsDir, e.file)}\`, then fix or remove it.`));
   if (!res.count) out.push(warn('flows', `no bundles in ${config.flowsDir}`, 'Install one with `abstractgateway bundles install <file.flow>`.'));
   else out.push(ok('flows', `${res.count} bundle(s) load: ${res.bundle_ids.join(', ')}`));
@@ -88,6 +88,46 @@ async function checkToken(config: GatewayConfig): Promise<Check> {
   return ok('token', `${file} (mode 0600)`);
 }
 
+/**
+ * The LLM side: every provider the gateway would use (configured, local defaults, the default provider) is asked
+ * for its models, as discovery does. The default provider unreachable, or its default model missing, is a
+ * failure; other providers unreachable are warnings (LLM nodes naming them would fail).
+ */
+async function checkLlm(): Promise<Check[]> {
+  const { loadLlmConfig, PROVIDER_ENV } = await import('../llm/config.ts');
+  const { createLlmDiscovery } = await import('../llm/discovery.ts');
+  const { unreachableHint } = await import('../llm/llm-call.ts');
+  let config;
+  try {
+    config = loadLlmConfig(process.env);
+  } catch (e) {
+    return [fail('llm', errMessage(e), 'Fix that variable (see docs/operations.md).')];
+  }
+  const discovery = createLlmDiscovery(config);
+  const names = Object.values(config.providers).filter((p) => p.configured || p.name === config.defaultProvider).map((p) => p.name).sort();
+  const out: Check[] = [];
+  if (!config.defaultProvider || !config.defaultModel) {
+    out.push(warn('llm', 'no default provider/model (ABSTRACTGATEWAY_PROVIDER / ABSTRACTGATEWAY_MODEL unset)', 'LLM nodes must name their provider and model, or set both variables.'));
+  }
+  const results = await Promise.all(names.map(async (name) => ({ name, ep: config.providers[name]!, m: await discovery.listModels(name) })));
+  for (const { name, ep, m } of results) {
+    const isDefault = name === config.defaultProvider;
+    const label = `${name}${isDefault ? ' (default)' : ''} at ${ep.baseUrl}`;
+    if (m.error) {
+      const unreachable = /request failed|timed out/.test(m.error);
+      const fix = unreachable ? unreachableHint(name, ep.baseUrl).replace(/^.*?: /, '') : `Check ${[PROVIDER_ENV[name]?.url, PROVIDER_ENV[name]?.key].filter(Boolean).join(' / ')}.`;
+      out.push((isDefault ? fail : warn)('llm', `${label}: ${unreachable ? 'not reachable' : 'error'}: ${m.error}`, fix.charAt(0).toUpperCase() + fix.slice(1)));
+    } else if (!m.models.length) {
+      out.push(warn('llm', `${label}: reachable, but it lists no models`, 'Load or pull a model on that server.'));
+    } else if (isDefault && config.defaultModel && !m.models.includes(config.defaultModel)) {
+      out.push(fail('llm', `${label}: model '${config.defaultModel}' is not among its ${m.models.length} models (${m.models.slice(0, 5).join(', ')}${m.models.length > 5 ? ', …' : ''})`, 'Set ABSTRACTGATEWAY_MODEL to one it lists, or load that model.'));
+    } else {
+      out.push(ok('llm', `${label}: reachable, ${m.models.length} model(s)${isDefault && config.defaultModel ? `, default model ${config.defaultModel} listed` : ''}`));
+    }
+  }
+  return out;
+}
+
 async function checkPort(config: GatewayConfig): Promise<Check> {
   if (config.port === 0) return ok('port', 'port 0: any free port is used');
   const where = `${config.host}:${config.port}`;
@@ -104,7 +144,7 @@ async function checkPort(config: GatewayConfig): Promise<Check> {
 }
 
 export default defineCommand({
-  meta: { name: 'doctor', description: 'Check the data dir, database, bundles, token and port, and say what to fix' },
+  meta: { name: 'doctor', description: 'Check the data dir, database, bundles, token, port and LLM providers, and say what to fix' },
   args: {
     host: { type: 'string', valueHint: 'host', description: 'Host to check (default: as serve would use)' },
     port: { type: 'string', valueHint: 'port', description: 'Port to check (default: as serve would use)' },
@@ -120,6 +160,7 @@ export default defineCommand({
       ...(await checkFlows(config)),
       await checkToken(config),
       await checkPort(config),
+      ...(await checkLlm()),
     ];
     const healthy = !checks.some((x) => x.status === 'fail');
     if (args.json) printJson({ ok: healthy, data_dir: config.dataDir, checks });

@@ -3,7 +3,8 @@
 import { renderUsage, runCommand, type CommandDef } from 'citty';
 import { ConfigError } from '../config.ts';
 import { DomainError } from '../model/index.ts';
-import { CliFailure, EXIT, UsageError, c, useColor } from './common.ts';
+import { CliFailure, EXIT, UsageError, ce, stripAnsi, useColor, useErrColor } from './common.ts';
+import { checkArgv } from './strict.ts';
 
 type AnyCommand = CommandDef<any>;
 const resolve = async <T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T> =>
@@ -20,18 +21,19 @@ async function resolveSub(cmd: AnyCommand, argv: string[], path: string[] = []):
   return [cmd, path];
 }
 
-async function usage(root: AnyCommand, argv: string[]): Promise<string> {
+async function usage(root: AnyCommand, argv: string[], color = useColor): Promise<string> {
   const [cmd, path] = await resolveSub(root, argv);
   const version = (await resolve(root.meta))?.version;
   // citty names only the direct parent; give it the whole chain as the "parent" name.
   const text = await renderUsage(cmd, path.length ? { meta: { name: path.join(' '), version } } : undefined);
   // citty colours even when piped; we only colour for a terminal (and never with NO_COLOR / CI).
-  return useColor ? text : text.replace(/\x1b\[[0-9;]*m/g, '');
+  return color ? text : stripAnsi(text);
 }
 
 function fail(message: string, hint?: string): void {
-  process.stderr.write(`${c.red('error:')} ${message}\n`);
-  if (hint) process.stderr.write(`${c.dim('hint:')} ${hint}\n`);
+  const text = useErrColor ? message : stripAnsi(message);
+  process.stderr.write(`${ce.red('error:')} ${text}\n`);
+  if (hint) process.stderr.write(`${ce.dim('hint:')} ${hint}\n`);
 }
 
 export async function runCli(root: AnyCommand, argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -45,12 +47,13 @@ export async function runCli(root: AnyCommand, argv: string[] = process.argv.sli
       process.stdout.write(`${meta?.version ?? 'unknown'}\n`);
       return EXIT.OK;
     }
+    await checkArgv(root, argv); // unknown flags / commands / extra arguments: exit 2 before anything runs
     await runCommand(root, { rawArgs: argv });
     return Number(process.exitCode ?? EXIT.OK);
   } catch (err) {
     if (err instanceof Error && err.name === 'CLIError') {
       // citty's parse errors: unknown command, missing argument, bad enum value.
-      process.stderr.write((await usage(root, argv)) + '\n\n');
+      process.stderr.write((await usage(root, argv, useErrColor)) + '\n\n');
       fail(err.message, 'See the usage above, or add --help to any command.');
       return EXIT.USAGE;
     }

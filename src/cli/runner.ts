@@ -3,19 +3,28 @@
 // one waits, says so, and takes over as soon as the active one stops or dies.
 import { defineCommand } from 'citty';
 import { join } from 'node:path';
-import { EXIT, c, configFrom, dataDirArgs, errMessage, flowsDirArgs } from './common.ts';
+import { EXIT, ce, configFrom, dataDirArgs, errMessage, flowsDirArgs, useErrColor } from './common.ts';
 import { seedFlows } from './seed.ts';
 
 export default defineCommand({
   meta: { name: 'runner', description: 'Run only the runner (ticks runs, applies commands); pair with `serve --no-runner`' },
-  args: { ...dataDirArgs, ...flowsDirArgs },
+  args: {
+    'log-format': { type: 'enum', options: ['text', 'json'], valueHint: 'text|json', description: 'Run lifecycle log: text (default on a terminal) or JSON lines (env ABSTRACTGATEWAY_LOG_FORMAT)' },
+    quiet: { type: 'boolean', alias: 'q', description: 'No run lifecycle log lines' },
+    ...dataDirArgs,
+    ...flowsDirArgs,
+  },
   async run({ args }) {
     const config = configFrom(args, { runner: true });
     if (config.flowsDir === join(config.dataDir, 'flows')) await seedFlows(config.flowsDir);
-    const log = (m: string) => console.error(`${c.dim(new Date().toISOString())} ${m}`);
+    const log = (m: string) => console.error(`${ce.dim(new Date().toISOString())} ${m}`);
     const { createGateway } = await import('../gateway.ts');
     const gw = await createGateway(config, { log });
     for (const n of gw.notices) log(n);
+    // The runner ticks the runs in a split deployment: it logs their lifecycle events, as `serve` does.
+    const { ServerLog, pickLogFormat } = await import('../http/logging/index.ts');
+    const runLog = new ServerLog({ format: (args['log-format'] as 'text' | 'json' | undefined) ?? pickLogFormat(process.env.ABSTRACTGATEWAY_LOG_FORMAT, !!process.stderr.isTTY), quiet: !!args.quiet, color: useErrColor });
+    if (runLog.enabled) runLog.observe(gw.store);
 
     let stopping = false;
     let wake: (() => void) | null = null;

@@ -3,7 +3,7 @@
 import { defineCommand } from 'citty';
 import { RUN_STATUSES, isTerminal, type RunState } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
-import { CliFailure, EXIT, UsageError, c, configFrom, dataDirArgs, flowsDirArgs, intArg, jsonArgs, jsonObjectArg, openStore, printJson, remoteArgs, repeated, table } from './common.ts';
+import { CliFailure, EXIT, UsageError, c, ce, configFrom, dataDirArgs, flowsDirArgs, intArg, jsonArgs, jsonObjectArg, openStore, printJson, remoteArgs, repeated, table } from './common.ts';
 import { call, remoteFrom } from './remote.ts';
 import { renderRecord, renderRunSummary, statusText } from './render.ts';
 
@@ -27,7 +27,8 @@ const list = defineCommand({
     const store = await openStore(configFrom(args), { mustExist: true });
     try {
       const page = store.runs.list({ status: args.status as RunState['status'] | undefined, limit });
-      if (args.json) return printJson(page);
+      // Booleans as the HTTP API shows them (the store row keeps SQLite's 0/1).
+      if (args.json) return printJson({ ...page, items: page.items.map((r) => ({ ...r, paused: !!r.paused })) });
       if (!page.items.length) return void process.stdout.write('No runs.\n');
       const rows = page.items.map((r) => [r.run_id, statusText(r.status) + (r.wait_reason ? c.dim(` (${r.wait_reason})`) : ''), r.workflow_id, r.updated_at.slice(0, 19).replace('T', ' ')]);
       process.stdout.write(table(['RUN_ID', 'STATUS', 'WORKFLOW', 'UPDATED (UTC)'], rows) + '\n');
@@ -140,7 +141,7 @@ async function startLocal(config: ReturnType<typeof configFrom>, bundle: string,
     const resolved = gw.registry.resolveStart({ bundle_id: bundle, flow_id: flow });
     const run = await gw.runtime.start(resolved.workflow_id, { vars, sessionId: session });
     if (!runnerAlive(gw.store)) {
-      process.stderr.write(`${c.yellow('note:')} no runner is active for ${config.dataDir}: the run starts once \`abstractgateway serve\` or \`abstractgateway runner\` runs.\n`);
+      process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}: the run starts once \`abstractgateway serve\` or \`abstractgateway runner\` runs.\n`);
     }
     return run.run_id;
   } finally {
@@ -200,10 +201,35 @@ export async function tailRun(
           }
           asking = new AbortController();
           const prompt = `${c.bold(w.prompt || 'Your answer')}${w.choices?.length ? ` [${w.choices.join(' / ')}]` : ''} > `;
+          const waitKey = w.wait_key;
+          const stillWaiting = () => {
+            const cur = store.runs.get(runId)!;
+            return cur.status === 'waiting' && cur.waiting?.wait_key === waitKey ? null : cur;
+          };
+          // Follow the run while the prompt is up: when the wait ends elsewhere (answered by another client,
+          // cancelled, ...) the prompt is withdrawn and nothing is sent.
+          let ended: RunState | null = null;
+          let answered = false;
+          const watch = (async () => {
+            while (!answered && !stop) {
+              await Bun.sleep(100);
+              if (answered || stop) return;
+              ended = stillWaiting();
+              if (ended) return asking!.abort();
+            }
+          })();
           const answer = await rl.question(prompt, { signal: asking.signal }).then((a) => a.trim(), () => '');
+          answered = true;
+          await watch;
           if (stop) break;
+          ended ??= answer ? stillWaiting() : null; // answered elsewhere while this one was typed
+          if (ended) {
+            const how = ended.status === 'cancelled' || ended.status === 'failed' ? `the run was ${ended.status}` : 'the wait was answered elsewhere';
+            process.stdout.write(`\n${c.dim(`prompt withdrawn: ${how}${answer ? '; your answer was not sent' : ''}`)}\n`);
+            continue;
+          }
           if (answer) {
-            const res = store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: w.wait_key, payload: { response: answer } }, client_id: 'cli' });
+            const res = store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: waitKey, payload: { response: answer } }, client_id: 'cli' });
             process.stdout.write(c.dim(`sent (command seq ${res.seq})\n`));
           }
         } else {
@@ -212,7 +238,7 @@ export async function tailRun(
       }
       if (!hinted && run.status === 'running' && Date.now() - idleSince > 3000 && !runnerAlive(store)) {
         hinted = true;
-        process.stderr.write(`${c.yellow('note:')} no runner is active for ${config.dataDir}; start \`abstractgateway serve\` or \`abstractgateway runner\`.\n`);
+        process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}; start \`abstractgateway serve\` or \`abstractgateway runner\`.\n`);
       }
       await Bun.sleep(100);
     }

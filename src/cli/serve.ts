@@ -2,7 +2,7 @@
 // `runner` process on the same data directory). Shuts down cleanly on SIGINT/SIGTERM.
 import { defineCommand } from 'citty';
 import { join } from 'node:path';
-import { CliFailure, EXIT, configFrom, dataDirArgs, errMessage, flowsDirArgs, intArg } from './common.ts';
+import { CliFailure, EXIT, configFrom, dataDirArgs, errMessage, flowsDirArgs, intArg, useErrColor } from './common.ts';
 import { seedFlows } from './seed.ts';
 
 const portInUse = (host: string, port: number) =>
@@ -14,6 +14,8 @@ export default defineCommand({
     host: { type: 'string', valueHint: 'host', description: 'Interface to bind (env ABSTRACTGATEWAY_HOST; default 127.0.0.1)' },
     port: { type: 'string', alias: 'p', valueHint: 'port', description: 'Port, 0 = any free port (env ABSTRACTGATEWAY_PORT; default 8080)' },
     runner: { type: 'boolean', default: true, description: 'Also run the runner in this process', negativeDescription: 'API only: runs are ticked by a separate `abstractgateway runner`' },
+    'log-format': { type: 'enum', options: ['text', 'json'], valueHint: 'text|json', description: 'Server log: text (default on a terminal) or JSON lines (default otherwise; env ABSTRACTGATEWAY_LOG_FORMAT)' },
+    quiet: { type: 'boolean', alias: 'q', description: 'No request or run log lines (start-up lines and errors still print)' },
     ...dataDirArgs,
     ...flowsDirArgs,
   },
@@ -29,13 +31,19 @@ export default defineCommand({
     const { serveGateway } = await import('../serve.ts');
     let served: Awaited<ReturnType<typeof serveGateway>>;
     try {
-      served = await serveGateway(config);
+      served = await serveGateway(config, {
+        serverLog: { format: args['log-format'] as 'text' | 'json' | undefined, quiet: !!args.quiet, color: useErrColor },
+      });
     } catch (e) {
       const msg = errMessage(e);
       if (/EADDRINUSE|address already in use|port .* in use/i.test(msg) || (e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
         throw portInUse(config.host, config.port);
       }
-      if (/auth token|Refusing to start/i.test(msg)) throw new CliFailure(msg, undefined, EXIT.USAGE);
+      if (/auth token|Refusing to start/i.test(msg)) {
+        // The refusal ends with how to fix it ("Generate one with …"): that part is the hint line.
+        const at = msg.indexOf('Generate one');
+        throw new CliFailure(at > 0 ? msg.slice(0, at).trim() : msg, at > 0 ? msg.slice(at) : 'See docs/operations.md (security).', EXIT.USAGE);
+      }
       throw e;
     }
     let stopping = false;

@@ -1,6 +1,6 @@
 // `token`: print the gateway's stored bearer token (creating it on first use), or rotate it.
 import { defineCommand } from 'citty';
-import { UsageError, c, configFrom, dataDirArgs, jsonArgs, printJson } from './common.ts';
+import { UsageError, c, ce, configFrom, dataDirArgs, jsonArgs, printJson } from './common.ts';
 
 export default defineCommand({
   meta: { name: 'token', description: 'Print the stored API token (<data-dir>/gateway_token, created if missing), or --rotate it' },
@@ -18,7 +18,7 @@ export default defineCommand({
     const { ensureToken, rotateToken, fingerprintToken, curlExample } = await import('../auth/tokens.ts');
     const t = rotate ? rotateToken(config.dataDir) : ensureToken(config.dataDir);
     const envSet = !!(process.env.ABSTRACTGATEWAY_AUTH_TOKEN?.trim() || process.env.ABSTRACTGATEWAY_AUTH_TOKENS?.trim());
-    if (envSet) process.stderr.write(`${c.yellow('note:')} ABSTRACTGATEWAY_AUTH_TOKEN(S) is set: the server uses that instead of the stored token.\n`);
+    if (envSet) process.stderr.write(`${ce.yellow('note:')} ABSTRACTGATEWAY_AUTH_TOKEN(S) is set: the server uses that instead of the stored token.\n`);
     if (args.json) return printJson({ token: t.token, path: t.path, created: t.created, rotated: rotate, fingerprint: fingerprintToken(t.token) });
     if (!process.stdout.isTTY) return void process.stdout.write(t.token + '\n'); // TOKEN=$(abstractgateway token)
     const lines = [t.token, c.dim(`stored in ${t.path} (mode 0600), fingerprint ${fingerprintToken(t.token)}`)];

@@ -9,12 +9,16 @@ import { bundleRoutes } from './bundles/routes.ts';
 import { BundleService } from './bundles/service.ts';
 import { commandRoutes } from './commands/routes.ts';
 import { CommandService } from './commands/service.ts';
+import { consoleRoutes } from './console/routes.ts';
 import type { AppDeps } from './deps.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { errorPlugin } from './errors.ts';
 import { healthRoutes } from './health/routes.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
+import { requestLogPlugin } from './logging/index.ts';
+import { GatewayMetrics } from './metrics/index.ts';
+import { metricsRoutes } from './metrics/routes.ts';
 import { RunService } from './runs/service.ts';
 import { runRoutes } from './runs/routes.ts';
 import { securityPlugin } from './security/index.ts';
@@ -35,6 +39,7 @@ export function createApp(deps: AppDeps) {
     dataDir: config.dataDir,
     workspace: deps.workspace ?? { roots: [join(config.dataDir, 'workspaces')], trustClient: config.toolMode === 'local' },
   });
+  const metrics = deps.metrics ?? new GatewayMetrics(store);
   const bundles = new BundleService(registry, store, deps.maxBundleBytes ?? deps.security?.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES);
 
   // Elysia listens with SO_REUSEPORT by default: a second gateway on a busy port would silently share it (and
@@ -43,6 +48,7 @@ export function createApp(deps: AppDeps) {
     .use(deps.security ? securityPlugin(deps.security, { dataDir: config.dataDir }) : new Elysia({ name: 'security' }))
     .use(errorPlugin)
     .use(docsRoutes(version))
+    .use(consoleRoutes)
     .use(healthRoutes)
     .use(discoveryRoutes(version, deps.llm ?? null))
     .use(bundleRoutes(bundles))
@@ -50,8 +56,14 @@ export function createApp(deps: AppDeps) {
     .use(ledgerRoutes({ store, hub }))
     .use(artifactRoutes(store))
     .use(commandRoutes(new CommandService(store)))
+    .use(metricsRoutes(metrics, { security: deps.security ?? null, public: deps.metricsPublic ?? false }))
+    .use(deps.log ? requestLogPlugin(deps.log) : new Elysia({ name: 'request-log' }))
     .decorate('ledgerHub', hub)
-    .onStop(() => hub.close());
+    .decorate('metrics', metrics)
+    .onStop(() => {
+      hub.close();
+      if (!deps.metrics) metrics.close();
+    });
 }
 
 export type GatewayApp = ReturnType<typeof createApp>;

@@ -4,6 +4,8 @@ import type { BundleRegistry } from '../flow/bundle/registry.ts';
 import type { LlmDiscovery } from '../llm/discovery.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Store } from '../store/index.ts';
+import type { ServerLog } from './logging/index.ts';
+import type { GatewayMetrics } from './metrics/index.ts';
 import type { SecurityPolicy } from './security/index.ts';
 
 export interface WorkspacePolicy {
@@ -27,4 +29,10 @@ export interface AppDeps {
   /** LLM provider/model/tool discovery; its routes are mounted only when given. */
   llm?: LlmDiscovery | null;
   version?: string;
+  /** cli: metrics for GET /metrics (default: a fresh GatewayMetrics over the store, closed on stop). */
+  metrics?: GatewayMetrics | null;
+  /** cli: serve /metrics without the token (ABSTRACTGATEWAY_METRICS_PUBLIC=1). */
+  metricsPublic?: boolean;
+  /** cli: the per-request log line (absent: no request log). */
+  log?: ServerLog | null;
 }

@@ -1,7 +1,8 @@
 // The one error shape: every rejection is `{"detail": "<message>", "code": "<machine code>"}`.
 // The one place errors become HTTP: a domain error (src/model/errors.ts) gets the status of its kind and its own
 // message and code; framework errors are mapped here; anything unexpected becomes a logged 500 that never leaks
-// a stack trace.
+// a stack trace or a message: the body names only the request id, the log line has the rest. No error body
+// carries an absolute server path (scrubPaths).
 import { Elysia } from 'elysia';
 import { z } from 'zod';
 import { DomainError, type ErrorKind } from '../model/index.ts';
@@ -43,20 +44,36 @@ export function describeValidation(type: string, issues: Issue[]): string {
   return field ? `Invalid ${type} field '${field}': ${msg}` : `Invalid ${type}: ${msg}`;
 }
 
+/** Absolute file-system paths (`/a/b…`, `C:\\a\\b…`) in a message, replaced by `<path>`: bodies never show server paths. */
+export function scrubPaths(message: string): string {
+  return message.replace(/(^|[\s'"`(=])(?:[A-Za-z]:)?[\\/](?:[^\s'"`()\\/]+[\\/])+[^\s'"`(),]*/g, '$1<path>');
+}
+
+const requestIdOf = (headers: Record<string, unknown>): string => String(headers['x-request-id'] ?? 'unknown');
+
+function internal(set: { status?: unknown; headers: Record<string, unknown> }, what: string, request: Request, error: unknown): ErrorBody {
+  const id = requestIdOf(set.headers);
+  console.error(`[http] ${what} on ${request.method} ${new URL(request.url).pathname} (request ${id}):`, error);
+  set.status = 500;
+  return errorBody(`Internal server error (request id ${id}; details are in the server log)`, 'internal');
+}
+
 export const errorPlugin = new Elysia({ name: 'gateway-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
   if (error instanceof DomainError) {
     set.status = STATUS_OF[error.kind];
-    return errorBody(error.message, error.errCode);
+    if (error.kind === 'internal') {
+      // An operation failed for a server-side reason: the code says which, the log says why.
+      const id = requestIdOf(set.headers);
+      console.error(`[http] ${error.errCode} on ${request.method} ${new URL(request.url).pathname} (request ${id}): ${error.message}`);
+      return errorBody(`${scrubPaths(error.message.split(':')[0]!)} (request id ${id}; details are in the server log)`, error.errCode);
+    }
+    return errorBody(scrubPaths(error.message), error.errCode);
   }
   switch (code) {
     case 'VALIDATION': {
-      if (error.type === 'response') {
-        console.error(`[http] response validation failed for ${request.method} ${new URL(request.url).pathname}:`, error.all);
-        set.status = 500;
-        return errorBody('Internal server error', 'internal');
-      }
+      if (error.type === 'response') return internal(set, 'response validation failed', request, error.all);
       set.status = 422;
-      return errorBody(describeValidation(error.type, error.all as Issue[]), 'validation_error');
+      return errorBody(scrubPaths(describeValidation(error.type, error.all as Issue[])), 'validation_error');
     }
     case 'PARSE':
       set.status = 400;
@@ -66,10 +83,8 @@ export const errorPlugin = new Elysia({ name: 'gateway-errors' }).onError({ as: 
       return errorBody('Not Found', 'not_found');
     case 'INVALID_FILE_TYPE':
       set.status = 422;
-      return errorBody(String((error as Error).message), 'validation_error');
+      return errorBody(scrubPaths(String((error as Error).message)), 'validation_error');
     default:
-      console.error(`[http] unhandled error on ${request.method} ${new URL(request.url).pathname}:`, error);
-      set.status = 500;
-      return errorBody('Internal server error', 'internal');
+      return internal(set, 'unhandled error', request, error);
   }
 });

@@ -5,8 +5,11 @@
 // reads the run status and then the ledger ONCE for all of its waiting subscribers (from the smallest cursor)
 // and hands each its own slice. Reading the status before the ledger makes "terminal + nothing left to read"
 // a safe moment to send `done`: every record committed up to the final status is in that read.
+//
+// Each stream is attached to the security plugin's stream pool, which may evict it (a `: stream replaced`
+// comment, then the end of the stream) to make room for a new subscriber: see docs/reliability-http.md.
 import type { Store } from '../store/index.ts';
-import { releaseSseSlot } from './security/index.ts';
+import { attachSseStream, releaseSseSlot } from './security/index.ts';
 import { isTerminal } from '../model/index.ts';
 
 export interface RawRecord { seq: number; json: string }
@@ -37,6 +40,8 @@ export class Subscription {
   closed = false;
   /** A flush is still pending (slow client): no pushes until it drains; it then catches up from its cursor. */
   busy = false;
+  /** When the pending flush started (the socket buffer is full: the client is not reading), or null. */
+  busySince: number | null = null;
   /** When this subscriber last received something (heartbeats are due `heartbeatMs` after it). */
   lastSent = Date.now();
   private readonly ended: (() => void)[] = [];
@@ -84,15 +89,20 @@ export class Subscription {
   private send(bytes: Uint8Array): void {
     if (this.closed) return;
     try {
-      this.sink.write(bytes);
+      // Bun's direct stream answers a write it could not hand to the socket (the client is not reading) with a
+      // promise that settles once the buffer drains; flush() may too.
+      const written = this.sink.write(bytes);
       this.lastSent = Date.now();
       const flushed = this.sink.flush();
-      if (flushed && typeof (flushed as Promise<unknown>).then === 'function') {
-        this.drained = flushed as Promise<unknown>;
+      const pending = isPromise(written) ? written : isPromise(flushed) ? flushed : null;
+      if (pending) {
+        this.drained = pending;
         this.busy = true;
-        (flushed as Promise<unknown>).then(
+        this.busySince ??= Date.now();
+        pending.then(
           () => {
             this.busy = false;
+            this.busySince = null;
             if (this.seen !== this.channel.wakes) this.channel.schedule();
           },
           () => this.close(),
@@ -103,15 +113,18 @@ export class Subscription {
     }
   }
 
-  close(kind: 'closed' | 'shutdown' = 'closed'): void {
+  close(kind: 'closed' | 'shutdown' | 'evicted' = 'closed'): void {
     if (this.closed) return;
     if (kind === 'shutdown') this.send(SHUTDOWN);
+    else if (kind === 'evicted' && !this.busy) this.send(EVICTED);
     this.closed = true;
     this.channel.remove(this);
     try { this.sink.close(); } catch {}
     for (const cb of this.ended.splice(0)) cb();
   }
 }
+
+const isPromise = (v: unknown): v is Promise<unknown> => !!v && typeof (v as Promise<unknown>).then === 'function';
 
 class RunChannel {
   readonly subs = new Set<Subscription>();
@@ -286,6 +299,8 @@ const enc = new TextEncoder();
 export const KEEP_ALIVE = enc.encode(': keep-alive\n\n');
 /** Sent when the server stops: the client reconnects later with its last cursor (the ledger is the truth). */
 export const SHUTDOWN = enc.encode(': server shutting down, reconnect with your last cursor\n\n');
+/** Sent to a stream the stream pool replaced with a newer one (docs/reliability-http.md, SSE policy). */
+export const EVICTED = enc.encode(': stream replaced by a newer one (stream limit), reconnect with your last cursor\n\n');
 
 /** `id: n\nevent: step\ndata: {"cursor":n,"record":{...}}\n\n` per record, as one chunk. */
 export function stepFrames(records: RawRecord[]): Uint8Array {
@@ -311,12 +326,14 @@ export function sseResponse(hub: LedgerHub, runId: string, after: number, heartb
     type: 'direct' as const,
     pull(controller: Sink) {
       return new Promise<void>((resolve) => {
-        sub = hub.open(runId, after, heartbeatMs, controller, request.signal);
-        sub.onEnd(() => {
+        const opened = hub.open(runId, after, heartbeatMs, controller, request.signal);
+        sub = opened;
+        attachSseStream(request, { stalledSince: () => opened.busySince, evict: () => opened.close('evicted') });
+        opened.onEnd(() => {
           releaseSseSlot(request);
           resolve();
         });
-        sub.start();
+        opened.start();
       });
     },
     cancel() {

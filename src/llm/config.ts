@@ -1,6 +1,7 @@
 // LLM/tool configuration from the environment (docs/operations.md "Configuration"). Provider names are the ones
 // bundles use; endpoints and keys come from each provider's conventional env vars.
 import { z } from 'zod';
+import type { ExternalTool } from './tools/index.ts';
 import type { ProviderEndpoint } from './types.ts';
 
 export const TOOL_MODES = ['passthrough', 'local'] as const;
@@ -29,6 +30,8 @@ export interface LlmConfig {
   /** use the protocol's streaming mode internally */
   stream: boolean;
   tools: ToolLimits;
+  /** tools provided by optional components (the Telegram bridge), executed like the built-ins */
+  externalTools?: Map<string, ExternalTool>;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -57,23 +60,35 @@ function envBool(env: Env, name: string, fallback: boolean): boolean {
 
 const trimSlash = (u: string) => u.replace(/\/+$/, '');
 
+/** The variables that configure each provider (named in errors and by `doctor`). */
+export const PROVIDER_ENV: Readonly<Record<string, { url: string; key: string | null }>> = {
+  openai: { url: 'OPENAI_BASE_URL', key: 'OPENAI_API_KEY' },
+  lmstudio: { url: 'LMSTUDIO_BASE_URL', key: null },
+  vllm: { url: 'VLLM_BASE_URL', key: 'VLLM_API_KEY' },
+  openrouter: { url: 'OPENROUTER_BASE_URL', key: 'OPENROUTER_API_KEY' },
+  llamacpp: { url: 'LLAMACPP_BASE_URL', key: null },
+  ollama: { url: 'OLLAMA_HOST', key: null },
+  anthropic: { url: 'ANTHROPIC_BASE_URL', key: 'ANTHROPIC_API_KEY' },
+};
+
 /** The provider table: every name bundles use, with its protocol, endpoint and (optional) key. */
 export function providerEndpoints(env: Env): Record<string, ProviderEndpoint> {
-  const ep = (name: string, protocol: ProviderEndpoint['protocol'], urlEnv: string, defaultUrl: string, keyEnv: string | null, local: boolean): ProviderEndpoint => {
+  const ep = (name: string, protocol: ProviderEndpoint['protocol'], defaultUrl: string, local: boolean): ProviderEndpoint => {
+    const { url: urlEnv, key: keyEnv } = PROVIDER_ENV[name]!;
     const url = envStr(env, urlEnv);
     const apiKey = keyEnv ? envStr(env, keyEnv) : null;
     return { name, protocol, baseUrl: trimSlash(url ?? defaultUrl), apiKey, configured: local || url !== null || apiKey !== null };
   };
-  const ollama = ep('ollama', 'ollama', 'OLLAMA_HOST', 'http://localhost:11434', null, true);
+  const ollama = ep('ollama', 'ollama', 'http://localhost:11434', true);
   if (!/^https?:\/\//.test(ollama.baseUrl)) ollama.baseUrl = `http://${ollama.baseUrl}`; // OLLAMA_HOST is often "host:port"
   return {
-    openai: ep('openai', 'openai', 'OPENAI_BASE_URL', 'https://api.openai.com/v1', 'OPENAI_API_KEY', false),
-    lmstudio: ep('lmstudio', 'openai', 'LMSTUDIO_BASE_URL', 'http://localhost:1234/v1', null, true),
-    vllm: ep('vllm', 'openai', 'VLLM_BASE_URL', 'http://localhost:8000/v1', 'VLLM_API_KEY', false),
-    openrouter: ep('openrouter', 'openai', 'OPENROUTER_BASE_URL', 'https://openrouter.ai/api/v1', 'OPENROUTER_API_KEY', false),
-    llamacpp: ep('llamacpp', 'openai', 'LLAMACPP_BASE_URL', 'http://localhost:8080/v1', null, false),
+    openai: ep('openai', 'openai', 'https://api.openai.com/v1', false),
+    lmstudio: ep('lmstudio', 'openai', 'http://localhost:1234/v1', true),
+    vllm: ep('vllm', 'openai', 'http://localhost:8000/v1', false),
+    openrouter: ep('openrouter', 'openai', 'https://openrouter.ai/api/v1', false),
+    llamacpp: ep('llamacpp', 'openai', 'http://localhost:8080/v1', false),
     ollama,
-    anthropic: ep('anthropic', 'anthropic', 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com', 'ANTHROPIC_API_KEY', false),
+    anthropic: ep('anthropic', 'anthropic', 'https://api.anthropic.com', false),
   };
 }
 

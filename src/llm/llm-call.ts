@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { isPlainObject, type EffectOutcome, type Vars, routingOf } from '../model/index.ts';
 import type { EffectContext, EffectHandler } from '../runtime/types.ts';
-import type { LlmConfig } from './config.ts';
+import { PROVIDER_ENV, type LlmConfig } from './config.ts';
 import { LlmHttpError, redact, type AttemptInfo, type HttpPolicy } from './http.ts';
 import { parseArguments } from './providers/common.ts';
 import { chat } from './providers/index.ts';
@@ -198,7 +198,8 @@ export function createLlmCallEffect(config: LlmConfig): EffectHandler {
       out = await callModel(ep, req, policy, config, p.structured_output_fallback !== false);
     } catch (e) {
       const msg = redact(e instanceof Error ? e.message : String(e), secrets);
-      const hint = e instanceof LlmHttpError && (e.status === 401 || e.status === 403) ? ` (check the API key configured for provider '${providerName}')` : '';
+      const hint = e instanceof LlmHttpError && (e.status === 401 || e.status === 403) ? ` (check the API key configured for provider '${providerName}')`
+        : e instanceof LlmHttpError && e.status === null && / request failed: /.test(msg) ? ` (${unreachableHint(providerName, ep.baseUrl)})` : '';
       return { status: 'failed', error: msg + hint };
     }
 
@@ -253,4 +254,11 @@ function appendTurn(ctx: EffectContext, prompt: string, answer: string): void {
     { role: 'user', content: prompt, timestamp: ts, metadata: { message_id: id('user') } },
     { role: 'assistant', content: answer, timestamp: ts, metadata: { message_id: id('assistant') } },
   );
+}
+
+/** What to do when a provider cannot be reached at all: the variable that points the gateway at it. */
+export function unreachableHint(provider: string, baseUrl: string): string {
+  const v = PROVIDER_ENV[provider];
+  const set = v ? `set ${v.url} to where it listens${v.key ? ` (and ${v.key})` : ''}` : 'configure its endpoint';
+  return `LLM provider '${provider}' is not reachable at ${baseUrl}: start it, or ${set}, or pick another with ABSTRACTGATEWAY_PROVIDER / ABSTRACTGATEWAY_MODEL`;
 }

@@ -121,7 +121,7 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
       const results: ToolResult[] = [];
       for (const [i, c] of calls.entries()) {
         // sequential on purpose: later calls may depend on files earlier ones wrote
-        results.push(blocked.get(i) ?? await executeToolCall(c, { vars: ctx.run.vars, limits: config.tools, signal: ctx.signal }));
+        results.push(blocked.get(i) ?? await executeToolCall(c, { vars: ctx.run.vars, limits: config.tools, signal: ctx.signal, external: config.externalTools }));
       }
       return { status: 'completed', result: { mode: 'executed', results } };
     }

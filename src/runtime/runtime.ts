@@ -298,11 +298,13 @@ export class Runtime {
    */
   async tick(runId: string, maxSteps = 100): Promise<RunState> {
     for (let cur = this.ticking.get(runId); cur; cur = this.ticking.get(runId)) await cur.catch(() => {});
+    const t0 = this.store.notifier.observed ? performance.now() : 0;
     const p = this.tickNow(runId, maxSteps);
     this.ticking.set(runId, p);
     try {
       return await p;
     } finally {
+      if (t0) this.store.notifier.timing('tick', performance.now() - t0);
       if (this.ticking.get(runId) === p) this.ticking.delete(runId);
     }
   }

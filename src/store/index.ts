@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { ArtifactRepo } from './artifacts.ts';
 import { CommandRepo } from './commands.ts';
 import { LeaseRepo } from './lease.ts';
+import { FlowSnapshotRepo } from './flow-snapshots.ts';
+import { TelegramRepo } from './telegram.ts';
 import { LedgerRepo } from './ledger.ts';
 import { Notifier } from './notifier.ts';
 import { RunRepo } from './runs.ts';
@@ -32,6 +34,8 @@ export class Store {
   readonly commands: CommandRepo;
   readonly artifacts: ArtifactRepo;
   readonly lease: LeaseRepo;
+  readonly flowSnapshots: FlowSnapshotRepo;
+  readonly telegram: TelegramRepo;
   readonly notifier = new Notifier();
   private depth = 0;
   /** Temp blob dir of an in-memory store, created on first use and removed on close. */
@@ -46,6 +50,8 @@ export class Store {
     this.lease = new LeaseRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
+    this.flowSnapshots = new FlowSnapshotRepo(db, inTx);
+    this.telegram = new TelegramRepo(db);
     this.artifacts = new ArtifactRepo(
       db,
       () => artifactsDir ?? (this.tempArtifacts ??= mkdtempSync(join(tmpdir(), 'ag-artifacts-'))),
@@ -59,7 +65,7 @@ export class Store {
     const db = new Database(path, { create: true, strict: true });
     db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     if (!memory) db.exec('PRAGMA journal_mode = WAL');
-    db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+    db.exec(`PRAGMA synchronous = ${opts.synchronous ?? 'FULL'}`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
     const artifactsDir = opts.artifactsDir ?? (memory ? null : join(dirname(path), 'artifacts'));
@@ -74,6 +80,7 @@ export class Store {
     if (this.depth > 0) return fn();
     this.depth = 1;
     let out: T;
+    const t0 = this.notifier.observed ? performance.now() : 0;
     try {
       out = this.db.transaction(() => {
         const r = fn();
@@ -87,6 +94,7 @@ export class Store {
       this.depth = 0;
     }
     this.fault('commit');
+    if (t0) this.notifier.timing('commit', performance.now() - t0);
     this.notifier.flush();
     return out;
   }

@@ -56,6 +56,13 @@ export class LedgerRepo {
         )
         .run(rec.run_id, seq, rec.status, rec.effect?.type ?? null, rec.idempotency_key, record.record_hash, JSON.stringify(record));
       this.notifier.queueLedger(rec.run_id);
+      if (this.notifier.observed) {
+        const wait = rec.status === 'waiting' ? (rec.result as { wait?: { reason?: unknown } } | null)?.wait?.reason : null;
+        this.notifier.queueAppend({
+          run_id: rec.run_id, seq, status: rec.status, node_id: rec.node_id, effect_type: rec.effect?.type ?? null,
+          idempotency_key: rec.idempotency_key ?? null, error: rec.error ?? null, wait_reason: typeof wait === 'string' ? wait : null,
+        });
+      }
       return { seq, record };
     });
   }

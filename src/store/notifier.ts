@@ -4,6 +4,29 @@
 
 type Listener = () => void;
 
+/** One appended ledger record as observers see it (after commit). */
+export interface AppendedRecord {
+  run_id: string;
+  seq: number;
+  status: string;
+  node_id: string;
+  effect_type: string | null;
+  idempotency_key: string | null;
+  error: string | null;
+  /** `result.wait.reason` of a waiting record. */
+  wait_reason: string | null;
+}
+
+/**
+ * cli: process-wide observers (metrics, the server log): every committed ledger append, and the duration of
+ * each store transaction and runtime tick. Nothing is queued or timed for them while none is registered.
+ */
+export interface Observer {
+  append?(rec: AppendedRecord): void;
+  commit?(ms: number): void;
+  tick?(ms: number): void;
+}
+
 export class Notifier {
   private ledgerSubs = new Map<string, Set<Listener>>();
   private commandSubs = new Set<Listener>();
@@ -11,6 +34,19 @@ export class Notifier {
   private pendingRuns = new Set<string>();
   private pendingCommand = false;
   private pendingRunChange = false;
+  private observers = new Set<Observer>();
+  private pendingAppends: AppendedRecord[] = [];
+
+  /** True while some observer listens (callers skip building what nobody reads). */
+  get observed(): boolean { return this.observers.size > 0; }
+  observe(o: Observer): () => void {
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+  queueAppend(rec: AppendedRecord): void { if (this.observers.size) this.pendingAppends.push(rec); }
+  timing(kind: 'commit' | 'tick', ms: number): void {
+    for (const o of this.observers) { const f = o[kind]; if (f) safe(() => f.call(o, ms)); }
+  }
 
   /** Called once per ledger append inside a transaction; delivered at commit. */
   queueLedger(runId: string): void { this.pendingRuns.add(runId); }
@@ -19,12 +55,17 @@ export class Notifier {
   queueRunChange(): void { this.pendingRunChange = true; }
 
   discard(): void {
+    this.pendingAppends.length = 0;
     this.pendingRuns.clear();
     this.pendingCommand = false;
     this.pendingRunChange = false;
   }
 
   flush(): void {
+    if (this.pendingAppends.length) {
+      const recs = this.pendingAppends.splice(0);
+      for (const o of this.observers) if (o.append) for (const r of recs) safe(() => o.append!(r));
+    }
     if (this.pendingRuns.size) {
       const runs = [...this.pendingRuns];
       this.pendingRuns.clear();

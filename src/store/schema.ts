@@ -95,6 +95,41 @@ const MIGRATIONS: string[] = [
   CREATE INDEX idx_ledger_waits ON ledger(run_id, idempotency_key)
     WHERE status = 'waiting' AND idempotency_key IS NOT NULL;
   `,
+  // modes: VisualFlow-directory snapshots (one row per distinct document, content-addressed; a version lists the
+  //        documents its runs use) and the Telegram bridge (update offset, one binding per chat, sends by tool call).
+  `
+  CREATE TABLE flow_snapshots (
+    sha256 TEXT PRIMARY KEY,
+    doc_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE flow_snapshot_members (
+    version TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES flow_snapshots(sha256),
+    PRIMARY KEY (version, flow_id)
+  );
+
+  CREATE TABLE telegram_state (
+    bot_key TEXT PRIMARY KEY,
+    update_offset INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE telegram_bindings (
+    bot_key TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (bot_key, chat_id)
+  );
+  CREATE TABLE telegram_sent (
+    call_id TEXT PRIMARY KEY,
+    result_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

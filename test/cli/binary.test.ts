@@ -55,6 +55,12 @@ describe('compiled binary', () => {
     const js = await fetch(`${url}/docs/assets/swagger-ui-bundle.js`);
     expect(js.status).toBe(200);
     expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000); // embedded swagger-ui
+    const page = await fetch(`${url}/console`); // the web console, embedded (no sources next to the binary)
+    expect(page.status).toBe(200);
+    const app = await fetch(`${url}/console/assets/app.js`);
+    expect(app.status).toBe(200);
+    expect(app.headers.get('x-console-assets')).toBe('embedded');
+    expect(await app.text()).toContain('abstractgateway.console.token');
 
     const list = await run(['bundles', 'list', '--json', '--data-dir', dataDir]);
     expect(JSON.parse(list.stdout).items.map((b: any) => b.bundle_id)).toEqual(['ask', 'countdown', 'hello']);

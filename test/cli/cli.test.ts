@@ -47,6 +47,29 @@ describe('usage and config errors exit 2 with a hint', () => {
     expect(r.stderr).toContain('hint:');
   });
 
+  test('unknown flags and extra arguments exit 2 naming the valid ones', async () => {
+    const r = await cli(['serve', '--prot', '18150', ...dd]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown flag --prot for `serve`; did you mean --port? valid: --port, ');
+    const l = await cli(['runs', 'list', '--bogus-flag', ...dd]);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toContain('valid: ');
+    const x = await cli(['runs', 'verify', 'r1', 'r2', ...dd]);
+    expect(x.code).toBe(2);
+    expect(x.stderr).toContain("unexpected argument 'r2'");
+  });
+
+  test('colour follows the stream and NO_COLOR / FORCE_COLOR', async () => {
+    const piped = await cli(['runs', 'list', '--bogus-flag'], { env: { NO_COLOR: '', FORCE_COLOR: '0' } });
+    expect(piped.stderr).toContain('error:');
+    expect(piped.stderr).not.toContain('\x1b[');
+    const forced = await cli(['runs', 'list', '--bogus-flag'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+    expect(forced.stderr).toContain('\x1b[31merror:');
+    const citty = await cli(['runs', 'list', '--status', 'bogus', ...dd], { env: { NO_COLOR: '', FORCE_COLOR: '0' } });
+    expect(citty.stderr).toContain('Expected one of');
+    expect(citty.stderr).not.toContain('\x1b[');
+  });
+
   test('no subcommand', async () => {
     const r = await cli(['runs']);
     expect(r.code).toBe(2);

@@ -31,7 +31,7 @@ describe('runs and the runner', () => {
     expect(helloId).toMatch(/^[0-9a-f-]{36}$/);
     const list = await cliJson(['runs', 'list', ...dd]);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ run_id: helloId, status: 'running', workflow_id: 'hello@1.0.0:hello' });
+    expect(list.items[0]).toMatchObject({ run_id: helloId, status: 'running', workflow_id: 'hello@1.0.0:hello', paused: false }); // a boolean, as over HTTP
     const unknown = await cli(['runs', 'start', 'nope', ...dd], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("Bundle 'nope' not found");
@@ -167,6 +167,26 @@ describe.skipIf(process.platform !== 'linux' || !Bun.which('script'))('tail in a
     await until(() => term.out.includes('run completed'), 'final line');
     expect(term.out).toMatch(/sent \(command seq \d+\)/);
     expect(term.out).toContain('says: You said: Lin');
+  });
+
+  test('answered elsewhere: the prompt is withdrawn, nothing late is sent', async () => {
+    const runId = await waitingAsk();
+    const term = await ptyTail(runId);
+    const other = await cli(['commands', 'answer', runId, 'Bob', '--wait', ...dd]);
+    expect(other.code).toBe(0);
+    expect(await term.proc.exited).toBe(0);
+    expect(term.out).toContain('prompt withdrawn: the wait was answered elsewhere');
+    expect(term.out).toContain('says: You said: Bob');
+    expect(term.out).not.toMatch(/sent \(command seq/);
+  });
+
+  test('cancelled elsewhere: the prompt is withdrawn and tail exits 1', async () => {
+    const runId = await waitingAsk();
+    const term = await ptyTail(runId);
+    expect((await cli(['commands', 'cancel', runId, '--wait', ...dd])).code).toBe(0);
+    expect(await term.proc.exited).toBe(1);
+    expect(term.out).toContain('prompt withdrawn: the run was cancelled');
+    expect(term.out).toContain('run cancelled');
   });
 
   test('Ctrl-C at the prompt ends the tail with 130 and sends nothing', async () => {

@@ -1,10 +1,10 @@
 // `serve` as a real process: first-run seeding, health, the API with the stored token, split API/runner
 // deployment, refusals (weak token on a public bind, port in use) and graceful SIGTERM.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.ts';
-import { Bg, cli, cliJson, until } from './helpers.ts';
+import { Bg, EXAMPLES, cli, cliJson, until } from './helpers.ts';
 
 const tmp = tempDir('ag-cli-serve-');
 const env = { ABSTRACTGATEWAY_POLL_S: '0.05' };
@@ -64,6 +64,7 @@ describe('serve', () => {
     const worker = bg(['runner', '--data-dir', dataDir]);
     await worker.waitFor(/runner active/);
     await until(async () => (await cliJson(['runs', 'show', run_id, '--data-dir', dataDir])).status === 'completed', 'countdown to complete');
+    await worker.waitFor(new RegExp(`"event":"run.completed","run_id":"${run_id}"`)); // the ticking process logs the lifecycle
     expect(await worker.stop('SIGTERM')).toBe(0);
     expect(await api.stop('SIGTERM')).toBe(0);
   }, 30_000);
@@ -88,10 +89,46 @@ describe('serve', () => {
     expect(await second.stop('SIGTERM')).toBe(0);
   }, 30_000);
 
+  test('a single .flow file as ABSTRACTGATEWAY_FLOWS_DIR is served (no mkdir over it)', async () => {
+    const dataDir = join(tmp.path, 'single');
+    const file = join(tmp.path, 'hello@1.0.0.flow');
+    copyFileSync(join(EXAMPLES, 'hello@1.0.0.flow'), file);
+    const srv = bg(['serve', '--port', '0', '--data-dir', dataDir], { ABSTRACTGATEWAY_FLOWS_DIR: file });
+    const url = await listening(srv);
+    expect(srv.out).toContain(`flows: ${file}`);
+    const token = readFileSync(join(dataDir, 'gateway_token'), 'utf8').trim();
+    const res = await fetch(`${url}/api/gateway/bundles`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await res.json()) as { items: { bundle_id: string }[] }).items.map((b) => b.bundle_id)).toEqual(['hello']);
+    expect(statSync(file).isFile()).toBe(true);
+    expect(await srv.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
+  test('the server talks: JSON lines when piped, --log-format text, --quiet silences', async () => {
+    const dataDir = join(tmp.path, 'talk');
+    const run = async (flags: string[]) => {
+      const srv = bg(['serve', '--port', '0', '--data-dir', dataDir, ...flags]);
+      const url = await listening(srv);
+      await fetch(`${url}/api/health?secret=s3cret`);
+      await Bun.sleep(100);
+      expect(await srv.stop('SIGTERM')).toBe(0);
+      return srv.out;
+    };
+    const json = await run([]);
+    const line = json.split('\n').find((l) => l.includes('"event":"request"'))!;
+    expect(JSON.parse(line)).toMatchObject({ method: 'GET', path: '/api/health', status: 200 });
+    expect(json).not.toContain('s3cret');
+    expect(await run(['--log-format', 'text'])).toMatch(/^\d\d:\d\d:\d\d\.\d{3} GET \/api\/health 200 [\d.]+ms req=\w+$/m);
+    const quiet = await run(['--quiet']);
+    expect(quiet).toContain('listening on');
+    expect(quiet).not.toContain('/api/health');
+    expect((await cli(['serve', '--log-format', 'xml'])).code).toBe(2);
+  }, 30_000);
+
   test('refuses a weak token on a public interface (exit 2, says how to fix)', async () => {
     const r = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmp.path, 'weak')], { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 't' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Refusing to start');
+    expect(r.stderr).toMatch(/^hint: Generate one with `abstractgateway token rotate`/m);
     expect(existsSync(join(tmp.path, 'weak', 'gateway_token'))).toBe(false);
   });
 });

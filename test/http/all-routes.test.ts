@@ -113,6 +113,7 @@ const BODIES: [string, RequestInit["body"], string][] = [
   ['wrong types', '{"command_id":123,"run_id":[],"type":{},"payload":"x","bundle_id":5,"flow_id":true,"input_data":7}', 'application/json'],
   ['huge strings', JSON.stringify({ command_id: 'x'.repeat(200_000), run_id: 'y'.repeat(200_000), type: 'pause', bundle_id: 'z'.repeat(200_000) }), 'application/json'],
   ['deeply nested', `{"payload":${deep(5000)},"input_data":{"a":${deep(5000)}}}`, 'application/json'],
+  ['nested 100,000 deep (issue 12)', `{"payload":${deep(100_000)}}`, 'application/json'],
   ['invalid UTF-8', INVALID_UTF8, 'application/json'],
   ['unknown fields only', '{"zzz":1,"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}', 'application/json'],
   ['negative and enormous numbers', '{"limit":-1,"after":1e308,"repeat_count":-5,"preserve_recent":99999999999999999999,"runs":[{"run_id":"a","after":-3}]}', 'application/json'],
@@ -143,6 +144,7 @@ describe('bad input on every write route', () => {
         const label = `${r.method} ${r.path} with ${name} → ${res.status}`;
         expect(res.status < 500 ? 'not 5xx' : label).toBe('not 5xx');
         if (res.status >= 400) expect(dbFingerprint() === before ? 'unchanged' : label).toBe('unchanged');
+        if (name.startsWith('nested 100,000')) expect(label).toEndWith('→ 400'); // json_too_deep at the edge, every route
       }
       for (const q of ['?limit=-1', '?limit=99999999999999999999', '?after=abc', '?reload=maybe', '?bundle_version=%00%ff']) {
         const res = await call(r.method, concrete(r.path) + q, AUTH);

@@ -1,27 +1,34 @@
-// docs/api.md is executable: its ```bash blocks run, in order, as one script against a real secured gateway
-// (with the runner), so every documented example keeps working.
+// docs/api.md is executable, exactly as written: its ```bash blocks run, in order, as one script (bash, curl, jq)
+// against the real `abstractgateway serve` process seeded the way `npm start` seeds a new data directory (the
+// same seedFlows: ask, countdown, hello; the generated token file). The test adds nothing: it only says where
+// the gateway is (GW) and which data directory it uses (ABSTRACTGATEWAY_DATA_DIR), the two variables the
+// document itself reads, and runs the script from a checkout (the upload example uses assets/bundles/).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSecurityPolicy } from '../../src/http/security/index.ts';
-import { bundleZip, flowDoc, startGateway, type TestGateway } from './support.ts';
+import { Bg, ROOT } from '../cli/helpers.ts';
+import { tempDir } from '../support/harness.ts';
 
-const TOKEN = 'docs-token-0123456789abcdef';
 const DOC = join(import.meta.dir, '../../docs/api.md');
 const tools = ['bash', 'curl', 'jq'].every((t) => Bun.which(t) !== null);
+if (!tools) console.warn('skip: running docs/api.md needs bash, curl and jq on PATH');
 
 export function bashBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```bash\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
-let gw: TestGateway;
+const tmp = tempDir('ag-api-doc-');
+const dataDir = join(tmp.path, 'data');
+let srv: Bg;
+let url: string;
 beforeAll(async () => {
-  gw = await startGateway({
-    runner: true,
-    security: (dataDir) => loadSecurityPolicy({ ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, { dataDir }),
-  });
+  srv = new Bg(['serve'], { env: { ABSTRACTGATEWAY_DATA_DIR: dataDir, ABSTRACTGATEWAY_PORT: '0', ABSTRACTGATEWAY_POLL_S: '0.05' } });
+  url = (await srv.waitFor(/listening on (http:\/\/\S+)/, 20_000))[1]!;
 });
-afterAll(() => gw.close());
+afterAll(async () => {
+  await srv.stop('SIGTERM');
+  tmp.cleanup();
+});
 
 describe('docs/api.md', () => {
   test('has curl examples for the core endpoints', () => {
@@ -31,25 +38,36 @@ describe('docs/api.md', () => {
     }
   });
 
-  test.skipIf(!tools)('every bash block runs against a real gateway', async () => {
-    const bundle = join(gw.dataDir, 'demo@0.0.1.flow');
-    writeFileSync(bundle, bundleZip('demo', '0.0.1', { root: flowDoc('root') }));
+  test('the gateway under test is seeded like `npm start` and nothing else', () => {
+    expect(readdirSync(join(dataDir, 'flows')).sort()).toEqual(['ask@1.0.0.flow', 'countdown@1.0.0.flow', 'hello@1.0.0.flow']);
+    expect(srv.out).toContain('First run: installed example bundles');
+  });
+
+  test.skipIf(!tools)('every bash block runs, as written, against that gateway', async () => {
     const script = 'set -eo pipefail\n' + bashBlocks(readFileSync(DOC, 'utf8')).join('\n');
     const proc = Bun.spawn(['bash', '-c', script], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GW: gw.base, T: TOKEN, BUNDLE: bundle },
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp.path, GW: url, ABSTRACTGATEWAY_DATA_DIR: dataDir },
       stdout: 'pipe',
       stderr: 'pipe',
     });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) console.error(`script failed (${code}):\n${err}\n--- stdout ---\n${out}`);
+    if (process.env.SHOW_DOC_OUTPUT) console.log(out);
+    if (code !== 0) console.error(`script failed (${code}):\n${err}\n--- stdout ---\n${out}\n--- server ---\n${srv.out}`);
     expect(code).toBe(0);
     expect(out).toContain('"status":"healthy"');
+    expect(out).toMatch(/abstractgateway_runs\{status="running"\} \d+$/m);
+    expect(out).toContain('"workflow_id":"ask@1.0.0:ask","inputs":["question"]');
+    expect(out).toContain('{"ok":true,"bundle_ref":"hello@1.0.0"}');
+    expect(out).toMatch(/^409$/m);
     expect(out).toContain('"removed":1');
+    expect(out).toContain('{"question":"Who are you?"}');
     expect(out).toContain('"status":"applied"');
+    expect(out).toContain('{"status":"completed","output":{"answer":"I am Albou","success":true}}');
     expect(out).toContain('"upcoming_fires"');
     expect(out).toContain('event: done');
     expect(out).toContain('"code":"run_not_found"');
     expect(out).toContain('"code":"validation_error"');
     expect(out).toContain('"code":"unauthorized"');
-  }, 20_000);
+  }, 30_000);
 });

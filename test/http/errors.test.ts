@@ -2,13 +2,15 @@
 import { describe, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { z } from 'zod';
-import { describeValidation, errorPlugin } from '../../src/http/errors.ts';
-import { Conflict, RunNotFound } from '../../src/model/index.ts';
+import { describeValidation, errorPlugin, scrubPaths } from '../../src/http/errors.ts';
+import { Conflict, InternalFailure, InvalidInput, RunNotFound } from '../../src/model/index.ts';
 
 const app = new Elysia()
   .use(errorPlugin)
   .get('/gateway', () => { throw new Conflict('already there', 'conflict_x'); })
   .get('/run', () => { throw new RunNotFound('r1'); })
+  .get('/io', () => { throw new InternalFailure("Failed to install bundle: ENAMETOOLONG: name too long, open '/var/lib/gw/flows/x.flow'", 'install_failed'); })
+  .get('/leaky', () => { throw new InvalidInput('the flows path /var/lib/gw/flows is a single bundle'); })
   .get('/boom', () => { throw new Error('secret internals at /srv/x.ts:12'); })
   .get('/bad-response', () => ({ n: 'not a number' }) as unknown as { n: number }, { response: z.object({ n: z.number() }) })
   .post('/body', ({ body }) => body, { body: z.object({ nested: z.object({ count: z.number().int() }) }) });
@@ -29,12 +31,28 @@ describe('error plugin', () => {
     console.error = () => {};
     try {
       const r = await call('/boom');
-      expect(r).toEqual({ status: 500, body: { detail: 'Internal server error', code: 'internal' } });
+      expect(r.status).toBe(500);
+      expect(r.body.code).toBe('internal');
+      expect(r.body.detail).toStartWith('Internal server error (request id ');
+      expect(r.body.detail).not.toContain('secret');
+      expect(r.body.detail).not.toContain('/srv');
+      // an InternalFailure keeps its code, but its message (which may name files) stays in the log
+      const io = await call('/io');
+      expect(io.status).toBe(500);
+      expect(io.body.code).toBe('install_failed');
+      expect(io.body.detail).toStartWith('Failed to install bundle (request id ');
+      expect(io.body.detail).not.toContain('/var');
       // a handler returning the wrong shape is our bug, not the client's: 500, not 422
       expect((await call('/bad-response')).status).toBe(500);
     } finally {
       console.error = orig;
     }
+  });
+
+  test('no error body carries an absolute server path', async () => {
+    expect((await call('/leaky')).body).toEqual({ detail: 'the flows path <path> is a single bundle', code: 'bad_request' });
+    expect(scrubPaths("open 'C:\\data\\gw\\x.flow' failed")).toBe("open '<path>' failed");
+    expect(scrubPaths("bundle_version '1.0/../../x' is not safe")).toBe("bundle_version '1.0/../../x' is not safe"); // relative: the client's own text
   });
 
   test('validation names the nested field', async () => {

@@ -142,6 +142,13 @@ describe('GET /runs/{id}', () => {
     expect(r.body.flow_warnings).toBeNull();
   });
 
+  test('output (extension): a completed run shows what it returned; other runs show null', async () => {
+    const done = gw.seedRun({ status: 'completed', output: { answer: 'I am Albou' } });
+    expect((await gw.json(`/api/gateway/runs/${done.run_id}`)).body.output).toEqual({ answer: 'I am Albou' });
+    const running = gw.seedRun({ status: 'running', output: null });
+    expect((await gw.json(`/api/gateway/runs/${running.run_id}`)).body.output).toBeNull();
+  });
+
   test('flow warnings recorded by the engine are surfaced', async () => {
     const run = gw.seedRun({ vars: { _flow_warnings: ['tool call without call_id'] } });
     expect((await gw.json(`/api/gateway/runs/${run.run_id}`)).body.flow_warnings).toEqual(['tool call without call_id']);

@@ -155,6 +155,8 @@ describe('retries, timeouts, cancellation, secrets', () => {
     const out = await createLlmEffects({ ...cfg, providers: { ...cfg.providers, lmstudio: down } }).llm_call!(effectCtx('llm_call', { prompt: 'x' }));
     expect(out.status).toBe('failed');
     expect((out as any).error).toMatch(/lmstudio request failed: .*\(after 3 attempts\)/);
+    // …naming the variable to set
+    expect((out as any).error).toContain("(LLM provider 'lmstudio' is not reachable at http://127.0.0.1:1/v1: start it, or set LMSTUDIO_BASE_URL to where it listens");
   });
 
   test('4xx other than 429 is not retried', async () => {

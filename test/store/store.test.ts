@@ -43,6 +43,21 @@ describe('schema', () => {
   });
 });
 
+describe('durability', () => {
+  test('acknowledged means on disk: synchronous=FULL by default (store and config), NORMAL on request', async () => {
+    const { store } = openTemp();
+    expect((store.db.query('PRAGMA synchronous').get() as any).synchronous).toBe(2); // FULL
+    const { loadConfig } = await import('../../src/config.ts');
+    expect(loadConfig({}, { dataDir: '/tmp/x' }).synchronous).toBe('FULL');
+    expect(loadConfig({ ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS: 'normal' }, { dataDir: '/tmp/x' }).synchronous).toBe('NORMAL');
+    const dir = tempDir();
+    const normal = Store.open(join(dir.path, 'n.sqlite3'), { synchronous: 'NORMAL' });
+    expect((normal.db.query('PRAGMA synchronous').get() as any).synchronous).toBe(1);
+    normal.close();
+    dir.cleanup();
+  });
+});
+
 describe('commands', () => {
   test('append is idempotent on command_id and seqs are global and increasing', () => {
     const { store } = openTemp();

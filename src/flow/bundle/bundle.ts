@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { InvalidBundle, isPlainObject } from '../../model/index.ts';
 import { sha256Hex } from '../../util/json.ts';
+import { jsonTooDeep } from '../../util/json-depth.ts';
 import type { FlowDoc } from './flowdoc.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { DEFAULT_LIMITS, readBundleDir, readZip, type ArchiveFiles, type ArchiveLimits } from './zip.ts';
@@ -18,6 +19,12 @@ export interface Bundle {
 
 const invalid = (m: string) => new InvalidBundle(`Invalid bundle: ${m}`);
 
+/**
+ * Deepest array/object nesting accepted in manifest.json and flow files. Real VisualFlows stay far below it; a
+ * deeper document would pass JSON.parse but overflow the recursive walks that serve and run it.
+ */
+export const MAX_BUNDLE_JSON_DEPTH = 128;
+
 function parseJson(files: ArchiveFiles, name: string): unknown {
   const bytes = files.get(name);
   if (!bytes) throw invalid(`${name} not found in bundle`);
@@ -26,6 +33,9 @@ function parseJson(files: ArchiveFiles, name: string): unknown {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw invalid(`${name} is not UTF-8 text`);
+  }
+  if (jsonTooDeep(text, MAX_BUNDLE_JSON_DEPTH)) {
+    throw invalid(`${name} nests arrays/objects deeper than ${MAX_BUNDLE_JSON_DEPTH} levels`);
   }
   try {
     return JSON.parse(text);

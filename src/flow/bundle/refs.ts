@@ -42,6 +42,25 @@ function sanitizeWith(s: string, allowed: RegExp): string {
 export const sanitizeBundleId = (s: string): string => sanitizeWith(s, /[^A-Za-z0-9_-]+/g);
 export const sanitizeBundleVersion = (s: string): string => sanitizeWith(s, /[^A-Za-z0-9_.-]+/g);
 
+/** Longest bundle_id / bundle_version accepted: `<id>@<version>.flow` must stay a valid file name (255 bytes). */
+export const MAX_BUNDLE_ID_LENGTH = 100;
+
+/**
+ * Why a manifest's bundle_id / bundle_version cannot name a file, or null when it is safe. The one rule for
+ * upload, install and loading the flows directory: only the characters the sanitizers keep, at most
+ * MAX_BUNDLE_ID_LENGTH characters (so no `..`, `/`, NUL or a name the file system refuses).
+ */
+export function unsafeBundleName(field: 'bundle_id' | 'bundle_version', value: string): string | null {
+  const shown = value.length > 60 ? `'${value.slice(0, 40)}…' (${value.length} characters)` : `'${value}'`;
+  if (value.length > MAX_BUNDLE_ID_LENGTH) {
+    return `${field} ${shown} is not a safe file name: at most ${MAX_BUNDLE_ID_LENGTH} characters`;
+  }
+  const safe = field === 'bundle_id' ? sanitizeBundleId(value) : sanitizeBundleVersion(value);
+  if (value === safe) return null;
+  const hint = safe ? `; use '${safe}'` : '; use only letters, digits, "_", "-"' + (field === 'bundle_version' ? ' and "."' : '');
+  return `${field} ${shown} is not a safe file name${hint}`;
+}
+
 /** Workflow-id component for derived workflows (agent ReAct, event listeners). */
 export function sanitizeIdPart(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '_') || 'unknown';

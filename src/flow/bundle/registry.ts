@@ -6,6 +6,10 @@
 // mtime of each `*.flow` entry; stat calls only; install writes tmp + rename so every change shows). A separate
 // runner process calls `reloadIfChanged()` when `getWorkflow` misses, so bundles installed by the API process
 // become runnable without a restart.
+//
+// VisualFlow-directory mode (`source: 'visualflow'`, src/flow/visualflow/directory.ts): the flows directory holds
+// VisualFlow `*.json` documents instead, loaded as ONE implicit bundle whose version is content-addressed. Versions
+// no longer on disk resolve from the snapshot store (saved the first time a version's flow is resolved for a run).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,13 +23,16 @@ import { DeprecationStore, WHOLE_BUNDLE, type DeprecationInfo } from './deprecat
 import { nodeIndex, startInputs, type FlowDoc } from './flowdoc.ts';
 import { eventListenerFlow, eventListenerWorkflowId, namespaceFlow, onEventNodeIds } from './namespace.ts';
 import {
-  bundleRefString, namespacedId, parseBundleRef, parseWorkflowId, pickLatest, sanitizeBundleId, sanitizeBundleVersion,
+  bundleRefString, namespacedId, parseBundleRef, parseWorkflowId, pickLatest, unsafeBundleName,
 } from './refs.ts';
 import type {
   BundleDetail, BundleFlow, BundleListItem, DeprecateResult, DeprecationFields, InstallInfo, ReloadResult, ResolvedStart,
   StartRequest, UndeprecateResult,
 } from './types.ts';
+import { assertValidBundle } from './validate.ts';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './zip.ts';
+import { directoryBundleId, flowClosure, implicitBundle, jsonFiles, scanDirectory } from '../visualflow/directory.ts';
+import type { FlowSnapshotStore } from '../visualflow/snapshots.ts';
 
 export type * from './types.ts';
 
@@ -35,6 +42,10 @@ export interface BundleRegistryOptions {
   /** Holds `workflow_deprecations.json`. */
   dataDir: string;
   limits?: ArchiveLimits;
+  /** `visualflow`: flowsDir is a directory of VisualFlow `*.json` files presented as one implicit bundle. */
+  source?: 'bundle' | 'visualflow';
+  /** visualflow mode: where the documents of versions used by runs are kept (survives edits and restarts). */
+  snapshots?: FlowSnapshotStore;
 }
 
 export interface LoadedBundle extends Bundle {
@@ -61,10 +72,19 @@ export class BundleRegistry {
   readonly deprecations: DeprecationStore;
   private readonly limits: ArchiveLimits;
   private index: Index = emptyIndex();
+  readonly source: 'bundle' | 'visualflow';
+  /** visualflow mode: the implicit bundle's id (the directory name). */
+  readonly directoryBundleId: string | null;
+  private readonly snapshots: FlowSnapshotStore | null;
+  /** visualflow mode: directory versions seen by this process or loaded from snapshots, by version. */
+  private readonly versions = new Map<string, { bundle: LoadedBundle; saved: Set<string> | null }>();
 
   constructor(opts: BundleRegistryOptions) {
     this.flowsDir = path.resolve(opts.flowsDir);
     this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.source = opts.source ?? 'bundle';
+    this.directoryBundleId = this.source === 'visualflow' ? directoryBundleId(this.flowsDir) : null;
+    this.snapshots = opts.snapshots ?? null;
     this.deprecations = new DeprecationStore(path.join(opts.dataDir, 'workflow_deprecations.json'));
   }
 
@@ -125,6 +145,7 @@ export class BundleRegistry {
 
   /** flowsDir is one bundle (a `.flow` file or an unpacked bundle directory) rather than a directory of them. */
   private isSingleBundle(): boolean {
+    if (this.source === 'visualflow') return false;
     try {
       return !fs.statSync(this.flowsDir).isDirectory() || fs.existsSync(path.join(this.flowsDir, 'manifest.json'));
     } catch {
@@ -134,22 +155,72 @@ export class BundleRegistry {
 
   /** Paths to load: the single bundle, or every `*.flow` entry of the directory, sorted by name. */
   private candidateFiles(): string[] {
+    if (this.source === 'visualflow') return jsonFiles(this.flowsDir).map((n) => path.join(this.flowsDir, n));
     if (this.isSingleBundle()) return [this.flowsDir];
     if (!fs.existsSync(this.flowsDir)) return [];
     return fs.readdirSync(this.flowsDir).filter((n) => n.endsWith('.flow')).sort().map((n) => path.join(this.flowsDir, n));
   }
 
   private scan(): { bundles: LoadedBundle[]; errors: ReloadResult['errors'] } {
+    if (this.source === 'visualflow') return this.scanDirectory();
     const bundles: LoadedBundle[] = [];
     const errors: ReloadResult['errors'] = [];
     for (const file of this.candidateFiles()) {
       try {
-        bundles.push({ ...bundleFromPath(file, this.limits), file });
+        const bundle = bundleFromPath(file, this.limits);
+        // The rules upload applies: a hand-dropped file cannot bring in an id that could never be installed.
+        const unsafe = unsafeNames(bundle);
+        if (unsafe) {
+          errors.push({ file: this.displayName(file), reason: `skipped: ${unsafe}` });
+          continue;
+        }
+        assertValidBundle(bundle); // a bundle whose flows do not compile is reported, never loaded
+        bundles.push({ ...bundle, file });
       } catch (e) {
         errors.push({ file: this.displayName(file), reason: errMessage(e) });
       }
     }
     return { bundles, errors };
+  }
+
+  /** The directory as one implicit bundle (none when it holds no flow). */
+  private scanDirectory(): { bundles: LoadedBundle[]; errors: ReloadResult['errors'] } {
+    const scan = scanDirectory(this.flowsDir);
+    if (!scan.flows.size) return { bundles: [], errors: scan.errors };
+    const missing = Object.fromEntries(scan.missing);
+    const bundle: LoadedBundle = { ...implicitBundle(this.directoryBundleId!, scan.version, scan.flows, { flows_dir: this.flowsDir, missing_refs: missing }, scan.updatedAt), file: this.flowsDir };
+    if (!this.versions.has(scan.version)) {
+      this.versions.set(scan.version, { bundle, saved: new Set() });
+      // Bound the in-memory history: older versions come back from the snapshot store when a run needs them.
+      for (const v of this.versions.keys()) if (this.versions.size > 4 && v !== scan.version) this.versions.delete(v);
+    }
+    return { bundles: [bundle], errors: scan.errors };
+  }
+
+  /** visualflow mode: a directory version that is no longer current (kept in memory, else from snapshots). */
+  private pastVersion(version: string): LoadedBundle | undefined {
+    const hit = this.versions.get(version);
+    if (hit) return hit.bundle;
+    const docs = this.snapshots?.load(version);
+    if (!docs) return undefined;
+    const bundle: LoadedBundle = { ...implicitBundle(this.directoryBundleId!, version, docs, { snapshot: true }), file: this.flowsDir };
+    this.versions.set(version, { bundle, saved: null });
+    return bundle;
+  }
+
+  /** visualflow mode: persist the documents a run of `flowId` uses (it and every flow it references) once. */
+  private saveSnapshot(b: LoadedBundle, flowId: string): void {
+    const entry = this.versions.get(b.manifest.bundle_version);
+    if (!this.snapshots || !entry?.saved || entry.saved.has(flowId)) return;
+    const { ids } = flowClosure(b.flows, flowId);
+    this.snapshots.save(b.manifest.bundle_version, new Map(ids.map((id) => [id, b.flows.get(id)!])));
+    for (const id of ids) entry.saved.add(id);
+  }
+
+  /** visualflow mode: ids `flowId` references (transitively) that the directory does not hold. */
+  missingReferences(flowId: string): string[] {
+    const b = this.directoryBundleId ? this.latest(this.directoryBundleId) : undefined;
+    return b?.flows.has(flowId) ? flowClosure(b.flows, flowId).missing : [];
   }
 
   private displayName(file: string): string {
@@ -175,7 +246,10 @@ export class BundleRegistry {
   }
 
   private find(bundleId: string, version: string | null): LoadedBundle | undefined {
-    return version === null ? this.latest(bundleId) : this.index.bundles.get(bundleId)?.get(version);
+    if (version === null) return this.latest(bundleId);
+    const hit = this.index.bundles.get(bundleId)?.get(version);
+    if (hit || bundleId !== this.directoryBundleId) return hit;
+    return this.pastVersion(version);
   }
 
   private mustFind(bundleId: string, version: string | null): LoadedBundle {
@@ -283,6 +357,10 @@ export class BundleRegistry {
     const bundleRef = req.bundle_id?.trim() || null;
     if (!flowId && !bundleRef) throw new InvalidInput('flow_id is required (or provide bundle_id to start a bundle entrypoint)');
     const resolved = this.resolveStartTarget(flowId, bundleRef, req.bundle_version ?? null);
+    if (resolved.bundle_id !== null && resolved.bundle_id === this.directoryBundleId) {
+      const missing = flowClosure(this.mustFind(resolved.bundle_id, resolved.bundle_version).flows, resolved.flow_id).missing;
+      if (missing.length) throw new InvalidReference(`Flow '${resolved.flow_id}' references missing flows: ${missing.join(', ')}`, 'missing_flow_refs');
+    }
     if (resolved.bundle_id !== null) {
       const dep = this.deprecations.get(resolved.bundle_id, resolved.flow_id);
       if (dep) {
@@ -352,7 +430,10 @@ export class BundleRegistry {
     } else {
       const parts = parseWorkflowId(workflowId);
       const b = parts ? this.find(parts.bundleId, parts.version) : undefined;
-      if (parts && b?.flows.has(parts.flowId)) doc = this.namespaced(b, parts.flowId);
+      if (parts && b?.flows.has(parts.flowId)) {
+        doc = this.namespaced(b, parts.flowId);
+        if (parts.bundleId === this.directoryBundleId) this.saveSnapshot(b!, parts.flowId);
+      }
     }
     if (doc && this.index === idx) idx.cache.set(workflowId, doc);
     return doc;
@@ -376,6 +457,12 @@ export class BundleRegistry {
   // ---- install / remove ------------------------------------------------------------------------------
 
   private requireDir(action: string): void {
+    if (this.source === 'visualflow') {
+      throw new InvalidInput(
+        `Cannot ${action} bundles with ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow: edit the *.json files in the flows directory (ABSTRACTGATEWAY_FLOWS_DIR) instead (they are picked up without a restart)`,
+        'visualflow_source',
+      );
+    }
     if (this.isSingleBundle()) {
       throw new InvalidInput(`Cannot ${action} bundles: the flows path ${this.flowsDir} is a single bundle, not a directory of .flow files`);
     }
@@ -388,9 +475,10 @@ export class BundleRegistry {
   install(bytes: Uint8Array, opts: { overwrite?: boolean } = {}): InstallInfo {
     this.requireDir('install');
     const bundle = bundleFromBytes(bytes, this.limits);
+    assertValidBundle(bundle);
     const m = bundle.manifest;
-    assertSafe('bundle_id', m.bundle_id, sanitizeBundleId(m.bundle_id));
-    assertSafe('bundle_version', m.bundle_version, sanitizeBundleVersion(m.bundle_version));
+    const unsafe = unsafeNames(bundle);
+    if (unsafe) throw new InvalidBundle(unsafe, 'unsafe_bundle_id');
     const fileName = `${refOf(bundle)}.flow`;
     const target = path.join(this.flowsDir, fileName);
     // Other files holding the same id@version (e.g. a hand-named `demo.flow`) would make it ambiguous.
@@ -487,8 +575,6 @@ function deprecationFields(info: DeprecationInfo | undefined): DeprecationFields
   return { deprecated: !!info, deprecated_at: info?.deprecated_at ?? null, deprecated_reason: info?.reason ?? null };
 }
 
-function assertSafe(field: string, value: string, safe: string): void {
-  if (value === safe) return;
-  const hint = safe ? `; use '${safe}'` : '; use only letters, digits, "_", "-"' + (field === 'bundle_version' ? ' and "."' : '');
-  throw new InvalidBundle(`${field} '${value}' is not a safe file name${hint}`, 'unsafe_bundle_id');
+function unsafeNames(b: Bundle): string | null {
+  return unsafeBundleName('bundle_id', b.manifest.bundle_id) ?? unsafeBundleName('bundle_version', b.manifest.bundle_version);
 }

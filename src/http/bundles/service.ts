@@ -66,7 +66,9 @@ export class BundleService {
       const schedule = row ? scheduleOf(this.store.runs.get(row.run_id)?.vars) : null;
       if (schedule) return { workflow_id: workflowId, flow: describeScheduleFlow(workflowId, schedule), source: 'dynamic' as const };
     }
-    const parts = parseWorkflowId(workflowId);
+    // A directory of VisualFlow JSON (one implicit bundle): its flows are also addressed by their bare id.
+    const dirBundle = this.registry.directoryBundleId;
+    const parts = parseWorkflowId(workflowId) ?? (dirBundle && !workflowId.includes(':') ? { bundleId: dirBundle, version: null, flowId: workflowId } : null);
     if (!parts) throw new NotFound(`Workflow '${workflowId}' not found`, 'workflow_not_found');
     try {
       return this.registry.getFlow(parts.bundleId, parts.flowId, parts.version);

@@ -52,16 +52,17 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
       '/ledger/batch',
       ({ body }) => {
         const runs: Record<string, ReturnType<typeof page>> = {};
-        for (const r of body.runs) {
-          if (!r.run_id || !store.runs.exists(r.run_id)) continue; // unknown runs are omitted
-          runs[r.run_id] = page(r.run_id, r.after, body.limit);
+        const wanted = new Map(body.runs.map((r) => [r.run_id, r.after])); // a repeated run: the last entry wins, read once
+        for (const [runId, after] of wanted) {
+          if (!runId || !store.runs.exists(runId)) continue; // unknown runs are omitted
+          runs[runId] = page(runId, after, body.limit);
         }
         return { runs };
       },
       {
         body: BatchBody,
         response: { 200: BatchResponse, ...errors(422) },
-        detail: { summary: 'Replay several ledgers at once (unknown runs omitted)' },
+        detail: { summary: 'Replay several ledgers at once (unknown runs omitted; at most 200 runs per request)' },
       },
     )
     .get(

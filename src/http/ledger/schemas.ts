@@ -48,9 +48,12 @@ export const LedgerPage = z
   .object({ items: z.array(StepRecordSchema), next_after: z.number().int().describe('after + len(items)') })
   .meta({ example: { items: [], next_after: 2 } });
 
+export const MAX_BATCH_RUNS = 200;
+
 export const BatchBody = z
   .object({
-    runs: z.array(z.object({ run_id: z.string(), after: z.number().int().min(0).default(0) })),
+    // Bounded so one request cannot hold the event loop: at most MAX_BATCH_RUNS pages of `limit` records.
+    runs: z.array(z.object({ run_id: z.string(), after: z.number().int().min(0).default(0) })).max(MAX_BATCH_RUNS),
     limit: z.number().int().min(1).max(2000).default(200),
   })
   .meta({ example: { runs: [{ run_id: 'a', after: 0 }, { run_id: 'b', after: 5 }], limit: 200 } });

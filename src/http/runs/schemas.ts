@@ -77,6 +77,7 @@ export const RunSummary = z.object({
   ...RunCore,
   waiting: WaitingView.nullable(),
   flow_warnings: z.array(z.string()).nullable().describe('warnings the flow engine recorded (e.g. tool calls without call_id)'),
+  output: zJsonObject.nullable().describe('extension: the output of a completed run (null until it completes)'),
 }).meta({
   example: {
     run_id: RUN_ID, workflow_id: 'bundle-test@0.0.0:a803f4bd', status: 'waiting', current_node: 'node-2',
@@ -86,7 +87,7 @@ export const RunSummary = z.object({
       allow_free_text: true, details: null },
     is_scheduled: false, schedule: null,
     limits: { tokens: { estimated_used: null, max_tokens: 32768, max_input_tokens: 28000, pct: null, warn_tokens_pct: 80 } },
-    flow_warnings: null,
+    flow_warnings: null, output: null,
   },
 });
 export type RunSummary = z.infer<typeof RunSummary>;

@@ -43,13 +43,13 @@ export class RunService {
     const workflowId = this.resolve(req);
     const vars = applyWorkspacePolicy(req.input_data, this.d.workspace, join(this.d.dataDir, 'workspaces'));
     const sessionId = req.session_id?.trim() || null;
-    if (sessionId) this.ensureSessionOwner(sessionId);
     let run: RunState;
     try {
       run = await this.d.runtime.start(workflowId, { vars, sessionId });
     } catch (err) {
-      throw startFailure(err);
+      throw startFailure(err); // a refused start leaves nothing behind (not even the session's owner run)
     }
+    if (sessionId) this.ensureSessionOwner(sessionId);
     return { run_id: run.run_id };
   }
 

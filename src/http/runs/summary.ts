@@ -79,6 +79,8 @@ export function toSummary(run: RunState): RunSummary {
     schedule,
     limits: limitsView(run.vars),
     flow_warnings: Array.isArray(run.vars?._flow_warnings) ? run.vars._flow_warnings.map(String) : null,
+    // Extension (the Python summary never showed it): what a completed run returned, without reading the ledger.
+    output: run.status === 'completed' && isPlainObject(run.output) ? run.output : null,
   };
 }
 

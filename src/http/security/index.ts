@@ -3,24 +3,30 @@
 // Hook order (all global, all before routing and body parsing):
 //   1. onRequest  request id; Origin check (403) for /api/gateway, so denied preflights never get CORS
 //   2. cors       answers preflights (ACAO only for allowed origins), adds CORS headers to everything after
-//   3. onRequest  lockout (429) → auth (503/401/429) → body size (413) → concurrency slot (429)
-//   4. afterHandle   SSE generators are wrapped so their slot is released when the stream ends
-//   5. afterResponse release non-stream slots; append the audit entry for writes (accepted or rejected)
+//   3. onRequest  lockout (429) → auth (503/401/429) → declared size (413) → slot (429) → the body check:
+//                 the body is read once, on a clone, within ABSTRACTGATEWAY_BODY_TIMEOUT_S (uploads:
+//                 ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S) → 408 body_timeout; counted (chunked → 413); JSON bodies
+//                 scanned for nesting deeper than ABSTRACTGATEWAY_MAX_JSON_DEPTH → 400 json_too_deep, before
+//                 any parser or validator walks them. With SECURITY=0 only the body check runs (no size cap).
+//   4. afterHandle / onError  a request's slot is released as soon as its response exists (before it is
+//                 flushed): a slot is held exactly while the request is in flight. SSE generators are wrapped
+//                 so their stream slot is released when the stream ends.
+//   5. afterResponse release whatever is still held (backstop); append the audit entry for writes
 //
-// SSE handlers that return a raw `Response` stream instead of a generator must call
-// `releaseSseSlot(request)` when their stream ends; a client disconnect releases it in any case.
+// A client that goes away releases its slot at once (request.signal). Ledger streams use their own fair pool
+// (limits.ts StreamPool: per-client share, eviction of stalled/oldest streams); SSE handlers that return a raw
+// `Response` stream call `attachSseStream(request, …)` to become evictable and `releaseSseSlot(request)` when
+// their stream ends.
 //
-// Body sizes: a declared Content-Length is checked before anything is read. A chunked body (no
-// Content-Length) is measured on a clone up to limit+1 bytes, then rejected (JSON 413) or left intact
-// for the route. As a hard backstop the server must pass `serve: { maxRequestBodySize:
-// maxRequestBodySize(policy) }`: Bun then refuses anything bigger itself (413, empty body).
+// As a hard backstop the server must pass `serve: { maxRequestBodySize: maxRequestBodySize(policy) }`: Bun
+// then refuses anything bigger itself (413, empty body).
 import { Elysia } from 'elysia';
 import { cors } from '@elysiajs/cors';
 import { z } from 'zod';
 import { nowIso } from '../../util/time.ts';
 import { AuditLog, pickHeaders, redactQuery, tailAudit } from './audit.ts';
 import { clientIp, isLoopback } from './client.ts';
-import { bodyLimitFor, isSsePath, measureBody, SlotPool } from './limits.ts';
+import { bodyLimitFor, checkBody, isJsonBody, isSsePath, isUploadPath, SlotPool, StreamPool, type StreamGrant, type StreamHandle } from './limits.ts';
 import { AuthLockout } from './lockout.ts';
 import { originMatcher } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
@@ -70,9 +76,20 @@ interface RequestState {
   audited: boolean;
   sse: boolean;
   streaming: boolean; // the SSE slot now belongs to the stream
+  /** SECURITY=0: no auth, limits, slots or audit; only the body checks that keep the process healthy. */
+  checksOnly?: boolean;
 }
 
 const states = new WeakMap<Request, RequestState>();
+const streamGrants = new WeakMap<Request, StreamGrant>();
+
+/**
+ * Makes this request's ledger stream evictable under the stream pool's fairness policy (a no-op for other
+ * requests). Raw-Response SSE handlers call it once their stream is open.
+ */
+export function attachSseStream(request: Request, handle: StreamHandle): void {
+  streamGrants.get(request)?.attach(handle);
+}
 
 /** Release the SSE slot held by this request (idempotent; a no-op for other requests). */
 export function releaseSseSlot(request: Request): void {
@@ -105,11 +122,11 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
     maxEntries: policy.lockoutMaxEntries,
   });
   const general = new SlotPool(policy.maxConcurrency);
-  const ssePool = new SlotPool(policy.maxSse);
+  const ssePool = new StreamPool(policy.maxSse, policy.maxSsePerClient);
   const audit = new AuditLog(dataDir, policy.audit);
 
   function finish(request: Request, state: RequestState, status: number): void {
-    if (!state.write || state.audited) return;
+    if (!state.write || state.audited || state.checksOnly) return;
     state.audited = true;
     const h = request.headers;
     audit.write({
@@ -136,10 +153,14 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       const incoming = request.headers.get('x-request-id');
       const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomId();
       set.headers['x-request-id'] = id;
-      if (!policy.enabled || !pathVariants(request.url).some(inGatewayScope)) return;
+      if (!pathVariants(request.url).some(inGatewayScope)) return;
 
       const url = new URL(request.url);
       const write = !READ.has(request.method) && request.method !== 'OPTIONS';
+      if (!policy.enabled) {
+        if (write) states.set(request, { id, startMs: 0, ip: '', path: url.pathname, query: '', write, authRequired: false, sse: false, streaming: false, audited: false, checksOnly: true });
+        return;
+      }
       const ip = clientIp(request, server, policy.trustProxy);
       const state: RequestState = {
         id, startMs: performance.now(), ip, path: url.pathname, query: url.search, write,
@@ -148,8 +169,10 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       };
       states.set(request, state);
 
+      // A page this gateway served itself (the web console at /console) is same-origin: its Origin is the
+      // request's own scheme://host. Allowing it adds no access: every API call still needs the token.
       const origin = request.headers.get('origin');
-      if (origin !== null && !originAllowed(origin)) {
+      if (origin !== null && origin !== url.origin && !originAllowed(origin)) {
         return reject(request, state, 403, 'origin_not_allowed', `Forbidden (origin not allowed): ${JSON.stringify(origin)} is not in ABSTRACTGATEWAY_ALLOWED_ORIGINS`);
       }
     })
@@ -164,6 +187,7 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
     .onRequest(async ({ request }) => {
       const state = states.get(request);
       if (!state) return;
+      if (state.checksOnly) return checkBodyOf(request, state);
 
       const lockedMs = lockout.remainingMs(state.ip);
       if (lockedMs > 0) return lockedOut(request, state, lockedMs);
@@ -186,34 +210,46 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       if (state.write) {
         const limit = bodyLimitFor(policy, state.path);
         const declared = Number(request.headers.get('content-length') ?? NaN);
-        const size = Number.isSafeInteger(declared) && declared >= 0
-          ? declared
-          : limit > 0 && request.body ? await measureBody(request, limit) : undefined;
-        state.bytesIn = size;
-        if (limit > 0 && size !== undefined && size > limit) {
-          const shown = Number.isSafeInteger(declared) ? `${size}` : `${size}+`; // chunked: counting stopped
-          return reject(request, state, 413, 'payload_too_large', `Payload Too Large (${shown} bytes > ${limit} bytes)`);
+        if (Number.isSafeInteger(declared) && declared >= 0) {
+          state.bytesIn = declared;
+          if (limit > 0 && declared > limit) return tooLarge(request, state, `${declared}`, limit);
         }
       }
 
-      const pool = state.sse ? ssePool : general;
-      const release = pool.acquire();
-      if (!release) {
-        const what = state.sse ? `${pool.size} concurrent ledger streams` : `${pool.size} concurrent requests`;
-        return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${what}; retry shortly`, { 'retry-after': '1' });
+      if (state.sse) {
+        const grant = ssePool.acquire(state.ip);
+        if (!grant) {
+          return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${ssePool.size} concurrent ledger streams (${ssePool.perClient} per client) and none can be replaced yet; retry shortly`, { 'retry-after': '1' });
+        }
+        state.release = grant.release;
+        streamGrants.set(request, grant);
+      } else {
+        const release = general.acquire();
+        if (!release) {
+          return reject(request, state, 429, 'concurrency_limit', `Too Many Requests (concurrency limit): at most ${general.size} concurrent requests; retry shortly`, { 'retry-after': '1' });
+        }
+        state.release = release;
       }
-      state.release = release;
-      // A vanished client frees its stream slot at once, whatever the handler does.
-      if (state.sse) request.signal.addEventListener('abort', release, { once: true });
+      // A vanished client frees its slot at once, whatever the handler does.
+      request.signal.addEventListener('abort', state.release, { once: true });
+
+      return checkBodyOf(request, state);
     })
     .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
       const state = states.get(request);
-      if (!state?.sse || !state.release || !isAsyncGenerator(responseValue)) return;
+      if (!state?.release) return;
+      // In flight no longer: the response exists, flushing it holds no slot (a client's next request may race it).
+      if (!state.sse) return void state.release();
+      if (!isAsyncGenerator(responseValue)) return;
       state.streaming = true;
       const release = state.release;
       return (async function* () {
         try { yield* responseValue; } finally { release(); }
       })();
+    })
+    .onError({ as: 'global' }, ({ request }) => {
+      const state = states.get(request);
+      if (state && !state.sse) state.release?.(); // the error plugin answers next; the slot is free already
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
       const state = states.get(request);
@@ -234,14 +270,45 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
       return tailAudit(dataDir, parsed.data.limit, parsed.data.max_bytes);
     }, { detail: { summary: 'Tail of the audit log (newest entries last)', tags: ['security'] } });
 
+  /**
+   * The body, read once up front with a deadline: size (chunked bodies have no Content-Length), JSON nesting
+   * (before any parser or validator walks it), and a client that stalls mid-body. Also with SECURITY=0.
+   */
+  async function checkBodyOf(request: Request, state: RequestState): Promise<Response | undefined> {
+    if (!state.write || !request.body) return;
+    const upload = isUploadPath(state.path);
+    const limit = state.checksOnly ? 0 : bodyLimitFor(policy, state.path);
+    const timeoutS = upload ? policy.uploadTimeoutS : policy.bodyTimeoutS;
+    const json = isJsonBody(request.headers.get('content-type'));
+    const check = await checkBody(request, { limit, maxDepth: json ? policy.maxJsonDepth : 0, timeoutMs: timeoutS * 1000 });
+    if (check.ok) {
+      state.bytesIn ??= check.bytes;
+      return;
+    }
+    if (check.why === 'too_large') return tooLarge(request, state, `${check.bytes}+`, limit);
+    if (check.why === 'too_deep') {
+      return reject(request, state, 400, 'json_too_deep', `JSON body nests arrays/objects deeper than ${policy.maxJsonDepth} levels (ABSTRACTGATEWAY_MAX_JSON_DEPTH)`);
+    }
+    if (check.why === 'timeout') {
+      const name = upload ? 'ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S' : 'ABSTRACTGATEWAY_BODY_TIMEOUT_S';
+      return reject(request, state, 408, 'body_timeout', `Request Timeout: the body did not arrive within ${timeoutS} s (${name})`, { connection: 'close' });
+    }
+    return reject(request, state, 400, 'client_closed', 'The client closed the connection before sending its body');
+  }
+
   /** A security rejection, audited right away: Elysia runs no afterResponse for onRequest answers. */
   function reject(request: Request, state: RequestState, status: number, code: string, detail: string, headers: Record<string, string> = {}): Response {
     state.error = code;
+    state.release?.();
     finish(request, state, status);
     return new Response(JSON.stringify({ detail, code }), {
       status,
       headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
     });
+  }
+
+  function tooLarge(request: Request, state: RequestState, shown: string, limit: number): Response {
+    return reject(request, state, 413, 'payload_too_large', `Payload Too Large (${shown} bytes > ${limit} bytes)`);
   }
 
   function lockedOut(request: Request, state: RequestState, ms: number): Response {

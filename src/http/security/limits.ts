@@ -1,4 +1,7 @@
-// Body-size caps and concurrency pools (docs/security.md).
+// Body-size caps, body reading (size, JSON depth, deadline) and the concurrency pools (docs/security.md).
+// Slots: a request holds one exactly while it is in flight (released when its handler has produced the
+// response, before the bytes are flushed); a ledger stream holds one of the stream pool while it is open.
+import { JsonDepthScanner } from '../../util/json-depth.ts';
 import { MIB, type SecurityPolicy } from './policy.ts';
 
 /** Headroom over the per-file cap for multipart framing and the other form fields. */
@@ -7,6 +10,8 @@ const UPLOAD_OVERHEAD = 2 * MIB;
 const BUN_DEFAULT_MAX_BODY = 128 * MIB;
 
 type Upload = 'bundle' | 'attachment' | null;
+
+export const isUploadPath = (path: string): boolean => uploadKind(path) !== null;
 
 function uploadKind(path: string): Upload {
   if (path === '/api/gateway/bundles/upload') return 'bundle';
@@ -34,24 +39,55 @@ export function maxRequestBodySize(policy: SecurityPolicy): number {
   return caps.includes(0) ? BUN_DEFAULT_MAX_BODY : Math.max(...caps);
 }
 
+export type BodyCheck =
+  | { ok: true; bytes: number }
+  | { ok: false; why: 'too_large'; bytes: number }
+  | { ok: false; why: 'too_deep' }
+  | { ok: false; why: 'timeout' }
+  | { ok: false; why: 'aborted' };
+
+export interface BodyCheckOptions {
+  /** Stop and report too_large past this many bytes (0 = no cap). */
+  limit: number;
+  /** JSON nesting cap, or 0 when the body is not JSON. */
+  maxDepth: number;
+  /** The whole body must have arrived within this many ms. */
+  timeoutMs: number;
+}
+
 /**
- * Size of a body sent without Content-Length (chunked), counting at most `limit + 1` bytes. Reads a clone,
- * so the original stays readable for the route (Bun buffers what we read: bounded by the limit).
+ * Reads the body of `request` once, on a clone, before any route sees it: counts its bytes (a chunked body has
+ * no Content-Length), scans JSON nesting as the bytes arrive, and gives up when the body does not arrive in
+ * time or the client goes away. The original stays readable for the route (Bun buffers what the clone read,
+ * bounded by `limit`). Never throws.
  */
-export async function measureBody(request: Request, limit: number): Promise<number> {
+export async function checkBody(request: Request, opts: BodyCheckOptions): Promise<BodyCheck> {
   const reader = request.clone().body?.getReader();
-  if (!reader) return 0;
-  let n = 0;
+  if (!reader) return { ok: true, bytes: 0 };
+  const depth = opts.maxDepth > 0 ? new JsonDepthScanner(opts.maxDepth) : null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), opts.timeoutMs); });
+  let bytes = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return n;
-      n += value.byteLength;
-      if (n > limit) return n;
+      const next = await Promise.race([reader.read(), expired]).catch(() => 'aborted' as const);
+      if (next === 'timeout' || next === 'aborted') return { ok: false, why: request.signal.aborted ? 'aborted' : next };
+      if (next.done) return { ok: true, bytes };
+      bytes += next.value.byteLength;
+      if (opts.limit > 0 && bytes > opts.limit) return { ok: false, why: 'too_large', bytes };
+      if (depth && !depth.feed(next.value)) return { ok: false, why: 'too_deep' };
     }
   } finally {
+    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
+}
+
+/** Bodies Elysia will parse as JSON (its dispatch looks at "application/j…"), plus any `+json` type. */
+export function isJsonBody(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const media = contentType.split(';')[0]!.trim();
+  return media.charCodeAt(12) === 106 || media.toLowerCase().includes('json');
 }
 
 /** A counting semaphore without waiting: acquire() fails fast so the caller can answer 429. */
@@ -69,6 +105,86 @@ export class SlotPool {
       released = true;
       this.used--;
     };
+  }
+}
+
+export interface StreamHandle {
+  /** When its last write started waiting for the socket to drain (client not reading), or null. */
+  stalledSince(): number | null;
+  /** Ends the stream (the client reconnects with its last cursor). */
+  evict(): void;
+}
+
+interface StreamEntry { ip: string; opened: number; handle: StreamHandle | null; released: boolean }
+
+export type StreamGrant = { release: () => void; attach: (h: StreamHandle) => void };
+
+/**
+ * The ledger-stream pool, fair under abuse (docs/reliability-http.md "SSE policy"): a client address holds at
+ * most `perClient` streams and a new stream from it replaces its own oldest one; when the pool is full, a new
+ * stream replaces the stream that has waited longest on a full socket buffer, else the oldest stream of the
+ * address holding the most. A stream not yet attached (handler still running) is never evicted; when nothing
+ * can be evicted the caller answers 429.
+ */
+export class StreamPool {
+  private readonly entries = new Set<StreamEntry>();
+  readonly perClient: number;
+  constructor(readonly size: number, perClient = 0, private readonly now: () => number = Date.now) {
+    this.perClient = perClient > 0 ? perClient : size > 0 ? Math.min(size, Math.max(8, Math.ceil(size / 4))) : 0;
+  }
+
+  get used(): number {
+    return this.entries.size;
+  }
+
+  acquire(ip: string): StreamGrant | null {
+    if (this.perClient > 0) {
+      const own = [...this.entries].filter((e) => e.ip === ip);
+      if (own.length >= this.perClient && !this.evictOne(own)) return null;
+    }
+    if (this.size > 0 && this.entries.size >= this.size && !this.evictOne(this.victims())) return null;
+    const entry: StreamEntry = { ip, opened: this.now(), handle: null, released: false };
+    this.entries.add(entry);
+    return {
+      release: () => {
+        if (entry.released) return;
+        entry.released = true;
+        this.entries.delete(entry);
+      },
+      attach: (h) => { entry.handle = h; },
+    };
+  }
+
+  /** Candidates when the pool is full: the stalled streams, else the replaceable streams of the address holding the most. */
+  private victims(): StreamEntry[] {
+    const attached = [...this.entries].filter((e) => e.handle !== null);
+    const stalled = attached.filter((e) => e.handle!.stalledSince() !== null);
+    if (stalled.length) return stalled;
+    const byIp = new Map<string, StreamEntry[]>();
+    for (const e of attached) {
+      const list = byIp.get(e.ip);
+      if (list) list.push(e);
+      else byIp.set(e.ip, [e]);
+    }
+    let biggest: StreamEntry[] = [];
+    for (const list of byIp.values()) if (list.length > biggest.length) biggest = list;
+    return biggest;
+  }
+
+  /** Evicts the longest-stalled, else the oldest, attached entry of `among`; false when none can be. */
+  private evictOne(among: StreamEntry[]): boolean {
+    let best: StreamEntry | null = null;
+    let bestKey = Infinity;
+    for (const e of among) {
+      if (!e.handle || e.released) continue;
+      const key = e.handle.stalledSince() ?? Number.MAX_SAFE_INTEGER / 2 + e.opened;
+      if (key < bestKey) { best = e; bestKey = key; }
+    }
+    if (!best) return false;
+    this.entries.delete(best);
+    best.released = true;
+    best.handle!.evict();
+    return true;
   }
 }
 

@@ -32,6 +32,13 @@ export interface SecurityPolicy {
   maxUploadBodyBytes: number; // 0 = auto
   maxConcurrency: number; // 0 = unlimited
   maxSse: number; // 0 = unlimited
+  /** Ledger streams one client address may hold; 0 = a quarter of maxSse, at least 8 (see docs/reliability-http.md). */
+  maxSsePerClient: number;
+  /** Deepest array/object nesting accepted in a JSON request body (400 json_too_deep beyond). */
+  maxJsonDepth: number;
+  /** Seconds a request may take to send its whole body (408 body_timeout after); uploads get uploadTimeoutS. */
+  bodyTimeoutS: number;
+  uploadTimeoutS: number;
   lockoutAfter: number;
   lockoutBaseS: number;
   lockoutMaxS: number;
@@ -137,7 +144,11 @@ export function loadSecurityPolicy(env: Env, opts: LoadOptions): SecurityPolicy 
     maxBundleBytes: num(env, names('MAX_BUNDLE_BYTES'), 75 * MIB, int(0), bytes),
     maxUploadBodyBytes: num(env, names('MAX_UPLOAD_BODY_BYTES'), 0, int(0), bytes),
     maxConcurrency: num(env, names('MAX_CONCURRENCY'), 64, int(0), 'a whole number >= 0 (0 = unlimited)'),
-    maxSse: num(env, names('MAX_SSE'), 32, int(0), 'a whole number >= 0 (0 = unlimited)'),
+    maxSse: num(env, names('MAX_SSE'), 256, int(0), 'a whole number >= 0 (0 = unlimited)'),
+    maxSsePerClient: num(env, ['ABSTRACTGATEWAY_MAX_SSE_PER_CLIENT'], 0, int(0), 'a whole number >= 0 (0 = a quarter of ABSTRACTGATEWAY_MAX_SSE, at least 8)'),
+    maxJsonDepth: num(env, ['ABSTRACTGATEWAY_MAX_JSON_DEPTH'], 64, int(1, 10_000), 'a whole number between 1 and 10000'),
+    bodyTimeoutS: num(env, ['ABSTRACTGATEWAY_BODY_TIMEOUT_S'], 15, z.number().min(0.1).max(3600), 'seconds between 0.1 and 3600'),
+    uploadTimeoutS: num(env, ['ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S'], 120, z.number().min(0.1).max(3600), 'seconds between 0.1 and 3600'),
     lockoutAfter: num(env, names('LOCKOUT_AFTER'), 5, int(1, 1000), 'a whole number between 1 and 1000'),
     lockoutBaseS,
     lockoutMaxS: Math.max(lockoutMaxS, lockoutBaseS),

@@ -6,8 +6,11 @@ import { executeCommand, fetchUrl } from './system.ts';
 import { ToolError, workspaceFor, type Workspace } from './workspace.ts';
 
 export interface BuiltinToolSpec extends ToolSpec {
-  toolset: 'files' | 'web' | 'system' | 'agent';
+  toolset: 'files' | 'web' | 'system' | 'agent' | 'telegram';
 }
+
+/** A tool implemented outside this module (e.g. by the Telegram bridge), handed in through ToolRunContext.external. */
+export type ExternalTool = (args: Record<string, unknown>, ctx: ToolRunContext) => Promise<unknown>;
 
 const p = (type: string, description: string, dflt?: unknown) => ({ type, description, ...(dflt !== undefined ? { default: dflt } : {}) });
 
@@ -46,6 +49,12 @@ export const BUILTIN_TOOLS: readonly BuiltinToolSpec[] = [
     parameters: { content: p('string', 'What to remember'), tags: p('array', 'Optional tags', []) } },
   { name: 'recall_memory', toolset: 'agent', description: 'Recall notes stored with remember (keyword match; all notes when no query).',
     parameters: { query: p('string', 'Keywords to look for', ''), limit: p('integer', 'Maximum notes returned', 10) } },
+  // Implemented by the Telegram bridge (src/telegram/tools.ts) when ABSTRACT_TELEGRAM_BRIDGE=1.
+  { name: 'send_telegram_message', toolset: 'telegram', description: 'Send a text message to a Telegram chat through the gateway\'s bot.',
+    parameters: { chat_id: p('string', 'Target chat id (telegram.chat_id of the inbound message)'), text: p('string', 'Message text') } },
+  { name: 'send_telegram_artifact', toolset: 'telegram', description: 'Send a stored artifact (image, voice note or any file) to a Telegram chat.',
+    parameters: { chat_id: p('string', 'Target chat id'), artifact_id: p('string', 'Id of an artifact stored on this gateway'),
+      caption: p('string', 'Optional caption', null) } },
 ];
 
 /** Tools the agent workflow implements itself (durable user wait, run-scoped memory). */
@@ -72,11 +81,20 @@ export interface ToolRunContext {
   vars: Record<string, any>;
   limits: ToolLimits;
   signal: AbortSignal;
+  /** tools implemented by an optional component (keyed by name) */
+  external?: ReadonlyMap<string, ExternalTool>;
+  /** the runtime's id of the call being executed (stable when a step is retried after a crash) */
+  callId?: string;
 }
 
 async function run(name: string, args: Record<string, unknown>, ctx: ToolRunContext): Promise<unknown> {
   const ws = (): Workspace => workspaceFor(ctx.vars);
   const max = ctx.limits.maxOutputChars;
+  const external = ctx.external?.get(name);
+  if (external) return external(args, ctx);
+  if (findTool(name)?.toolset === 'telegram') {
+    throw new ToolError(`Tool '${name}' needs the Telegram bridge: set ABSTRACT_TELEGRAM_BRIDGE=1 and ABSTRACT_TELEGRAM_BOT_TOKEN (docs/telegram.md)`);
+  }
   switch (name) {
     case 'list_files': return listFiles(ws(), args);
     case 'skim_folders': return skimFolders(ws(), args);
@@ -96,7 +114,7 @@ async function run(name: string, args: Record<string, unknown>, ctx: ToolRunCont
 export async function executeToolCall(call: ToolCall & { runtime_call_id?: string }, ctx: ToolRunContext): Promise<ToolResult> {
   const base = { call_id: call.call_id, ...(call.runtime_call_id ? { runtime_call_id: call.runtime_call_id } : {}), name: call.name };
   try {
-    const output = await run(call.name, call.arguments ?? {}, ctx);
+    const output = await run(call.name, call.arguments ?? {}, call.runtime_call_id ? { ...ctx, callId: call.runtime_call_id } : ctx);
     const failed = typeof output === 'object' && output !== null && 'error' in output;
     return { ...base, success: !failed, output, error: failed ? String((output as { error: unknown }).error) : null };
   } catch (e) {

@@ -14,7 +14,7 @@ describe('loadSecurityPolicy', () => {
     expect(p).toMatchObject({
       enabled: true, tokens: ['x'], tokenSource: 'env', protectRead: true, protectWrite: true, devReadNoAuth: false,
       allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'], maxBodyBytes: 256000, maxAttachmentBytes: 25 * MIB,
-      maxBundleBytes: 75 * MIB, maxUploadBodyBytes: 0, maxConcurrency: 64, maxSse: 32, lockoutAfter: 5, lockoutBaseS: 1,
+      maxBundleBytes: 75 * MIB, maxUploadBodyBytes: 0, maxConcurrency: 64, maxSse: 256, maxSsePerClient: 0, maxJsonDepth: 64, bodyTimeoutS: 15, uploadTimeoutS: 120, lockoutAfter: 5, lockoutBaseS: 1,
       lockoutMaxS: 60, trustProxy: false,
       audit: { enabled: true, maxBytes: 50 * MIB, rotations: 10, headers: ['x-client-id', 'x-client-version', 'x-forwarded-for'] },
     });
@@ -60,6 +60,10 @@ describe('loadSecurityPolicy', () => {
       ['ABSTRACTGATEWAY_MAX_SSE', '-1', /ABSTRACTGATEWAY_MAX_SSE.*>= 0/],
       ['ABSTRACTGATEWAY_LOCKOUT_BASE_S', 'soon', /ABSTRACTGATEWAY_LOCKOUT_BASE_S.*seconds/],
       ['ABSTRACTGATEWAY_AUDIT_LOG_ROTATIONS', '500', /ABSTRACTGATEWAY_AUDIT_LOG_ROTATIONS.*between 0 and 200/],
+      ['ABSTRACTGATEWAY_MAX_JSON_DEPTH', '0', /ABSTRACTGATEWAY_MAX_JSON_DEPTH="0".*between 1 and 10000/],
+      ['ABSTRACTGATEWAY_BODY_TIMEOUT_S', '0', /ABSTRACTGATEWAY_BODY_TIMEOUT_S.*seconds between 0.1 and 3600/],
+      ['ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S', 'later', /ABSTRACTGATEWAY_UPLOAD_TIMEOUT_S.*seconds/],
+      ['ABSTRACTGATEWAY_MAX_SSE_PER_CLIENT', '-2', /ABSTRACTGATEWAY_MAX_SSE_PER_CLIENT.*>= 0/],
     ];
     for (const [name, value, message] of cases) {
       let err: unknown;

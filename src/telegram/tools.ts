@@ -1,0 +1,63 @@
+// The agent tools of the Telegram bridge: send_telegram_message and send_telegram_artifact (sendPhoto for images,
+// sendVoice for OGG/Opus voice notes, sendDocument otherwise). They run through the tool_calls effect like every
+// other tool, so each call and its result are a tool step in the ledger. What a call sent is recorded by the
+// runtime's call id right after Telegram accepts it: a step retried after a crash returns that record instead of
+// sending again (only a crash between Telegram's answer and that commit can still repeat a message).
+import { str } from '../llm/tools/args.ts';
+import type { ExternalTool } from '../llm/tools/index.ts';
+import { ToolError } from '../llm/tools/workspace.ts';
+import type { Store } from '../store/index.ts';
+import { TelegramApiError, type TelegramClient } from './client.ts';
+
+const MAX_TEXT = 4096; // Bot API limit per message
+
+function chatIdArg(args: Record<string, unknown>): string {
+  const id = str(args, 'chat_id').trim();
+  if (!/^-?\d+$/.test(id) && !/^@[A-Za-z0-9_]{4,}$/.test(id)) throw new ToolError(`Argument 'chat_id' must be a numeric chat id or @channelname (got '${id.slice(0, 40)}')`);
+  return id;
+}
+
+const methodFor = (contentType: string): 'sendPhoto' | 'sendVoice' | 'sendDocument' =>
+  /^image\/(jpeg|png|webp|gif)/.test(contentType) ? 'sendPhoto' : /^audio\/(ogg|opus)/.test(contentType) ? 'sendVoice' : 'sendDocument';
+
+const apiFailure = (e: unknown): never => {
+  if (e instanceof TelegramApiError) throw new ToolError(e.message);
+  throw e;
+};
+
+/** Runs `send` at most once per runtime call id (when the context has one). */
+function once(store: Store, send: ExternalTool): ExternalTool {
+  return async (args, ctx) => {
+    const done = ctx.callId ? store.telegram.sentFor(ctx.callId) : null;
+    if (done) return { ...done, replayed: true };
+    const out = (await send(args, ctx)) as Record<string, unknown>;
+    if (ctx.callId) store.tx(() => store.telegram.recordSent(ctx.callId!, out));
+    return out;
+  };
+}
+
+export function telegramTools(client: TelegramClient, store: Store): Map<string, ExternalTool> {
+  return new Map<string, ExternalTool>([
+    ['send_telegram_message', once(store, async (args, ctx) => {
+      const chatId = chatIdArg(args);
+      const text = str(args, 'text');
+      if (!text.trim()) throw new ToolError("Argument 'text' is empty");
+      const parts = text.match(new RegExp(`[\\s\\S]{1,${MAX_TEXT}}`, 'g'))!;
+      const ids: number[] = [];
+      for (const part of parts) ids.push((await client.sendMessage(chatId, part, ctx.signal).catch(apiFailure)).message_id);
+      return { ok: true, chat_id: chatId, message_id: ids[ids.length - 1], message_ids: ids, parts: ids.length };
+    })],
+    ['send_telegram_artifact', once(store, async (args, ctx) => {
+      const chatId = chatIdArg(args);
+      const artifactId = str(args, 'artifact_id').trim();
+      const meta = store.artifacts.meta(artifactId);
+      const file = meta ? store.artifacts.content(artifactId) : null;
+      if (!meta || !file) throw new ToolError(`Artifact '${artifactId}' not found`);
+      const method = methodFor(meta.content_type);
+      const name = meta.tags.filename || `${artifactId}${method === 'sendPhoto' ? '.jpg' : method === 'sendVoice' ? '.ogg' : ''}`;
+      const caption = str(args, 'caption', null);
+      const sent = await client.sendFile(method, chatId, file, name, caption, ctx.signal).catch(apiFailure);
+      return { ok: true, chat_id: chatId, message_id: sent.message_id, method, artifact_id: artifactId, content_type: meta.content_type };
+    })],
+  ]);
+}
