@@ -1,4 +1,4 @@
-// Configuration: flags > env (ABSTRACTGATEWAY_*) > defaults. Env parsing follows the spec (gateway-contract §6.1):
+// Configuration: flags > env (ABSTRACTGATEWAY_*) > defaults. Env parsing follows the spec (docs/operations.md "Configuration"):
 // "set" means non-empty after trimming; booleans accept 1/true/yes/on and 0/false/no/off. Unlike the Python
 // gateway, a value that is set but invalid is an error naming the variable and the accepted values.
 import { homedir } from 'node:os';

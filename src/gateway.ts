@@ -1,5 +1,6 @@
 // Composition root of the core: store → runtime (+ flow engine, LLM effects, schedules, memory) → runner for one
 // data directory. It does not load the HTTP stack (the `runner` command runs without it); src/serve.ts adds HTTP.
+import type { Clock } from './util/clock.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { GatewayConfig, Env } from './config.ts';
 import { BundleRegistry } from './flow/bundle/registry.ts';
@@ -9,8 +10,8 @@ import { createAgentWorkflow, createLlmEffects, loadLlmConfig, type LlmConfig } 
 import { Runner } from './runtime/runner.ts';
 import { Runtime } from './runtime/runtime.ts';
 import { StaticWorkflows } from './runtime/graph.ts';
-import { installSchedules, ScheduledWorkflows } from './runtime/schedule.ts';
-import { installMemory, memoryWorkflows } from './runtime/memory.ts';
+import { installSchedules, ScheduledWorkflows } from './features/schedules.ts';
+import { installMemory, memoryWorkflows } from './features/memory.ts';
 import { installMemoryNodes } from './memory/index.ts';
 import { createLlmDiscovery } from './llm/discovery.ts';
 import { installMedia } from './llm/media-effects.ts';
@@ -41,6 +42,8 @@ export interface Gateway {
 export interface GatewayOptions {
   env?: Env;
   log?: (msg: string) => void;
+  /** The runtime's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -104,6 +107,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   runtime = new Runtime(store, workflows, {
     provider: llmConfig.defaultProvider ?? null,
     model: llmConfig.defaultModel ?? null,
+    clock: opts.clock,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
   runtime.treeLimits = { maxSubflowDepth: config.maxSubflowDepth, maxTreeRuns: config.maxTreeRuns };

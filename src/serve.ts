@@ -82,8 +82,7 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
     async stop() {
       if (takeover) clearInterval(takeover);
       // SSE streams end with a final comment before the sockets close (clients reconnect with their cursor).
-      app.decorator.ledgerHub.close();
-      await Bun.sleep(20);
+      await app.decorator.ledgerHub.close();
       await app.stop(true);
       await gw.close();
       unobserve();

@@ -135,7 +135,7 @@ const emit = defineCommand({
     if (args.workflow) payload.workflow_id = args.workflow;
     const t = await target(args);
     try {
-      // The command's run_id doubles as the default session id (gateway-contract §4.6).
+      // The command's run_id doubles as the default session id (docs/api.md "Commands").
       await submit(t, args, args.session || args.run || args.workflow || 'global', 'emit_event', payload);
     } finally {
       t.close();

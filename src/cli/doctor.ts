@@ -74,7 +74,7 @@ async function checkFlows(config: GatewayConfig): Promise<Check[]> {
 }
 
 async function checkToken(config: GatewayConfig): Promise<Check> {
-  const { isWeakToken } = await import('../http/security/tokens.ts');
+  const { isWeakToken } = await import('../auth/tokens.ts');
   const env = (process.env.ABSTRACTGATEWAY_AUTH_TOKEN || process.env.ABSTRACTGATEWAY_AUTH_TOKENS || '').split(',').map((t) => t.trim()).filter(Boolean);
   if (env.length) {
     return env.some(isWeakToken)

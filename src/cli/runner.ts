@@ -46,7 +46,7 @@ export default defineCommand({
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
     const holder = () => {
-      const row = gw.store.db.query('SELECT host, pid FROM runner_lease WHERE id = 1').get() as { host: string; pid: number } | null;
+      const row = gw.store.lease.holder(Date.now());
       return row ? `${row.host} pid ${row.pid}` : 'another process';
     };
     const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });

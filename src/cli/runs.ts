@@ -151,8 +151,7 @@ async function startLocal(config: ReturnType<typeof configFrom>, bundle: string,
 
 /** Is any runner holding this data dir's lease right now? (Only for a helpful hint.) */
 function runnerAlive(store: Store): boolean {
-  const row = store.db.query('SELECT expires_at FROM runner_lease WHERE id = 1').get() as { expires_at: number } | null;
-  return !!row && row.expires_at > Date.now();
+  return store.lease.holder(Date.now()) !== null;
 }
 
 export async function tailRun(

@@ -15,7 +15,7 @@ export default defineCommand({
     if (action !== 'show' && action !== 'rotate') throw new UsageError(`Unknown action ${JSON.stringify(action)}: use show or rotate`);
     const rotate = action === 'rotate' || !!args.rotate;
     const config = configFrom(args);
-    const { ensureToken, rotateToken, fingerprintToken, curlExample } = await import('../http/security/tokens.ts');
+    const { ensureToken, rotateToken, fingerprintToken, curlExample } = await import('../auth/tokens.ts');
     const t = rotate ? rotateToken(config.dataDir) : ensureToken(config.dataDir);
     const envSet = !!(process.env.ABSTRACTGATEWAY_AUTH_TOKEN?.trim() || process.env.ABSTRACTGATEWAY_AUTH_TOKENS?.trim());
     if (envSet) process.stderr.write(`${ce.yellow('note:')} ABSTRACTGATEWAY_AUTH_TOKEN(S) is set: the server uses that instead of the stored token.\n`);

@@ -1,4 +1,4 @@
-// Python value semantics that leak into VisualFlow outputs (visualflow.md §3.11). The reference runtime is
+// Python value semantics that leak into VisualFlow outputs (docs/flows.md "Python value semantics"). The reference runtime is
 // Python, so string rendering, truthiness, equality, ordering, rounding, slicing and json.dumps output must
 // follow Python, not JavaScript.
 //

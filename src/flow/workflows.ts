@@ -3,7 +3,7 @@
 //  - extra built-in Workflows (e.g. the ReAct agent of src/llm),
 //  - a cache of compiled flows (bundles are immutable per version; call `clear()` after a reload).
 //
-// Listener workflows (visualflow.md §1.6, runtime-model.md §4.4): every `on_event` / `on_schedule` node that is
+// Listener workflows (docs/flows.md "Bundles", docs/runtime.md "Events"): every `on_event` / `on_schedule` node that is
 // not exec-reachable from the flow's entry becomes its own workflow, the same JSON entered at that node, with
 // the derived id `visual_event_listener:<flowId>:<nodeId>` (`visual_schedule_listener:…` for on_schedule).
 // The root workflow lists them in `listeners()` so the runtime starts each as a child run in the root's session

@@ -45,6 +45,8 @@ export class Subscription {
   /** When this subscriber last received something (heartbeats are due `heartbeatMs` after it). */
   lastSent = Date.now();
   private readonly ended: (() => void)[] = [];
+  /** Settles once the last write handed to the socket has been flushed (awaited on shutdown). */
+  drained: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly channel: RunChannel, after: number, readonly heartbeatMs: number, private readonly sink: Sink) {
     this.cursor = after;
@@ -94,6 +96,7 @@ export class Subscription {
       const flushed = this.sink.flush();
       const pending = isPromise(written) ? written : isPromise(flushed) ? flushed : null;
       if (pending) {
+        this.drained = pending;
         this.busy = true;
         this.busySince ??= Date.now();
         pending.then(
@@ -242,9 +245,20 @@ export class LedgerHub {
     if (!this.channels.size) this.stopTimer();
   }
 
-  close(): void {
-    for (const ch of [...this.channels.values()]) for (const s of [...ch.subs]) s.close('shutdown');
+  /** Ends every stream with the shutdown comment; resolves once those last writes are flushed to the sockets. */
+  close(): Promise<void> {
+    const subs = [...this.channels.values()].flatMap((ch) => [...ch.subs]);
+    for (const s of subs) s.close('shutdown');
     this.stopTimer();
+    return Promise.allSettled(subs.map((s) => s.drained)).then(() => {});
+  }
+
+  /** Subscribers of a run that are caught up and wait for the next append (observability, tests). */
+  parkedCount(runId: string): number {
+    const ch = this.channels.get(runId);
+    let n = 0;
+    for (const s of ch?.subs ?? []) if (!s.closed && !s.busy && s.seen === ch!.wakes) n++;
+    return n;
   }
 
   /** One timer for the hub: heartbeats due, and commits made by other processes. */

@@ -6,13 +6,13 @@
 //   {task, system?, provider?, model?, tools?: string[], max_iterations?, context?: {messages}, response_schema?, params?}
 // (max_iterations falls back to _limits.max_iterations, then 25.) Output: {response, success, meta, scratchpad, data?}.
 import { z } from 'zod';
-import { isPlainObject, type RunState, type Vars, tempOf, limitsOf } from '../model/index.ts';
+import { AGENT_WORKFLOW_ID, isPlainObject, limitsOf, tempOf, type RunState, type Vars } from '../model/index.ts';
 import type { StepPlan, Workflow } from '../runtime/types.ts';
 import { extractJson } from './schema.ts';
 import { AGENT_BUILTINS } from './tools/index.ts';
 import type { ChatMessage, ToolCall } from './types.ts';
 
-export const AGENT_WORKFLOW_ID = 'abstractgateway.agent.react';
+export { AGENT_WORKFLOW_ID };
 export const DEFAULT_MAX_ITERATIONS = 25;
 const MAX_TOOL_MESSAGE_CHARS = 20_000;
 

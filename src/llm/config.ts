@@ -1,4 +1,4 @@
-// LLM/tool configuration from the environment (gateway-contract.md §6.2). Provider names are the ones
+// LLM/tool configuration from the environment (docs/operations.md "Configuration"). Provider names are the ones
 // bundles use; endpoints and keys come from each provider's conventional env vars.
 import { z } from 'zod';
 import type { ExternalTool } from './tools/index.ts';
@@ -36,7 +36,7 @@ export interface LlmConfig {
 
 export type Env = Record<string, string | undefined>;
 
-/** "Set" means non-empty after trimming (gateway-contract.md §6.1). */
+/** "Set" means non-empty after trimming (docs/operations.md "Configuration"). */
 function envStr(env: Env, ...names: string[]): string | null {
   for (const n of names) {
     const v = env[n]?.trim();

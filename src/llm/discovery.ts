@@ -1,4 +1,4 @@
-// Discovery helpers behind /discovery/{providers,tools,models/capabilities} (gateway-contract.md §4.2).
+// Discovery helpers behind /discovery/{providers,tools,models/capabilities} (docs/api.md).
 // Best effort: provider errors are folded into the answer, never thrown.
 import { InvalidInput } from '../model/index.ts';
 import type { LlmConfig } from './config.ts';
@@ -6,7 +6,7 @@ import { redact } from './http.ts';
 import { fetchModels } from './providers/index.ts';
 import { BUILTIN_TOOLS, type BuiltinToolSpec } from './tools/index.ts';
 
-/** Defaults clients show when nothing is configured (gateway-contract.md §4.2). */
+/** Defaults clients show when nothing is configured (docs/api.md). */
 export const FALLBACK_PROVIDER = 'lmstudio';
 export const FALLBACK_MODEL = 'qwen/qwen3-next-80b';
 

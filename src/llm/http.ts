@@ -136,12 +136,3 @@ export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGener
     if (line.startsWith('data:')) yield line.slice(5).trimStart();
   }
 }
-
-/** JSON.parse for provider payloads; a malformed body is a (non-retryable) protocol error. */
-export function parseProviderJson(label: string, text: string): any {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new LlmHttpError(`${label} sent malformed JSON: ${text.slice(0, 200)}`, null, false);
-  }
-}

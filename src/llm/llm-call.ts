@@ -1,4 +1,4 @@
-// The `llm_call` effect (runtime-model.md §3.6): validate the payload, route to the provider, assemble
+// The `llm_call` effect (docs/runtime.md "Effects"): validate the payload, route to the provider, assemble
 // the result (content, tool calls, structured data, usage, attempts). Tool calls are returned, not run.
 import { z } from 'zod';
 import { isPlainObject, type EffectOutcome, type Vars, routingOf } from '../model/index.ts';
@@ -86,7 +86,7 @@ function buildMessages(p: Payload, vars: Vars): ChatMessage[] {
   return messages;
 }
 
-/** Tool names resolve to built-in specs (unknown names dropped, §3.13 J); objects are stripped to 3 fields. */
+/** Tool names resolve to built-in specs (unknown names dropped, docs/flows.md "Node families"); objects are stripped to 3 fields. */
 function resolveTools(raw: Payload['tools']): ToolSpec[] {
   const out: ToolSpec[] = [];
   for (const t of raw ?? []) {

@@ -1,8 +1,8 @@
-// The `tool_calls` effect (runtime-model.md §3.7): normalise calls, apply the allow-list, then either
+// The `tool_calls` effect (docs/runtime.md "Effects"): normalise calls, apply the allow-list, then either
 // execute built-in tools in-process (`local`) or wait for a person/host to run or approve them
-// (`passthrough`); plus the resume-side merge of §2.5 for hosts that answer such a wait.
-import { isPlainObject, type EffectOutcome, type Vars, toolApproval, toolApprovalsOf } from '../model/index.ts';
-import type { EffectContext, EffectHandler } from '../runtime/types.ts';
+// (`passthrough`); and how a host's answer to such a wait is applied (toolWaitResume, docs/runtime.md "Tool waits").
+import { isPlainObject, toolApproval, toolApprovalsOf, type EffectOutcome, type Vars, type WaitState } from '../model/index.ts';
+import type { EffectContext, EffectHandler, ResumeHook } from '../runtime/types.ts';
 import type { LlmConfig } from './config.ts';
 import { parseArguments } from './providers/common.ts';
 import { executeToolCall, type ToolResult } from './tools/index.ts';
@@ -27,7 +27,7 @@ function nameAndArgs(c: Record<string, any>): { name: string; arguments: Record<
   return { name: String(c.name ?? fn.name ?? '').trim(), arguments: parseArguments(c.arguments ?? fn.arguments) };
 }
 
-/** §2.3 step 2: ids (existing call_id/id, else the runtime id `rtcall_<key>_<n>`), trimmed names, parsed args. */
+/** docs/runtime.md "Keys and timestamps": ids (existing call_id/id, else the runtime id `rtcall_<key>_<n>`), trimmed names, parsed args. */
 export function normalizeToolCalls(raw: unknown, idempotencyKey: string): RuntimeToolCall[] | null {
   const list = asCallList(raw);
   if (!list) return null;
@@ -38,7 +38,7 @@ export function normalizeToolCalls(raw: unknown, idempotencyKey: string): Runtim
   });
 }
 
-/** §2.3 step 1: the payload as it is hashed for the idempotency key (provider id drift must not matter). */
+/** docs/runtime.md "Keys and timestamps": the payload as it is hashed for the idempotency key (provider id drift must not matter). */
 export function toolCallsKeyPayload(payload: Vars): Vars {
   const out: Vars = { ...payload };
   const list = asCallList(payload.tool_calls);
@@ -60,8 +60,43 @@ const blockedResult = (c: RuntimeToolCall): ToolResult => ({
   error: `Tool '${c.name}' is not allowed for this node`,
 });
 
+/** An approval decision (not results) answering a tool-calls wait. */
+function isToolApproval(w: WaitState, payload: Vars): boolean {
+  return Array.isArray(w.details?.tool_calls) && typeof payload?.approved === 'boolean' && !Array.isArray(payload.results) && !!w.wait_key;
+}
+
+/** Tool waits with blocked calls merge host results back into the original call order (docs/runtime.md "Tool waits"). */
+function mergeHostResults(w: WaitState, payload: Vars): Vars {
+  const d = w.details;
+  if (!d || !Array.isArray(payload?.results)) return payload;
+  const total = Number(d.original_call_count);
+  const blocked = isPlainObject(d.blocked_by_index) ? d.blocked_by_index : isPlainObject(d.pre_results_by_index) ? d.pre_results_by_index : null;
+  if (!blocked || !Number.isInteger(total) || payload.results.length >= total) return payload;
+  const host = [...payload.results];
+  const results: Vars[] = [];
+  for (let i = 0; i < total; i++) {
+    const fixed = blocked[String(i)];
+    results.push(fixed ?? host.shift() ?? { success: false, error: 'Missing tool result' });
+  }
+  return { ...payload, mode: payload.mode ?? 'executed', results };
+}
+
+/**
+ * How a host answers a passthrough tool wait: `{approved, reason?}` records the decision and re-enters the waiting
+ * node (its tool_calls effect runs again and finds it: approved → executed in-process as a recorded step; denied →
+ * every call fails); results are stored with the blocked calls' results merged back in call order.
+ */
+export const toolWaitResume: ResumeHook = (run, w, payload) => {
+  if (isToolApproval(w, payload)) {
+    toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
+    return { reenter: true };
+  }
+  const merged = mergeHostResults(w, payload);
+  return merged === payload ? null : { payload: merged };
+};
+
 export function createToolCallsEffect(config: LlmConfig): EffectHandler {
-  return async (ctx: EffectContext): Promise<EffectOutcome> => {
+  const handler: EffectHandler = async (ctx: EffectContext): Promise<EffectOutcome> => {
     const payload = ctx.effect.payload ?? {};
     const calls = normalizeToolCalls(payload.tool_calls, ctx.idempotencyKey);
     if (!calls) return { status: 'failed', error: 'tool_calls requires payload.tool_calls (list)' };
@@ -111,5 +146,7 @@ export function createToolCallsEffect(config: LlmConfig): EffectHandler {
       },
     };
   };
+  handler.resume = toolWaitResume;
+  return handler;
 }
 

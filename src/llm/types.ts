@@ -11,7 +11,7 @@ export interface ChatMessage {
   name?: string;
 }
 
-/** A tool call as results and payloads carry it (runtime-model.md §3.6/§3.7). */
+/** A tool call as results and payloads carry it (docs/runtime.md "Effects"). */
 export interface ToolCall {
   name: string;
   arguments: Record<string, any>;

@@ -1,6 +1,6 @@
 // Memory product feature beside the kernel: registers the span-memory effects (memory_note, memory_query,
 // memory_tag, memory_rehydrate) and the knowledge-graph effects (memory_kg_assert, memory_kg_query,
-// memory_kg_resolve) on a Runtime. memory_compact stays in src/runtime/memory.ts.
+// memory_kg_resolve) on a Runtime. memory_compact stays in src/features/memory.ts.
 import type { LlmConfig } from '../llm/config.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { EffectOutcome } from '../model/index.ts';

@@ -1,4 +1,4 @@
-// Import a Python AbstractGateway data directory into our store (gateway-contract §8, extended): runs, ledgers,
+// Import a Python AbstractGateway data directory into our store (docs/operations.md "Migrating from the Python AbstractGateway", extended): runs, ledgers,
 // the command inbox with its seqs, the runner cursor and artifacts. No CLI concerns here: progress goes to a
 // callback, the result is a summary.
 //

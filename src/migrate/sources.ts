@@ -1,4 +1,4 @@
-// Readers for a Python AbstractGateway data directory (gateway-contract §6.3, §6.4; runtime-model §6.3-6.5):
+// Readers for a Python AbstractGateway data directory (docs/operations.md "Configuration"; docs/runtime.md "Ledger"):
 // the file backend (`run_*.json`, `ledger_*.jsonl`, `commands.jsonl`, `commands_cursor.json`) and the SQLite
 // backend (`gateway.sqlite3`, Python schema). Readers never throw for bad content: each bad item comes back
 // as `{ where, reason }` so the importer can skip it and report `file:line`.

@@ -103,3 +103,6 @@ export const SCHEDULED_PREFIX = 'scheduled:';
 
 /** The actor id of runs the gateway starts itself. */
 export const GATEWAY_ACTOR = 'gateway';
+
+/** Workflow id of the built-in ReAct agent (started as a child run by agent nodes; implemented in src/llm/agent.ts). */
+export const AGENT_WORKFLOW_ID = 'abstractgateway.agent.react';

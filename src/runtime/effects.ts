@@ -1,4 +1,4 @@
-// Built-in effect handlers (runtime-model §3): user interaction, time, events, subworkflows. They only touch
+// Built-in effect handlers (docs/runtime.md "Effects"): user interaction, time, events, subworkflows. They only touch
 // the database, so the runtime runs them without an extra checkpoint. LLM and tool effects are registered by
 // src/llm as external effects.
 import { isPlainObject, isTerminal, nodeTracesOf, type EffectOutcome, type Vars, type WaitState } from '../model/index.ts';

@@ -1,5 +1,5 @@
 // Event delivery: resume every non-paused run waiting on the event's key (or the wildcard `*` key with the same
-// scope id). Listeners are only switched to running; the runner ticks them (runtime-model §4.2).
+// scope id). Listeners are only switched to running; the runner ticks them (docs/runtime.md "Events").
 import { dropHeldEventsIfEmpty, heldEventsOf, isPaused, isPlainObject, readRuntime, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import { eventWaitKey, parseScope, type EventScope } from './keys.ts';

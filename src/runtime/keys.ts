@@ -1,4 +1,4 @@
-// Deterministic keys the Python runtime computed, byte for byte (runtime-model §2.3, §4.1): clients and
+// Deterministic keys the Python runtime computed, byte for byte (docs/runtime.md "Keys and timestamps"): clients and
 // existing ledgers depend on them.
 import { canonicalJson, sha256Hex } from '../util/json.ts';
 import { isPlainObject, type Vars } from '../model/index.ts';

@@ -1,4 +1,4 @@
-// Builders for the ledger record kinds the kernel appends (runtime-model §1.4). Hash fields are filled by the
+// Builders for the ledger record kinds the kernel appends (docs/runtime.md "Keys and timestamps"). Hash fields are filled by the
 // store on append.
 import { nowIso } from '../util/time.ts';
 import type { EffectSpec, RunState, StepRecord, StepStatus, Vars, WaitState } from '../model/index.ts';

@@ -1,10 +1,9 @@
-// The runner loop (gateway-contract §7): apply inbox commands strictly in seq order, tick runnable runs fairly
+// The runner loop (docs/runtime.md "Runner"): apply inbox commands strictly in seq order, tick runnable runs fairly
 // (least recently updated first, bounded steps per tick), wake due `until` waits, repair parents of finished
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
 // it notices work by polling indexed queries every `pollMs`.
 import { GATEWAY_ACTOR } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
-import { parseRunJson } from '../store/runs.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
@@ -141,7 +140,7 @@ export class Runner {
   private sleepMs(): number {
     const next = this.store.runs.nextDueUntil();
     if (!next) return this.opts.pollMs;
-    const dueIn = Date.parse(next.slice(0, 23) + 'Z') - Date.now();
+    const dueIn = Date.parse(next.slice(0, 23) + 'Z') - this.runtime.clock.now();
     return Math.max(1, Math.min(this.opts.pollMs, dueIn + 1));
   }
 
@@ -182,7 +181,7 @@ export class Runner {
       return false;
     }
     const ids = [
-      ...this.store.runs.listDueUntil(nowIso(), this.opts.runScanLimit),
+      ...this.store.runs.listDueUntil(this.runtime.clock.nowIso(), this.opts.runScanLimit),
       ...this.store.runs.listRunnable(this.opts.runScanLimit, GATEWAY_ACTOR),
     ];
     let started = 0;
@@ -217,16 +216,6 @@ export class Runner {
   private repairParents(): void {
     if (Date.now() - this.lastRepair < 2_000) return;
     this.lastRepair = Date.now();
-    const rows = this.store.db
-      .query(
-        `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, 13)
-         WHERE p.status = 'waiting' AND p.wait_reason = 'subworkflow' AND p.paused = 0
-           AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
-      )
-      .all(this.opts.runScanLimit) as { run_json: string }[];
-    for (const r of rows) {
-      const parent = parseRunJson(r.run_json);
-      if (parent) this.runtime.resumeParentIfChildDone(parent);
-    }
+    for (const parent of this.store.runs.listParentsOfEndedChildren(this.opts.runScanLimit)) this.runtime.resumeParentIfChildDone(parent);
   }
 }

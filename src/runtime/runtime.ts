@@ -1,4 +1,4 @@
-// The durable run kernel (runtime-model §2): start, tick, resume, pause, resume_run, cancel.
+// The durable run kernel (docs/runtime.md "Runs and ticks"): start, tick, resume, pause, resume_run, cancel.
 //
 // A tick works on an in-memory copy of the run and batches its checkpoint and ledger records into one
 // immediate transaction. It flushes before an external effect runs (so a crash mid-call leaves a `started`
@@ -10,16 +10,17 @@
 import type { CommandWithOutcome, Store } from '../store/index.ts';
 import {
   clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
-  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, toolApprovalsOf, WaitKeyMismatch, WorkflowNotFound,
+  RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, WaitKeyMismatch, WorkflowNotFound,
   type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
 } from '../model/index.ts';
 import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { BUILTIN_EFFECTS } from './effects.ts';
 import { takeHeldEvent } from './events.ts';
 import { idempotencyKey } from './keys.ts';
 import { completionRecord, effectRecord, resumeRecord, terminalStatusRecord, tickExceptionRecord } from './records.ts';
-import { type EffectHandler, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
+import { type EffectHandler, type ResumeHook, type StepContext, type Workflow, type WorkflowSource } from './types.ts';
 
 export interface StartOptions {
   vars?: Vars;
@@ -37,7 +38,7 @@ export interface StartOptions {
   parent?: RunState;
 }
 
-/** Runaway protection (§4): how deep subflows may nest and how many runs one root may start in its tree. */
+/** Runaway protection (docs/runtime.md "Runs and ticks"): how deep subflows may nest and how many runs one root may start in its tree. */
 export interface TreeLimits {
   maxSubflowDepth: number;
   maxTreeRuns: number;
@@ -77,6 +78,8 @@ export class RuntimeError extends Error {
 export class Runtime {
   private effects = new Map<string, RegisteredEffect>();
   private commandAppliers = new Map<string, CommandApplier>();
+  /** Resume hooks of the registered effects, by effect type (see ResumeHook). */
+  private resumeHooks = new Map<string, ResumeHook>();
   private treeResumedHooks: TreeResumedHook[] = [];
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
@@ -88,11 +91,18 @@ export class Runtime {
   /** Runaway limits enforced when a child run starts (set from config by the gateway). */
   treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS };
 
+  /** Time as the runtime sees it: due `until` waits, schedule fire times, pause/resume stamps, run timestamps. */
+  readonly clock: Clock;
+  readonly defaults: { provider?: string | null; model?: string | null };
+
   constructor(
     readonly store: Store,
     readonly workflows: WorkflowSource,
-    readonly defaults: { provider?: string | null; model?: string | null } = {},
+    opts: { provider?: string | null; model?: string | null; clock?: Clock } = {},
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.defaults = { provider: opts.provider, model: opts.model };
+    this.ctx = { nowIso: () => this.clock.nowIso() };
     for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) {
       this.effects.set(type, { handler, external: false, atomic: ATOMIC_BUILTINS.has(type) });
     }
@@ -100,6 +110,7 @@ export class Runtime {
 
   registerEffect(type: string, handler: EffectHandler, opts: { external?: boolean } = {}): void {
     this.effects.set(type, { handler, external: opts.external ?? true });
+    if (handler.resume) this.resumeHooks.set(type, handler.resume);
   }
 
   /**
@@ -137,7 +148,7 @@ export class Runtime {
     for (const hook of this.treeResumedHooks) hook(this, runId);
   }
 
-  private ctx: StepContext = { nowIso };
+  private readonly ctx: StepContext;
 
   async getWorkflow(workflowId: string): Promise<Workflow> {
     const wf = await this.workflows.get(workflowId);
@@ -197,7 +208,7 @@ export class Runtime {
     const listenerVars = listenerWfs.length ? structuredClone(vars) : vars;
     // The root's first tick parks its listeners on their event waits before the root itself runs.
     if (listenerWfs.length) rt.listeners_pending = true;
-    const now = nowIso();
+    const now = this.clock.nowIso();
     const run: RunState = {
       run_id: runId,
       workflow_id: wf.workflow_id,
@@ -305,7 +316,7 @@ export class Runtime {
     if (isTerminal(run.status) || isPaused(run)) return run;
     if (run.status === 'waiting') {
       const w = run.waiting;
-      if (w?.reason !== 'until' || !w.until || nowIso() < w.until) return run;
+      if (w?.reason !== 'until' || !w.until || this.clock.nowIso() < w.until) return run;
       run.status = 'running';
       run.waiting = null;
       if (w.resume_to_node) run.current_node = w.resume_to_node;
@@ -394,7 +405,7 @@ export class Runtime {
     else if (reg.atomic) {
       // The handler's writes, both records and the step's resulting checkpoint commit as one transaction, so a
       // replay never sees the effect's writes without its completion (nor a half-computed step).
-      const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal };
+      const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal };
       await t.flushWith(() => {
         let o: EffectOutcome;
         try {
@@ -409,7 +420,7 @@ export class Runtime {
       return;
     } else {
       try {
-        outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso, signal });
+        outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
       } catch (err) {
         outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
@@ -444,17 +455,20 @@ export class Runtime {
       throw new WaitKeyMismatch(w.wait_key, waitKey);
     }
     const records: StepRecord[] = [];
-    if (isToolApproval(w, payload)) {
-      // `{approved, reason?}` on a tool wait: re-enter the waiting node; its tool_calls effect runs again and
-      // finds the decision (approved → executed in-process as a recorded step; denied → every call fails).
-      toolApprovalsOf(run.vars)[w.wait_key!] = { approved: payload.approved, reason: typeof payload.reason === 'string' ? payload.reason : null };
-      records.push(resumeRecord(run, w, payload));
-      run.waiting = null;
-      run.status = 'running';
-      this.commit(run, records);
-      return;
+    let stored = payload;
+    for (const hook of this.resumeHooks.values()) {
+      const r = hook(run, w, payload);
+      if (!r) continue;
+      if ('reenter' in r) {
+        records.push(resumeRecord(run, w, payload));
+        run.waiting = null;
+        run.status = 'running';
+        this.commit(run, records);
+        return;
+      }
+      stored = r.payload;
+      break;
     }
-    const stored = storedResumePayload(w, payload);
     if (w.result_key) setPath(run.vars, w.result_key, stored);
     records.push(resumeRecord(run, w, stored));
     run.waiting = null;
@@ -481,7 +495,7 @@ export class Runtime {
       if (run.status === 'waiting' && run.waiting?.reason === 'user' && run.waiting.details?.kind !== 'pause') return run;
       const control = controlOf(run);
       control.paused = true;
-      control.paused_at = nowIso();
+      control.paused_at = this.clock.nowIso();
       if (reason) control.pause_reason = reason;
       else delete control.pause_reason;
       if (run.status === 'running') {
@@ -500,7 +514,7 @@ export class Runtime {
       const control = controlOf(run);
       delete control.paused;
       delete control.pause_reason;
-      control.resumed_at = nowIso();
+      control.resumed_at = this.clock.nowIso();
       if (run.waiting?.details?.kind === 'pause') {
         run.status = 'running';
         run.current_node = run.waiting.resume_to_node ?? run.current_node;
@@ -546,7 +560,7 @@ export class Runtime {
 
   /** Saves the run and appends records in the current transaction. */
   commit(run: RunState, records: StepRecord[]): void {
-    run.updated_at = nowIso();
+    run.updated_at = this.clock.nowIso();
     this.store.tx(() => {
       for (const r of records) this.store.ledger.append(stripHash(r));
       // An event held while this listener was paused is delivered as soon as it waits on that key again.
@@ -696,7 +710,7 @@ function stripHash(r: StepRecord) {
   return rest;
 }
 
-/** The payload a parent receives when its child run ends (gateway-contract §7.4 step 5). */
+/** The payload a parent receives when its child run ends (docs/runtime.md "Effects"). */
 export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): Vars {
   let output: Vars;
   if (child.status === 'completed') output = isPlainObject(child.output) ? child.output : { result: child.output };
@@ -707,25 +721,4 @@ export function childResult(child: RunState, wait: Pick<WaitState, 'details'>): 
   const payload: Vars = { sub_run_id: child.run_id, output };
   if (wait.details?.include_traces) payload.node_traces = nodeTracesOf(child.vars);
   return payload;
-}
-
-/** An approval decision (not results) answering a tool-calls wait. */
-function isToolApproval(w: WaitState, payload: Vars): boolean {
-  return Array.isArray(w.details?.tool_calls) && typeof payload?.approved === 'boolean' && !Array.isArray(payload.results) && !!w.wait_key;
-}
-
-/** Tool waits with blocked calls merge host results back into the original call order (runtime-model §2.5). */
-function storedResumePayload(w: WaitState, payload: Vars): Vars {
-  const d = w.details;
-  if (!d || !Array.isArray(payload?.results)) return payload;
-  const total = Number(d.original_call_count);
-  const blocked = isPlainObject(d.blocked_by_index) ? d.blocked_by_index : isPlainObject(d.pre_results_by_index) ? d.pre_results_by_index : null;
-  if (!blocked || !Number.isInteger(total) || payload.results.length >= total) return payload;
-  const host = [...payload.results];
-  const results: Vars[] = [];
-  for (let i = 0; i < total; i++) {
-    const fixed = blocked[String(i)];
-    results.push(fixed ?? host.shift() ?? { success: false, error: 'Missing tool result' });
-  }
-  return { ...payload, mode: payload.mode ?? 'executed', results };
 }

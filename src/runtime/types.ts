@@ -1,6 +1,6 @@
 // The runtime's contracts with the layers above: the Workflow interface the flow engine implements, the
 // effect-handler signature, and the context both receive. The data they work on is the run model (src/model/).
-import type { EffectOutcome, EffectSpec, RunState, Vars } from '../model/index.ts';
+import type { EffectOutcome, EffectSpec, RunState, Vars, WaitState } from '../model/index.ts';
 
 /** What a node handler returns: complete the run, perform an effect then move, or just move. */
 export interface StepPlan {
@@ -45,4 +45,15 @@ export interface EffectContext {
   signal: AbortSignal;
 }
 
-export type EffectHandler = (ctx: EffectContext) => EffectOutcome | Promise<EffectOutcome>;
+/**
+ * How a resume payload answers a wait of this handler's effect, when not by the kernel's default (store the
+ * payload at the wait's result key, move to its resume node): `reenter` runs the waiting node again (its effect
+ * then finds what the hook recorded in the run's vars); `payload` stores a rewritten payload; null = default.
+ */
+export type ResumeHook = (run: RunState, wait: WaitState, payload: Vars) => { reenter: true } | { payload: Vars } | null;
+
+export interface EffectHandler {
+  (ctx: EffectContext): EffectOutcome | Promise<EffectOutcome>;
+  /** Registered with the handler: consulted for every resume of a waiting run on the same runtime. */
+  resume?: ResumeHook;
+}

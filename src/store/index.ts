@@ -1,5 +1,5 @@
 // The durable store: one SQLite database (WAL) shared by runs, ledger, command inbox and artifact metadata.
-// Every write transaction is BEGIN IMMEDIATE (bun-stack-notes §5.4: deferred transactions hit SQLITE_BUSY
+// Every write transaction is BEGIN IMMEDIATE (docs/architecture.md: deferred transactions hit SQLITE_BUSY
 // with two writer processes despite busy_timeout). Notifications go out only after the outermost commit.
 import { Database } from 'bun:sqlite';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ArtifactRepo } from './artifacts.ts';
 import { CommandRepo } from './commands.ts';
+import { LeaseRepo } from './lease.ts';
 import { FlowSnapshotRepo } from './flow-snapshots.ts';
 import { TelegramRepo } from './telegram.ts';
 import { LedgerRepo } from './ledger.ts';
@@ -32,6 +33,7 @@ export class Store {
   readonly ledger: LedgerRepo;
   readonly commands: CommandRepo;
   readonly artifacts: ArtifactRepo;
+  readonly lease: LeaseRepo;
   readonly flowSnapshots: FlowSnapshotRepo;
   readonly telegram: TelegramRepo;
   readonly notifier = new Notifier();
@@ -45,6 +47,7 @@ export class Store {
     this.faultSpec = parseFault(fault);
     const inTx = <T>(fn: () => T): T => this.tx(fn);
     this.runs = new RunRepo(db);
+    this.lease = new LeaseRepo(db);
     this.ledger = new LedgerRepo(db, this.notifier, inTx);
     this.commands = new CommandRepo(db, this.notifier, inTx);
     this.flowSnapshots = new FlowSnapshotRepo(db, inTx);
@@ -134,3 +137,4 @@ export type { RunIndexRow, RunListQuery } from './runs.ts';
 export type { ChainReport, NewStepRecord, RunMetrics } from './ledger.ts';
 export type { AppendResult, CommandWithOutcome, NewCommand } from './commands.ts';
 export type { ArtifactMeta } from './artifacts.ts';
+export type { LeaseRow } from './lease.ts';

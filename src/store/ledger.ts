@@ -1,4 +1,4 @@
-// Append-only per-run ledger with a tamper-evident hash chain (runtime-model §6.7): each record carries the
+// Append-only per-run ledger with a tamper-evident hash chain (docs/runtime.md "Ledger"): each record carries the
 // previous record's hash and its own SHA-256 over canonical JSON of the record without `record_hash` and
 // `signature`. The per-run head (last seq + last hash) is the run's last row, found through the (run_id, seq)
 // index inside the same immediate transaction, so seq allocation and chaining are serialised across processes
@@ -103,7 +103,7 @@ export class LedgerRepo {
     return out;
   }
 
-  /** Metrics over completed records (spec §6.4 metrics_many). */
+  /** Metrics over completed records (docs/operations.md "Configuration" metrics_many). */
   metricsMany(runIds: string[]): Map<string, RunMetrics> {
     const out = new Map<string, RunMetrics>();
     for (let i = 0; i < runIds.length; i += 300) {

@@ -183,6 +183,21 @@ export class RunRepo {
     return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
+  /**
+   * Non-paused parents still waiting on a child run that has already ended (`wait_key` = `subworkflow:<child id>`):
+   * left behind by a crash between the child's and the parent's commits.
+   */
+  listParentsOfEndedChildren(limit: number): RunState[] {
+    const rows = this.db
+      .query(
+        `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
+         WHERE p.status = 'waiting' AND p.wait_reason = 'subworkflow' AND p.paused = 0
+           AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
+      )
+      .all(limit) as { run_json: string }[];
+    return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
+  }
+
   children(parentRunId: string): RunState[] {
     const rows = this.db
       .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')

@@ -1,5 +1,5 @@
 // Canonical JSON as Python's json.dumps(sort_keys=True, separators=(",", ":")) writes it, so that hashes
-// computed here match the ones the Python runtime computed (runtime-model.md §2.3, §6.7).
+// computed here match the ones the Python runtime computed (docs/runtime.md "Keys and timestamps", docs/runtime.md "Ledger").
 
 // JSON.stringify escapes strings exactly like Python with ensure_ascii=False (quote, backslash, \b\f\n\r\t,
 // other control characters as lower-case \u00xx); ensure_ascii additionally escapes every non-ASCII unit.

@@ -1,5 +1,5 @@
 // Timestamps in the one format the Python runtime wrote and clients compare as strings:
-// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (runtime-model.md §3.2, §11.2). Never mix formats.
+// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (docs/runtime.md "Keys and timestamps"). Never mix formats.
 
 let lastMicros = 0;
 

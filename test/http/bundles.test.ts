@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { bundleZip, flowDoc, startGateway, type TestGateway } from './support.ts';
 
 let gw: TestGateway;
-beforeAll(async () => { gw = await startGateway({ shared: ['basic@dev.flow', 'test@dev.flow'] }); });
+beforeAll(async () => {
+  gw = await startGateway({
+    bundles: {
+      'ask@0.0.1.flow': bundleZip('ask'),
+      'quick@0.0.1.flow': bundleZip('quick'),
+      'basic@dev.flow': bundleZip('basic', 'dev', { main: flowDoc('main'), helper: flowDoc('helper') }),
+      'test@dev.flow': bundleZip('test', 'dev'),
+    },
+  });
+});
 afterAll(() => gw.close());
 
 const upload = (bytes: Uint8Array | null, fields: Record<string, string> = {}) => {
@@ -15,7 +24,7 @@ const upload = (bytes: Uint8Array | null, fields: Record<string, string> = {}) =
 };
 
 describe('bundle discovery', () => {
-  test('GET /bundles lists real and built bundles sorted by id, entrypoints with deprecation fields', async () => {
+  test('GET /bundles lists the bundles sorted by id, entrypoints with deprecation fields', async () => {
     const r = await gw.json('/api/gateway/bundles');
     expect(r.status).toBe(200);
     const ids = r.body.items.map((i: any) => i.bundle_id);
@@ -43,11 +52,12 @@ describe('bundle discovery', () => {
     expect(u.body.detail).toBe("Bundle 'nope' not found");
   });
 
-  test('real bundle detail is served', async () => {
+  test('a dev-version bundle with two flows: detail is served', async () => {
     const r = await gw.json('/api/gateway/bundles/basic');
     expect(r.status).toBe(200);
     expect(r.body.bundle_version).toBe('dev');
-    expect(r.body.entrypoints.length).toBeGreaterThan(0);
+    expect(r.body.entrypoints.map((e: any) => e.workflow_id)).toEqual(['basic@dev:main', 'basic@dev:helper']);
+    expect(r.body.default_entrypoint).toBe('main');
   });
 
   test('flow JSON by bundle and by workflow id', async () => {

@@ -24,7 +24,7 @@ test('closing the hub (server shutdown) ends every stream with a final comment',
   const sinks = [collector(), collector()];
   for (const sink of sinks) hub.open('r', 0, 60_000, sink, new AbortController().signal).start();
   expect(hub.subscriberCount('r')).toBe(2);
-  hub.close();
+  await hub.close();
   for (const sink of sinks) {
     expect(sink.text()).toBe(new TextDecoder().decode(KEEP_ALIVE) + new TextDecoder().decode(SHUTDOWN));
     expect(sink.closed).toBe(true);

@@ -119,7 +119,7 @@ describe('ledger SSE stream', () => {
       Array.from({ length: 5 }, async () => sseReader(await stream(run.run_id, '?heartbeat_s=30', {}, ctrl.signal))),
     );
     await Promise.all(readers.map((r) => r.until((t) => t.includes('id: 1\n'))));
-    await Bun.sleep(50); // let every subscriber park
+    await waitFor(() => hub().parkedCount(run.run_id), (n) => n === 5, 2000); // every subscriber caught up and parked
     const before = hub().reads;
     gw.appendRecord(run.run_id);
     await Promise.all(readers.map((r) => r.until((t) => t.includes('id: 2\n'))));

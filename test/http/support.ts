@@ -3,7 +3,7 @@
 // listening on 127.0.0.1:<ephemeral>.
 import { strToU8, zipSync } from 'fflate';
 import { flowDoc as bundleFlowDoc } from '../flow/bundle/helpers.ts';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type GatewayConfig } from '../../src/config.ts';
@@ -14,14 +14,12 @@ import type { LlmDiscovery } from '../../src/llm/discovery.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { installSchedules, ScheduledWorkflows } from '../../src/runtime/schedule.ts';
+import { installSchedules, ScheduledWorkflows } from '../../src/features/schedules.ts';
 import type { Workflow } from '../../src/runtime/types.ts';
 import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 
-export { SHARED_BUNDLES } from '../support/shared.ts';
-import { SHARED_BUNDLES } from '../support/shared.ts';
 
 /** Minimal VisualFlow JSON: on_flow_start (with `params` as string pins) → on_flow_end. */
 export const flowDoc = (id: string, params: Record<string, unknown> = {}): Vars => bundleFlowDoc(id, { params });
@@ -56,8 +54,6 @@ export const testWorkflows = (): Workflow[] => [
 ];
 
 export interface GatewayOptions {
-  /** Real bundle file names from shared/bundles to install. */
-  shared?: string[];
   /** Extra built bundles: file name → bytes. Default: ask + quick. */
   bundles?: Record<string, Uint8Array>;
   runner?: boolean;
@@ -88,7 +84,6 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
   const dataDir = mkdtempSync(join(tmpdir(), 'ag-http-'));
   const flowsDir = join(dataDir, 'flows');
   mkdirSync(flowsDir, { recursive: true });
-  for (const name of opts.shared ?? []) copyFileSync(join(SHARED_BUNDLES, name), join(flowsDir, name));
   const bundles = opts.bundles ?? { 'ask@0.0.1.flow': bundleZip('ask'), 'quick@0.0.1.flow': bundleZip('quick') };
   for (const [name, bytes] of Object.entries(bundles)) writeFileSync(join(flowsDir, name), bytes);
 

@@ -168,22 +168,23 @@ describe('retries, timeouts, cancellation, secrets', () => {
     await call({ prompt: 'drain', provider: 'openai', model: 'm' });
   });
 
+  // The stub answers after a minute: a call that did not time out or abort would hang until the test's timeout.
   test('timeout fails without retrying', async () => {
-    stub.enqueue({ delayMs: 400, content: 'late' });
+    stub.enqueue({ delayMs: 60_000, content: 'late' });
+    const sent = stub.requests.length;
     const out = await call({ prompt: 'x', provider: 'openai', model: 'm' }, { timeoutMs: 100 });
     expect((out as any).error).toContain('timed out');
-    await Bun.sleep(350); // let the stub finish the delayed reply
+    expect(stub.requests.length - sent).toBe(1);
   });
 
   test('abort signal cancels an in-flight call', async () => {
-    stub.enqueue({ delayMs: 400, content: 'late' });
+    stub.enqueue({ delayMs: 60_000, content: 'late' });
+    const sent = stub.requests.length;
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
-    const t0 = Date.now();
-    const out = await call({ prompt: 'x', provider: 'ollama', model: 'm' }, {}, { signal: ac.signal });
-    expect((out as any).error).toContain('cancelled');
-    expect(Date.now() - t0).toBeLessThan(350);
-    await Bun.sleep(350);
+    const pending = call({ prompt: 'x', provider: 'ollama', model: 'm' }, {}, { signal: ac.signal });
+    while (stub.requests.length === sent) await Bun.sleep(1); // the request is at the provider
+    ac.abort();
+    expect(((await pending) as any).error).toContain('cancelled');
   });
 
   test('API keys never appear in errors or results', async () => {

@@ -32,7 +32,7 @@ const calls = [
 ];
 
 describe('normalisation', () => {
-  test('ids, names and arguments (runtime-model §2.3)', () => {
+  test('ids, names and arguments (docs/runtime.md "Keys and timestamps")', () => {
     const n = normalizeToolCalls(calls, 'abc')!;
     expect(n.map((c) => [c.name, c.call_id, c.runtime_call_id])).toEqual([
       ['write_file', 'prov_1', 'rtcall_abc_1'], ['read_file', 'rtcall_abc_2', 'rtcall_abc_2'], ['execute_command', 'c3', 'rtcall_abc_3'],

@@ -1,5 +1,5 @@
 // Builds Python AbstractGateway data directories by hand, following the documented layouts
-// (gateway-contract §6.3/§6.4, runtime-model §6.3/§6.4): file backend and the Python SQLite schema.
+// (docs/operations.md "Configuration", docs/runtime.md "Ledger"): file backend and the Python SQLite schema.
 import { Database } from 'bun:sqlite';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,7 +85,7 @@ export function writeFileBackend(dir: string): void {
   writeArtifacts(dir);
 }
 
-/** The Python SQLite backend schema (gateway-contract §6.3), filled with the same kind of data. */
+/** The Python SQLite backend schema (docs/operations.md "Configuration"), filled with the same kind of data. */
 export function writeSqliteBackend(dir: string): void {
   mkdirSync(dir, { recursive: true });
   const db = new Database(join(dir, 'gateway.sqlite3'), { create: true });

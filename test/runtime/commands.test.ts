@@ -4,8 +4,8 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { applyCommand } from '../../src/runtime/commands.ts';
 import { graphWorkflow } from '../../src/runtime/graph.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { installSchedules } from '../../src/runtime/schedule.ts';
-import { installMemory } from '../../src/runtime/memory.ts';
+import { installSchedules } from '../../src/features/schedules.ts';
+import { installMemory } from '../../src/features/memory.ts';
 import { isPaused } from '../../src/model/index.ts';
 import { createHarness, type Harness } from '../support/harness.ts';
 

@@ -3,7 +3,7 @@
 // (blob file + row) and records the compaction in the target's ledger. Checked after a kill at any boundary.
 import { createLlmEffects } from '../../src/llm/index.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
-import { COMPACT_COMMAND_WORKFLOW, COMPACT_LLM_WORKFLOW, installMemory, memoryWorkflows } from '../../src/runtime/memory.ts';
+import { COMPACT_COMMAND_WORKFLOW, COMPACT_LLM_WORKFLOW, installMemory, memoryWorkflows } from '../../src/features/memory.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import type { RunState } from '../../src/model/index.ts';
 import type { Store } from '../../src/store/index.ts';

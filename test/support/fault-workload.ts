@@ -6,7 +6,7 @@ import { FlowWorkflows } from '../../src/flow/workflows.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../src/runtime/schedule.ts';
+import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../src/features/schedules.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { isTerminal } from '../../src/model/index.ts';
 import type { Store } from '../../src/store/index.ts';

@@ -1,4 +1,4 @@
-// Context / agent envelope builtins (visualflow.md §3.13 A, C, G): make_context, add_message (pure form),
+// Context / agent envelope builtins (docs/flows.md "Node families"): make_context, add_message (pure form),
 // make_meta, make_scratchpad, format_tool_results, agent_trace_report, system_datetime.
 
 import { nowIso } from '../../util/time.ts';

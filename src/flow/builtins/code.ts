@@ -1,4 +1,4 @@
-// The `code` node (visualflow.md §3.13 H): flow-authored Python runs in CPython compiled to WebAssembly
+// The `code` node (docs/flows.md "Node families"): flow-authored Python runs in CPython compiled to WebAssembly
 // (Pyodide) inside a locked-down worker (src/sandbox/, threat model in docs/reliability-sandbox.md): no host
 // filesystem, environment, processes or network; wall time and memory capped by the sandbox. JSON in, JSON
 // out; integral floats keep their float-ness both ways (PyFloat). No host python3 is needed.

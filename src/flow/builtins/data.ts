@@ -1,4 +1,4 @@
-// Data / array builtins (visualflow.md §3.13 D, G): property access, object building, array helpers.
+// Data / array builtins (docs/flows.md "Node families"): property access, object building, array helpers.
 // Builtins never mutate their inputs (upstream outputs and pinDefaults may be shared).
 
 import { own, pyEquals, pyJsonDumps, pyStr, pyTypeName, setOwn, toFloat, toInt } from '../values.ts';

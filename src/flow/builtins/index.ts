@@ -1,4 +1,4 @@
-// The pure builtin node registry (visualflow.md §3.13 B–G). The interpreter evaluates a pure node by calling
+// The pure builtin node registry (docs/flows.md "Node families"). The interpreter evaluates a pure node by calling
 // BUILTINS[type](inputs, node.data): `inputs` holds the resolved pins (absent keys = unset, not null) plus
 // `_literalValue` (data.literalValue when non-null) and `_pin_order` (declared non-exec input pin ids).
 // `data` carries per-type config some nodes read (concatConfig, breakConfig, toolParametersConfig).

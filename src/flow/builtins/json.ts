@@ -1,4 +1,4 @@
-// parse_json / stringify_json (visualflow.md §3.13 G).
+// parse_json / stringify_json (docs/flows.md "Node families").
 
 import { pyJsonDumps, pyStr, toInt } from '../values.ts';
 import { isPlainObject } from '../../model/index.ts';

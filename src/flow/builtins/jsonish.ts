@@ -1,4 +1,4 @@
-// Lenient JSON reading as the reference's parse_json does it (visualflow.md §3.13 G): strict JSON (Python
+// Lenient JSON reading as the reference's parse_json does it (docs/flows.md "Node families"): strict JSON (Python
 // json.loads: NaN/Infinity allowed, "5.0" stays a float), else the first decodable `{`/`[` substring, else a
 // Python literal (single quotes, True/False/None, tuples). One recursive-descent parser serves both grammars.
 

@@ -1,4 +1,4 @@
-// Pure control-flow helpers (visualflow.md §3.13 B, §3.9): compare, not/and/or, coalesce, path_mux.
+// Pure control-flow helpers (docs/flows.md "Node families", docs/flows.md "Compiling"): compare, not/and/or, coalesce, path_mux.
 
 import { isNum, own, pyCompare, toFloat, toInt, truthy } from '../values.ts';
 import { arg, pinOrder, type Inputs } from './common.ts';

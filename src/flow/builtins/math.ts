@@ -1,4 +1,4 @@
-// Math builtins (visualflow.md §3.13 E): inputs go through Python float(), results are Python floats
+// Math builtins (docs/flows.md "Node families"): inputs go through Python float(), results are Python floats
 // (integral ones boxed as PyFloat so "5.0" renders like the reference). random_int returns an int.
 
 import { pyFloat, pyMod, pyRound, toFloat, toInt, type PyFloat } from '../values.ts';

@@ -1,4 +1,4 @@
-// String builtins (visualflow.md §3.13 F). Every value is rendered with Python str(), so `None`, `True`
+// String builtins (docs/flows.md "Node families"). Every value is rendered with Python str(), so `None`, `True`
 // and `5.0` appear exactly as the reference prints them.
 
 import { decodeEscapes, own, pyJsonDumps, pyLen, pySlice, pySplit, pyStr, pyStrip, toInt } from '../values.ts';

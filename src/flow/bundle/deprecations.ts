@@ -1,4 +1,4 @@
-// Workflow deprecations, persisted in `<data_dir>/workflow_deprecations.json` (gateway-contract.md §4.3):
+// Workflow deprecations, persisted in `<data_dir>/workflow_deprecations.json` (docs/api.md "Bundles"):
 // `{"version":1,"bundles":{"<bundle_id>":{"<flow_id>"|"*":{"deprecated_at","reason"}}}}`; `*` = whole bundle,
 // every version. The file is re-read on each call so API and runner processes agree without signalling.
 

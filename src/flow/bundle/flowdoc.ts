@@ -1,4 +1,4 @@
-// The few facts the bundle layer reads from a VisualFlow JSON document (visualflow.md §2.1-2.2): node
+// The few facts the bundle layer reads from a VisualFlow JSON document (docs/flows.md "Documents"): node
 // types, the on_flow_start parameters and a node index. The document itself stays raw JSON.
 
 import { isPlainObject } from '../../model/index.ts';

@@ -1,4 +1,4 @@
-// manifest.json of a WorkflowBundle, format "1" (visualflow.md §1.2). camelCase aliases are accepted on
+// manifest.json of a WorkflowBundle, format "1" (docs/flows.md "Bundles"). camelCase aliases are accepted on
 // read; the parsed manifest always uses the snake_case names. Every message names the offending field.
 
 import { z } from 'zod';
@@ -112,7 +112,7 @@ function formatPath(p: PropertyKey[]): string {
 export function parseManifest(raw: unknown): Manifest {
   if (!isPlainObject(raw)) throw new InvalidBundle('Invalid bundle manifest: manifest.json must be a JSON object');
   const top = withoutNulls(applyAliases(raw, TOP_ALIASES));
-  // Non-object entrypoint items are skipped on read (spec §1.2).
+  // Non-object entrypoint items are skipped on read (docs/flows.md "Bundles").
   if (Array.isArray(top.entrypoints)) {
     top.entrypoints = top.entrypoints.filter(isPlainObject).map((ep) => withoutNulls(applyAliases(ep, { flow_id: ['flowId'] })));
   }

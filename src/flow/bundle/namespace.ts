@@ -1,4 +1,4 @@
-// Namespacing (visualflow.md §1.6): a bundle flow is registered as `<bundle_id>@<version>:<flow_id>` so two
+// Namespacing (docs/flows.md "Bundles"): a bundle flow is registered as `<bundle_id>@<version>:<flow_id>` so two
 // bundles can hold the same flow id. Subflow references to flows of the same bundle are rewritten to the
 // namespaced id; any other reference is left as is (it must name some other registered workflow).
 

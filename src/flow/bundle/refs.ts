@@ -1,4 +1,4 @@
-// Bundle references, namespaced workflow ids, safe names and "latest version" (visualflow.md §1.3, §1.6).
+// Bundle references, namespaced workflow ids, safe names and "latest version" (docs/flows.md "Bundles").
 
 export interface BundleRef {
   bundleId: string;

@@ -1,6 +1,6 @@
 // The bundle registry: every `.flow` in the flows directory, keyed by (bundle_id, bundle_version), with
-// discovery shapes (gateway-contract.md §4.3), run-start resolution (§4.4.1), namespaced workflow JSON
-// (visualflow.md §1.6), install/remove and deprecations.
+// discovery shapes (docs/api.md "Bundles"), run-start resolution (docs/api.md "Runs"), namespaced workflow JSON
+// (docs/flows.md "Bundles"), install/remove and deprecations.
 //
 // Cross-process freshness: `mtimeSignature()` is a cheap fingerprint of the flows directory (name, inode, size,
 // mtime of each `*.flow` entry; stat calls only; install writes tmp + rename so every change shows). A separate

@@ -1,4 +1,4 @@
-// Wire shapes of the bundle registry (gateway-contract.md §4.3, §4.4.1): what the HTTP layer returns as is.
+// Wire shapes of the bundle registry (docs/api.md "Bundles", docs/api.md "Runs"): what the HTTP layer returns as is.
 
 import type { FlowDoc, NodeIndexEntry, StartInput } from './flowdoc.ts';
 import type { Entrypoint } from './manifest.ts';

@@ -1,4 +1,4 @@
-// The compile pipeline (visualflow.md §3.1): fan-in lowering, data-edge map, exec/pure classification, entry
+// The compile pipeline (docs/flows.md "Compiling"): fan-in lowering, data-edge map, exec/pure classification, entry
 // selection, reachability, node-type check and exec routing. The result is plain data; `workflow.ts` runs it.
 
 import { isBuiltin, LITERAL_TYPES } from './deps.ts';

@@ -1,4 +1,4 @@
-// One exec step's view of a run: data-pin resolution (visualflow.md §3.3) with lazy pure evaluation, cycle
+// One exec step's view of a run: data-pin resolution (docs/flows.md "Executing") with lazy pure evaluation, cycle
 // detection and a per-step memo. Durable state lives only in run.vars (`_last_output`, `_temp.*`), so a run
 // resumes in another process from its vars alone.
 
@@ -14,11 +14,11 @@ import { cloneJson, objAt } from './paths.ts';
 interface ControlState {
   stack: string[];
   frames: Record<string, any>;
-  /** Set when a branch end returned to this scheduler implicitly (§3.8 HEAD re-entry rule). */
+  /** Set when a branch end returned to this scheduler implicitly (docs/flows.md "Executing"). */
   return_to?: string;
 }
 
-/** Which base the input dict starts from (§3.3 step 1). */
+/** Which base the input dict starts from (docs/flows.md "Executing"). */
 type Ambient = 'function' | 'effect';
 
 export class Exec {

@@ -1,4 +1,4 @@
-// Exec fan-in lowering with HEAD's join semantics (visualflow.md §3.9): every node with ≥2 incoming exec
+// Exec fan-in lowering with HEAD's join semantics (docs/flows.md "Compiling"): every node with ≥2 incoming exec
 // edges gets an internal `join_exec` node in front of it that records which route entered (`which`, `from`,
 // `from_handle`), and each `inputRouteOverrides` pin gets a `path_mux` node selecting its value by route.
 

@@ -1,4 +1,4 @@
-// VisualFlow JSON → a normalised in-memory graph (visualflow.md §2). The loader is permissive like the
+// VisualFlow JSON → a normalised in-memory graph (docs/flows.md "Documents"). The loader is permissive like the
 // reference: unknown keys are ignored, malformed nodes/edges are skipped, pins come from `data.inputs/outputs`
 // (falling back to node-level `inputs/outputs`), the type from `node.type` (falling back to `data.nodeType`).
 
@@ -16,7 +16,7 @@ export interface VNode {
   data: Record<string, any>;
   inputs: Pin[];
   outputs: Pin[];
-  /** True when the JSON carried any pin metadata (drives exec/pure classification, §3.1 step 5). */
+  /** True when the JSON carried any pin metadata (drives exec/pure classification, docs/flows.md "Compiling"). */
   hasPins: boolean;
 }
 

@@ -5,7 +5,7 @@ import type { Vars } from '../../model/index.ts';
 import type { Exec } from './exec.ts';
 import type { VNode } from './model.ts';
 
-/** What an exec node handler asks the step loop to do (the loop applies routing and §3.8). */
+/** What an exec node handler asks the step loop to do (the loop applies routing and the return to the active scheduler, docs/flows.md "Executing"). */
 export type NodeResult =
   /** Visual function node: `output` becomes the node output and `_last_output`; `branch` routes if/switch. */
   | { kind: 'value'; output: unknown; branch?: string }
@@ -17,11 +17,11 @@ export type NodeResult =
   | { kind: 'plan'; plan: StepPlan }
   /** `on_flow_end`: complete the run with this output, even inside a control block. */
   | { kind: 'end'; output: Vars }
-  /** Node error (§3.7): completes the run with `{...output, error, success:false, node}` unless inside a block. */
+  /** Node error (docs/flows.md "Executing"): completes the run with `{...output, error, success:false, node}` unless inside a block. */
   | { kind: 'fail'; error: string; output?: Vars };
 
 /**
- * `function` nodes turn thrown errors into a `fail` result (§3.7); other families let them escape `step`
+ * `function` nodes turn thrown errors into a `fail` result (docs/flows.md "Executing"); other families let them escape `step`
  * (the runtime then fails the run), matching the reference where effect-input errors are uncaught.
  */
 export type NodeFamily = 'function' | 'effect' | 'adapter' | 'scheduler';

@@ -1,5 +1,5 @@
 // A compiled VisualFlow as a runtime `Workflow`: `step` runs the node at the cursor, turns its NodeResult into
-// a StepPlan (routing, flow output, §3.7 errors) and applies the return-to-active-control rule (§3.8).
+// a StepPlan (routing, flow output, errors) and applies the return-to-active-control rule (docs/flows.md "Executing").
 
 import type { EngineServices } from './services.ts';
 import type { StepContext, StepPlan, Workflow } from '../../runtime/types.ts';
@@ -111,7 +111,7 @@ export class FlowWorkflow implements Workflow {
     }
   }
 
-  /** §3.7: record the error and complete with `{...output, error, success:false, node}`. */
+  /** Node error (docs/flows.md "Executing"): record the error and complete with `{...output, error, success:false, node}`. */
   private fail(x: Exec, error: string, output: Vars = {}): StepPlan {
     x.vars._flow_error = error;
     x.vars._flow_error_node = x.node.id;

@@ -1,4 +1,4 @@
-// Run artifact shapes (gateway-contract §2.4, §4.4.7).
+// Run artifact shapes (docs/api.md "Runs").
 import { z } from 'zod';
 
 const META_EXAMPLE = {

@@ -1,4 +1,4 @@
-// Bundle discovery and management shapes (gateway-contract §4.3). Objects are loose where the registry may
+// Bundle discovery and management shapes (docs/api.md "Bundles"). Objects are loose where the registry may
 // grow fields (HEAD adds some), so nothing it reports is stripped.
 import { z } from 'zod';
 import type * as reg from '../../flow/bundle/registry.ts';

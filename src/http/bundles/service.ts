@@ -2,7 +2,7 @@
 import { scheduleOf, SCHEDULED_PREFIX, DomainError, InternalFailure, InvalidInput, NotFound, TooLarge } from '../../model/index.ts';
 import type { BundleRegistry } from '../../flow/bundle/registry.ts';
 import { parseWorkflowId } from '../../flow/bundle/refs.ts';
-import { describeScheduleFlow } from '../../runtime/schedule.ts';
+import { describeScheduleFlow } from '../../features/schedules.ts';
 import type { Store } from '../../store/index.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,4 +1,4 @@
-// Command inbox shapes (gateway-contract §4.6) plus the durable outcome extension.
+// Command inbox shapes (docs/api.md "Commands") plus the durable outcome extension.
 import { z } from 'zod';
 import { COMMAND_TYPES } from '../../model/index.ts';
 import { zJsonObject } from '../common.ts';

@@ -1,4 +1,4 @@
-// The versioned thin-client contract clients may read first (HEAD shape, gateway-contract §4.2): which core
+// The versioned thin-client contract clients may read first (HEAD shape, docs/api.md): which core
 // endpoints exist and how to use them. Only what this gateway actually serves is marked available.
 import { COMMAND_TYPES } from '../../model/index.ts';
 

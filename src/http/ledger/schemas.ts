@@ -1,4 +1,4 @@
-// Ledger shapes (gateway-contract §2.2, §4.5). Records are returned verbatim; the schema documents the known
+// Ledger shapes (docs/api.md "Ledger: replay first"). Records are returned verbatim; the schema documents the known
 // fields and keeps any others.
 import { z } from 'zod';
 import type { StepRecord } from '../../model/index.ts';

@@ -4,7 +4,7 @@
 // (401/403/429 answered before any route; no afterResponse runs for them).
 import { Elysia } from 'elysia';
 import type { SecurityPolicy } from '../security/index.ts';
-import { bearerToken, tokenMatcher } from '../security/tokens.ts';
+import { bearerToken, tokenMatcher } from '../../auth/tokens.ts';
 import type { GatewayMetrics } from './index.ts';
 
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,4 +1,4 @@
-// Run history bundle (gateway-contract §4.4.6, runtime-model §6.11): one self-contained export of a run tree,
+// Run history bundle (docs/api.md "Runs"): one self-contained export of a run tree,
 // its ledgers (tail or full) and a flat timeline. Observers use `ledgers` for sub-run discovery.
 import { type RunState, type StepRecord, type Vars, readRuntime } from '../../model/index.ts';
 import type { Store } from '../../store/index.ts';

@@ -1,4 +1,4 @@
-// Run resource shapes (gateway-contract §4.4). Summaries never carry `vars`.
+// Run resource shapes (docs/api.md "Runs"). Summaries never carry `vars`.
 import { z } from 'zod';
 import { RUN_STATUSES } from '../../model/index.ts';
 import { typedAs, zBool, zJsonObject } from '../common.ts';

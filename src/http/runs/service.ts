@@ -1,11 +1,11 @@
-// Gateway-level run operations (gateway-contract §4.4): start (entrypoint resolution, workspace policy,
+// Gateway-level run operations (docs/api.md "Runs"): start (entrypoint resolution, workspace policy,
 // session memory owner), schedule, summary, list, input_data, history bundle. No HTTP context here; failures are
 // domain errors (src/model/errors.ts), mapped to statuses by src/http/errors.ts.
 import { join } from 'node:path';
 import { parseWorkflowId } from '../../flow/bundle/refs.ts';
 import type { BundleRegistry } from '../../flow/bundle/registry.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
-import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../../runtime/schedule.ts';
+import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../../features/schedules.ts';
 import {
   AmbiguousStart, DomainError, errorMessage, InvalidInput, InvalidReference, NotFound, RunNotFound, WorkflowNotFound,
   SCHEDULED_PREFIX, scheduleOf, RUN_STATUSES, type RunState, type RunStatus, type Vars, isPlainObject } from '../../model/index.ts';
@@ -66,7 +66,7 @@ export class RunService {
     }
   }
 
-  /** Creates a scheduled parent run (gateway-contract §4.4.2); the runner fires the executions. */
+  /** Creates a scheduled parent run (docs/runtime.md "Scheduled runs"); the runner fires the executions. */
   async schedule(req: ScheduleRunBody): Promise<{ run_id: string }> {
     const bundleRef = req.bundle_id?.trim();
     const flowId = req.flow_id?.trim();
@@ -174,7 +174,7 @@ export class RunService {
     });
   }
 
-  /** Best-effort view of the start inputs (gateway-contract §4.4.5). */
+  /** Best-effort view of the start inputs (docs/api.md "Runs"). */
   inputData(runId: string) {
     const run = this.getRun(runId);
     const schedule = scheduleOf(run.vars);

@@ -1,7 +1,7 @@
-// RunState → the client views (gateway-contract §4.4.3/§4.4.4). Pure functions: no store, no HTTP.
+// RunState → the client views (docs/api.md "Runs"). Pure functions: no store, no HTTP.
 import type { RunIndexRow } from '../../store/index.ts';
 import { isPaused, isPlainObject, limitsOf, readControl, SCHEDULED_PREFIX, scheduleOf, type RunState, type Vars } from '../../model/index.ts';
-import { upcomingFires } from '../../runtime/schedule.ts';
+import { upcomingFires } from '../../features/schedules.ts';
 import type { RunListItem, RunSummary } from './schemas.ts';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);

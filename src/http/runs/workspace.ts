@@ -1,4 +1,4 @@
-// Thin-client workspace safety for run inputs (gateway-contract §4.4.1 steps 2-3): a client may narrow its
+// Thin-client workspace safety for run inputs (docs/api.md "Runs"): a client may narrow its
 // workspace but never widen it beyond the operator roots, and every run ends up with a workspace_root.
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Vars } from '../../model/index.ts';

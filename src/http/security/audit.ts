@@ -1,4 +1,4 @@
-// Audit log of write requests (§5.7): one compact JSON object per line in `<dataDir>/audit_log.jsonl`,
+// Audit log of write requests (docs/security.md): one compact JSON object per line in `<dataDir>/audit_log.jsonl`,
 // rotated by size. Never holds secrets: token fingerprints only, query values redacted, header allowlist.
 // Writing is synchronous (small appends keep entries ordered) and never fails the request.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The security baseline as one Elysia plugin (gateway-contract.md §5). Mount it first in createApp.
+// The security baseline as one Elysia plugin (docs/security.md). Mount it first in createApp.
 //
 // Hook order (all global, all before routing and body parsing):
 //   1. onRequest  request id; Origin check (403) for /api/gateway, so denied preflights never get CORS
@@ -30,10 +30,10 @@ import { bodyLimitFor, checkBody, isJsonBody, isSsePath, isUploadPath, SlotPool,
 import { AuthLockout } from './lockout.ts';
 import { originMatcher } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
-import { bearerToken, fingerprintToken, tokenMatcher } from './tokens.ts';
+import { bearerToken, fingerprintToken, tokenMatcher } from '../../auth/tokens.ts';
 
 export { loadSecurityPolicy, type SecurityPolicy, type Env } from './policy.ts';
-export { fingerprintToken, ensureToken, rotateToken, curlExample, isWeakToken, type EnsuredToken } from './tokens.ts';
+export { fingerprintToken, ensureToken, rotateToken, curlExample, isWeakToken, type EnsuredToken } from '../../auth/tokens.ts';
 export { checkBindSafety, securityWarnings, DEFAULT_BIND_HOST, type BindCheck, type BindOptions } from './startup.ts';
 export { maxRequestBodySize } from './limits.ts';
 export { tailAudit, type AuditEntry, type TailResult } from './audit.ts';

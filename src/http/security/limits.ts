@@ -1,4 +1,4 @@
-// Body-size caps, body reading (size, JSON depth, deadline) and the concurrency pools (§5.5).
+// Body-size caps, body reading (size, JSON depth, deadline) and the concurrency pools (docs/security.md).
 // Slots: a request holds one exactly while it is in flight (released when its handler has produced the
 // response, before the bytes are flushed); a ledger stream holds one of the stream pool while it is open.
 import { JsonDepthScanner } from '../../util/json-depth.ts';

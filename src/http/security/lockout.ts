@@ -1,4 +1,4 @@
-// Auth lockout per client IP (§5.6) with two deliberate fixes of reference quirks: locks keep millisecond
+// Auth lockout per client IP (docs/security.md) with two deliberate fixes of reference quirks: locks keep millisecond
 // precision (a 0.5 s lock is enforced; Retry-After rounds up), and failure counts decay after a quiet period.
 // Memory is bounded: the table is an LRU of at most `maxEntries` IPs.
 

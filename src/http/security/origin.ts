@@ -1,4 +1,4 @@
-// Origin allowlist (§5.4): `*` allows all; patterns with `*`, `?` or `[` are case-sensitive shell globs
+// Origin allowlist (docs/security.md): `*` allows all; patterns with `*`, `?` or `[` are case-sensitive shell globs
 // (Python fnmatch: `*` spans any characters including `.`, `:` and `/`); anything else must match exactly.
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -36,7 +36,7 @@ export function originMatcher(patterns: readonly string[]): (origin: string) => 
   return (origin) => origin === '' || exact.has(origin) || globs.some((g) => g.test(origin));
 }
 
-/** Patterns that let arbitrary websites in: `*`, ngrok wildcards, or wildcards not pinned to loopback (§5.8). */
+/** Patterns that let arbitrary websites in: `*`, ngrok wildcards, or wildcards not pinned to loopback (docs/security.md). */
 export function isPublicWildcard(pattern: string): boolean {
   if (!pattern.includes('*')) return false;
   if (pattern === '*' || pattern.includes('ngrok')) return true;

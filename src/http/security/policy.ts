@@ -1,9 +1,9 @@
-// The security policy: a plain, process-static object parsed once from env (gateway-contract.md §5, §6.2).
+// The security policy: a plain, process-static object parsed once from env (docs/security.md, docs/operations.md "Configuration").
 // Unlike the reference, a malformed value is an error that names the variable and what it accepts,
 // instead of silently falling back to the default.
 import { z } from 'zod';
 import { InvalidConfig } from '../../model/index.ts';
-import { ensureToken, parseTokenList } from './tokens.ts';
+import { ensureToken, parseTokenList } from '../../auth/tokens.ts';
 
 export const MIB = 1024 * 1024;
 

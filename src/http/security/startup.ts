@@ -1,8 +1,8 @@
-// Startup self-checks (§5.8) and the warnings the server prints at boot. Pure functions: the caller
+// Startup self-checks (docs/security.md) and the warnings the server prints at boot. Pure functions: the caller
 // (the `serve` command) decides how to print and whether to exit.
 import { isPublicWildcard } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
-import { MIN_TOKEN_LENGTH, isWeakToken } from './tokens.ts';
+import { MIN_TOKEN_LENGTH, isWeakToken } from '../../auth/tokens.ts';
 import { isLoopback } from './client.ts';
 
 /** Safe by default: reachable from this machine only (the reference CLI defaulted to 0.0.0.0). */

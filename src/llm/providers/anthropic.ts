@@ -1,9 +1,11 @@
 // Anthropic Messages API: POST /v1/messages (SSE when streaming), GET /v1/models. Structured output uses a
 // forced tool whose input schema is the response schema (the protocol's native JSON mode).
-import { parseProviderJson, readSseData, requestWithRetry, type HttpPolicy, type RetryResult } from '../http.ts';
+import type { z } from 'zod';
+import { readSseData, requestWithRetry, type HttpPolicy, type RetryResult } from '../http.ts';
 import { toolParametersSchema } from '../schema.ts';
 import type { ChatMessage, ChatRequest, ChatResponse, ProviderEndpoint } from '../types.ts';
 import { emptyResponse, makeUsage, parseArguments, since } from './common.ts';
+import { AnthropicBlock, AnthropicEvent, AnthropicMessage, AnthropicModels, parseReply } from './wire.ts';
 
 const VERSION = '2023-06-01';
 const DEFAULT_MAX_TOKENS = 4096; // required by the protocol
@@ -54,7 +56,7 @@ export function anthropicBody(req: ChatRequest, stream: boolean): Record<string,
 }
 
 /** Split tool_use blocks into real tool calls and the structured-output pseudo tool. */
-function finish(out: ChatResponse, blocks: { type: string; id?: string; name?: string; input?: unknown }[], schemaTool: string | null): ChatResponse {
+function finish(out: ChatResponse, blocks: { type: string; id?: string | null; name?: string | null; input?: unknown }[], schemaTool: string | null): ChatResponse {
   for (const b of blocks) {
     if (b.type !== 'tool_use') continue;
     if (schemaTool && b.name === schemaTool) out.data = parseArguments(b.input);
@@ -64,38 +66,39 @@ function finish(out: ChatResponse, blocks: { type: string; id?: string; name?: s
   return out;
 }
 
-function fromMessage(json: any, req: ChatRequest, schemaTool: string | null): ChatResponse {
-  const out = emptyResponse(json?.model ?? req.model);
-  const blocks = Array.isArray(json?.content) ? json.content : [];
-  out.content = blocks.filter((b: any) => b?.type === 'text').map((b: any) => String(b.text ?? '')).join('');
-  const thinking = blocks.filter((b: any) => b?.type === 'thinking').map((b: any) => String(b.thinking ?? '')).join('');
+function fromMessage(json: z.output<typeof AnthropicMessage>, req: ChatRequest, schemaTool: string | null): ChatResponse {
+  const out = emptyResponse(json.model ?? req.model);
+  const blocks = json.content;
+  out.content = blocks.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+  const thinking = blocks.filter((b) => b.type === 'thinking').map((b) => b.thinking ?? '').join('');
   out.reasoning = thinking || null;
-  out.usage = makeUsage(json?.usage?.input_tokens, json?.usage?.output_tokens);
-  out.finish_reason = json?.stop_reason ?? null;
+  out.usage = makeUsage(json.usage?.input_tokens, json.usage?.output_tokens);
+  out.finish_reason = json.stop_reason ?? null;
   return finish(out, blocks, schemaTool);
 }
 
 async function fromStream(res: Response, req: ChatRequest, schemaTool: string | null, t0: number): Promise<ChatResponse> {
   const out = emptyResponse(req.model);
-  const blocks: { type: string; id?: string; name?: string; input?: unknown; json: string }[] = [];
+  const blocks: (z.output<typeof AnthropicBlock> & { json: string })[] = [];
   let reasoning = '';
   let input: unknown = null, output: unknown = null;
   for await (const data of readSseData(res.body!)) {
-    const ev = parseProviderJson('anthropic stream', data);
-    switch (ev?.type) {
+    const ev = parseReply('anthropic stream', AnthropicEvent, data);
+    const index = ev.index ?? 0;
+    switch (ev.type) {
       case 'message_start':
         if (ev.message?.model) out.model = ev.message.model;
         input = ev.message?.usage?.input_tokens ?? null;
         break;
       case 'content_block_start':
-        blocks[ev.index] = { ...ev.content_block, json: '' };
+        if (ev.content_block) blocks[index] = { ...ev.content_block, json: '' };
         break;
       case 'content_block_delta': {
-        const d = ev.delta ?? {};
+        const d = ev.delta;
         if (out.ttft_ms === null) out.ttft_ms = since(t0);
-        if (d.type === 'text_delta') out.content += d.text ?? '';
-        else if (d.type === 'thinking_delta') reasoning += d.thinking ?? '';
-        else if (d.type === 'input_json_delta' && blocks[ev.index]) blocks[ev.index]!.json += d.partial_json ?? '';
+        if (d?.type === 'text_delta') out.content += d.text ?? '';
+        else if (d?.type === 'thinking_delta') reasoning += d.thinking ?? '';
+        else if (d?.type === 'input_json_delta' && blocks[index]) blocks[index]!.json += d.partial_json ?? '';
         break;
       }
       case 'message_delta':
@@ -115,11 +118,11 @@ export function anthropicChat(ep: ProviderEndpoint, req: ChatRequest, policy: Ht
   const t0 = performance.now();
   const schemaTool = req.responseSchema ? req.responseSchemaName : null;
   return requestWithRetry(ep.name, `${ep.baseUrl}/v1/messages`, { method: 'POST', headers: headers(ep), body: anthropicBody(req, stream) }, policy,
-    async (res) => (stream ? fromStream(res, req, schemaTool, t0) : fromMessage(parseProviderJson(ep.name, await res.text()), req, schemaTool)));
+    async (res) => (stream ? fromStream(res, req, schemaTool, t0) : fromMessage(parseReply(ep.name, AnthropicMessage, await res.text()), req, schemaTool)));
 }
 
 export async function anthropicModels(ep: ProviderEndpoint, policy: HttpPolicy): Promise<string[]> {
   const { value } = await requestWithRetry(ep.name, `${ep.baseUrl}/v1/models`, { method: 'GET', headers: headers(ep) }, policy,
-    async (res) => parseProviderJson(ep.name, await res.text()));
-  return (Array.isArray(value?.data) ? value.data : []).map((m: any) => String(m?.id ?? '')).filter(Boolean);
+    async (res) => parseReply(ep.name, AnthropicModels, await res.text()));
+  return value.data.map((m) => m.id ?? '').filter(Boolean);
 }

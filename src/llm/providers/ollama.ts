@@ -1,8 +1,10 @@
 // Ollama native API: POST /api/chat (NDJSON when streaming), GET /api/tags.
-import { parseProviderJson, readLines, requestWithRetry, type HttpPolicy, type RetryResult } from '../http.ts';
+import type { z } from 'zod';
+import { readLines, requestWithRetry, type HttpPolicy, type RetryResult } from '../http.ts';
 import { toolParametersSchema } from '../schema.ts';
 import type { ChatMessage, ChatRequest, ChatResponse, ProviderEndpoint, ToolCall } from '../types.ts';
 import { emptyResponse, makeUsage, newCallId, parseArguments, since } from './common.ts';
+import { OllamaModels, OllamaReply, parseReply } from './wire.ts';
 
 function wireMessage(m: ChatMessage): Record<string, unknown> {
   if (m.role === 'tool') return { role: 'tool', content: m.content, ...(m.name ? { tool_name: m.name } : {}) };
@@ -26,14 +28,17 @@ export function ollamaBody(req: ChatRequest, stream: boolean): Record<string, un
   return body;
 }
 
-const toCalls = (raw: unknown): ToolCall[] =>
-  (Array.isArray(raw) ? raw : []).map((c: any) => ({
-    name: String(c?.function?.name ?? ''), arguments: parseArguments(c?.function?.arguments), call_id: String(c?.id ?? newCallId()),
+type Reply = z.output<typeof OllamaReply>;
+type Message = NonNullable<Reply['message']>;
+
+const toCalls = (raw: Message['tool_calls'] | undefined): ToolCall[] =>
+  (raw ?? []).map((c) => ({
+    name: c.function?.name ?? '', arguments: parseArguments(c.function?.arguments), call_id: c.id ?? newCallId(),
   }));
 
-function applyFinal(out: ChatResponse, json: any): void {
-  if (json?.model) out.model = json.model;
-  if (json?.done) {
+function applyFinal(out: ChatResponse, json: Reply): void {
+  if (json.model) out.model = json.model;
+  if (json.done) {
     out.finish_reason = json.done_reason ?? 'stop';
     out.usage = makeUsage(json.prompt_eval_count, json.eval_count);
   }
@@ -44,13 +49,13 @@ async function fromStream(res: Response, model: string, t0: number): Promise<Cha
   let reasoning = '';
   for await (const line of readLines(res.body!)) {
     if (!line.trim()) continue;
-    const chunk = parseProviderJson('ollama stream', line);
-    if (chunk?.error) throw new Error(`stream error: ${String(chunk.error).slice(0, 300)}`);
-    const msg = chunk?.message ?? {};
-    if (out.ttft_ms === null && (msg.content || msg.tool_calls)) out.ttft_ms = since(t0);
-    if (typeof msg.content === 'string') out.content += msg.content;
-    if (typeof msg.thinking === 'string') reasoning += msg.thinking;
-    out.tool_calls.push(...toCalls(msg.tool_calls));
+    const chunk = parseReply('ollama stream', OllamaReply, line);
+    if (chunk.error) throw new Error(`stream error: ${String(chunk.error).slice(0, 300)}`);
+    const msg = chunk.message;
+    if (out.ttft_ms === null && (msg?.content || msg?.tool_calls.length)) out.ttft_ms = since(t0);
+    if (typeof msg?.content === 'string') out.content += msg.content;
+    if (typeof msg?.thinking === 'string') reasoning += msg.thinking;
+    out.tool_calls.push(...toCalls(msg?.tool_calls));
     applyFinal(out, chunk);
   }
   out.reasoning = reasoning || null;
@@ -61,11 +66,11 @@ export function ollamaChat(ep: ProviderEndpoint, req: ChatRequest, policy: HttpP
   const t0 = performance.now();
   return requestWithRetry(ep.name, `${ep.baseUrl}/api/chat`, { method: 'POST', headers: {}, body: ollamaBody(req, stream) }, policy, async (res) => {
     if (stream) return fromStream(res, req.model, t0);
-    const json = parseProviderJson(ep.name, await res.text());
+    const json = parseReply(ep.name, OllamaReply, await res.text());
     const out = emptyResponse(req.model);
-    out.content = typeof json?.message?.content === 'string' ? json.message.content : '';
-    out.reasoning = json?.message?.thinking ?? null;
-    out.tool_calls = toCalls(json?.message?.tool_calls);
+    out.content = typeof json.message?.content === 'string' ? json.message.content : '';
+    out.reasoning = json.message?.thinking ?? null;
+    out.tool_calls = toCalls(json.message?.tool_calls);
     applyFinal(out, json);
     return out;
   });
@@ -73,6 +78,6 @@ export function ollamaChat(ep: ProviderEndpoint, req: ChatRequest, policy: HttpP
 
 export async function ollamaModels(ep: ProviderEndpoint, policy: HttpPolicy): Promise<string[]> {
   const { value } = await requestWithRetry(ep.name, `${ep.baseUrl}/api/tags`, { method: 'GET', headers: {} }, policy,
-    async (res) => parseProviderJson(ep.name, await res.text()));
-  return (Array.isArray(value?.models) ? value.models : []).map((m: any) => String(m?.name ?? m?.model ?? '')).filter(Boolean);
+    async (res) => parseReply(ep.name, OllamaModels, await res.text()));
+  return value.models.map((m) => m.name ?? m.model ?? '').filter(Boolean);
 }

@@ -26,7 +26,7 @@ function realish(p: string): string {
   }
 }
 
-/** Run-vars workspace policy (runtime-model.md §3.7, gateway-contract.md §4.4.1). */
+/** Run-vars workspace policy (docs/runtime.md "Effects", docs/api.md "Runs"). */
 export const ACCESS_MODES = ['workspace_only', 'workspace_or_allowed', 'all_except_ignored'] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { BUILTINS, LITERAL_TYPES, isBuiltin } from '../../../src/flow/builtins/index.ts';
 
-// Pure builtin node types of visualflow.md §3.13 (B pure helpers, C/D pure builders, E math, F string, G data).
+// Pure builtin node types of docs/flows.md "Node families" (B pure helpers, C/D pure builders, E math, F string, G data).
 const CATALOGUE = [
   'compare', 'not', 'and', 'or', 'coalesce', 'path_mux', 'make_context', 'add_message', 'system_datetime',
   'tools_allowlist', 'tool_parameters',

@@ -164,7 +164,7 @@ describe('schedulers', () => {
     expect(run.output).toEqual({ success: true, result: { x: 1 } });
   });
 
-  test('an error inside a loop body does not stop the loop (§3.7, probe 2)', async () => {
+  test('an error inside a loop body does not stop the loop (docs/flows.md "Executing", probe 2)', async () => {
     // divide(10, item) as an exec node: item 0 raises "Division by zero"; the loop continues.
     const edges = ['s.exec-out>loop.exec-in', 'items.value>loop.items', 'loop.loop>div.exec-in', 'loop.item>div.b', 'div.exec-out>inc.exec-in', 'gv.value>e.ok', 'loop.done>e.exec-in'];
     edges.push('gok.value>plus.a', 'plus.result>inc.value');

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { end, flow, getVar, lit, n, runFlow, setVar, start } from './helpers.ts';
 
-describe('data-pin resolution (§3.3)', () => {
+describe('data-pin resolution (docs/flows.md "Executing")', () => {
   test('probe 1: a declared pin default beats the ambient _last_output key (HEAD)', async () => {
     const f = flow('p1', [start('s', ['msg']), end('e', ['msg'], { pinDefaults: { msg: 'DEFAULT' } })], ['s.exec-out>e.exec-in']);
     expect((await runFlow(f, { msg: 'AMBIENT' })).output).toEqual({ msg: 'DEFAULT', success: true });
@@ -91,7 +91,7 @@ describe('data-pin resolution (§3.3)', () => {
   });
 });
 
-describe('flow output (§3.6)', () => {
+describe('flow output (docs/flows.md "Executing")', () => {
   test('on_flow_start without params echoes non-underscore vars; end without pins copies its input', async () => {
     const f = flow('echo', [n('s', 'on_flow_start', { out: ['exec-out'] }), n('e', 'on_flow_end', { in: ['exec-in'] })], ['s.exec-out>e.exec-in']);
     expect((await runFlow(f, { a: 1, _hidden: 2 })).output).toEqual({ a: 1, success: true });

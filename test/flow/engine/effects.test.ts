@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import type { Workflow } from '../../../src/runtime/types.ts';
 import type { EffectSpec, RunState, Vars } from '../../../src/model/index.ts';
-import { AGENT_WORKFLOW_ID } from '../../../src/flow/engine/deps.ts';
+import { AGENT_WORKFLOW_ID } from '../../../src/model/index.ts';
 import { end, flow, flowHarness, getVar, lit, n, runFlow, setVar, start } from './helpers.ts';
 
 const ask = (id: string, prompt?: string) => n(id, 'ask_user', { in: ['exec-in', 'prompt', 'choices'], out: ['exec-out', 'response'], ...(prompt ? { pinDefaults: { prompt } } : {}) });

@@ -1,4 +1,4 @@
-// The §10 test_gateway_security_middleware_unit checklist and friends, over real HTTP.
+// The security middleware checklist (docs/security.md) and friends, over real HTTP.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { auth, policyFor, rawRequest, serve, waitForLines, tempDir, TOKEN, type Served } from './harness.ts';

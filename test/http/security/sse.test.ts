@@ -1,4 +1,4 @@
-// SSE streams hold a slot of their own pool until the stream ends (§5.5, §4.5.3).
+// SSE streams hold a slot of their own pool until the stream ends (docs/security.md, docs/api.md "Ledger: replay first").
 import { afterAll, expect, test } from 'bun:test';
 import { auth, policyFor, serve, tempDir, type Served } from './harness.ts';
 

@@ -1,4 +1,4 @@
-// The Python `code` node (visualflow.md §3.13 H): a visual function node run through the Python sandbox of
+// The Python `code` node (docs/flows.md "Node families"): a visual function node run through the Python sandbox of
 // src/flow/builtins/code.ts (executions of one run may share an interpreter, other runs never do). Source:
 // a `code` that defines `functionName` at top level runs as written (CPython semantics: one module, its
 // top-level names visible to every function), so does a `codeBody` that itself defines the function; any

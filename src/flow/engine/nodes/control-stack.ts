@@ -1,4 +1,4 @@
-// The durable control stack of schedulers (visualflow.md §3.8), kept in `_temp._control`.
+// The durable control stack of schedulers (docs/flows.md "Executing"), kept in `_temp._control`.
 
 import type { StepPlan } from '../../../runtime/types.ts';
 import type { Vars } from '../../../model/index.ts';
@@ -57,7 +57,7 @@ export function finishScheduler(x: Exec, exitHandle: 'done' | 'completed'): Node
   return { kind: 'plan', plan: { node_id: x.node.id, complete_output: { success: true, result: x.lastOutput ?? null } } };
 }
 
-/** Scheduler error (§3.7): pop and complete with an error (again a return when nested). */
+/** Scheduler error (docs/flows.md "Executing"): pop and complete with an error (again a return when nested). */
 export function failScheduler(x: Exec, error: string): NodeResult {
   popControl(x, x.node.id);
   return { kind: 'fail', error };

@@ -1,5 +1,5 @@
-// Control flow (visualflow.md §3.13 B): if/switch branching, the schedulers (sequence, parallel, loop, for,
-// while) and the internal join_exec of fan-in lowering (§3.9; path_mux is a builtin). Scheduler frames are stored in
+// Control flow (docs/flows.md "Node families"): if/switch branching, the schedulers (sequence, parallel, loop, for,
+// while) and the internal join_exec of fan-in lowering (docs/flows.md "Compiling"; path_mux is a builtin). Scheduler frames are stored in
 // `_temp._control` and advanced *before* the body runs, so a pause or crash mid-body never repeats an item.
 
 import { type Vars, isPlainObject } from '../../../model/index.ts';

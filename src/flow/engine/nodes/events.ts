@@ -1,4 +1,4 @@
-// Events, entry and flow IO (visualflow.md §3.13 A): on_flow_start/end, on_user_request, on_agent_message,
+// Events, entry and flow IO (docs/flows.md "Node families"): on_flow_start/end, on_user_request, on_agent_message,
 // and the re-arming listeners on_event (WAIT_EVENT) / on_schedule (WAIT_UNTIL).
 
 import { type Vars, isPlainObject } from '../../../model/index.ts';

@@ -1,4 +1,4 @@
-// Workspace file nodes (visualflow.md §3.13 M): read_file, write_file, list_folder_files. They are visual
+// Workspace file nodes (docs/flows.md "Node families"): read_file, write_file, list_folder_files. They are visual
 // function nodes (errors complete the run with success:false) confined to the run's workspace
 // (`vars.workspace_root`): any path that resolves outside it, including through a symlink, is rejected.
 

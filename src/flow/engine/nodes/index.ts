@@ -26,7 +26,7 @@ export const NODE_SPECS: Readonly<Record<string, NodeSpec>> = Object.freeze({
   ...MEDIA_NODES,
 });
 
-/** Types that are data-only even when the JSON carries no pin metadata (§3.1 step 5; builtins too). */
+/** Types that are data-only even when the JSON carries no pin metadata (docs/flows.md "Compiling"; builtins too). */
 export const PURE_WITHOUT_PINS: ReadonlySet<string> = new Set(['get_var', 'get_context', 'bool_var', 'var_decl']);
 
 const MEDIA = 'this media task has no OpenAI-compatible endpoint this gateway speaks';

@@ -1,4 +1,4 @@
-// User interaction, time and events (visualflow.md §3.13 I): ask_user, answer_user, wait_until, wait_event,
+// User interaction, time and events (docs/flows.md "Node families"): ask_user, answer_user, wait_until, wait_event,
 // emit_event. Each emits a runtime effect; results land at `_temp.effects.<node>` and map onto output pins.
 
 import { type Vars, isPlainObject } from '../../../model/index.ts';

@@ -1,9 +1,9 @@
-// LLM, tools and agent nodes (visualflow.md §3.13 J): the engine only builds effect payloads and maps
+// LLM, tools and agent nodes (docs/flows.md "Node families"): the engine only builds effect payloads and maps
 // results; src/llm executes `llm_call` / `tool_calls` and provides the ReAct agent workflow.
 
-import { type Vars, isPlainObject, routingOf, limitsOf } from '../../../model/index.ts';
+import { AGENT_WORKFLOW_ID, isPlainObject, limitsOf, routingOf, type Vars } from '../../../model/index.ts';
 import { parseJsonSafe } from '../../../util/json.ts';
-import { AGENT_WORKFLOW_ID, pyStr, toFloat } from '../deps.ts';
+import { pyStr, toFloat } from '../deps.ts';
 import type { Exec } from '../exec.ts';
 import { config } from '../model.ts';
 import { objAt } from '../paths.ts';

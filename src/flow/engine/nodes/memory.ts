@@ -1,4 +1,4 @@
-// Memory nodes backed by a runtime effect (visualflow.md §3.13 L): memory_compact (src/runtime/memory.ts),
+// Memory nodes backed by a runtime effect (docs/flows.md "Node families"): memory_compact (src/features/memory.ts),
 // the span memory and knowledge-graph effects (src/memory/), and memact_compose, which composes "active
 // memory" from a KG query result inside the step (no effect).
 

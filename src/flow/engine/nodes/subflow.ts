@@ -1,4 +1,4 @@
-// Subflow composition (visualflow.md §3.13 K, §3.10): START_SUBWORKFLOW async+wait; the runtime creates the
+// Subflow composition (docs/flows.md "Node families", docs/flows.md "Executing"): START_SUBWORKFLOW async+wait; the runtime creates the
 // child run (same session), the parent waits and is resumed with `{sub_run_id, output}`. Recursion is just
 // another child run with its own state.
 

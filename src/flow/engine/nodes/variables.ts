@@ -1,4 +1,4 @@
-// Variables and context (visualflow.md §3.13 C). Reads are pure and always recomputed; writes are adapters
+// Variables and context (docs/flows.md "Node families"). Reads are pure and always recomputed; writes are adapters
 // that persist their output but leave the ambient `_last_output` untouched.
 
 import { type Vars, isPlainObject, getPath, setPath } from '../../../model/index.ts';

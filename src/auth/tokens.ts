@@ -1,8 +1,9 @@
-// Bearer tokens: parsing, constant-time matching, fingerprints, and the zero-config token file.
+// Bearer tokens: parsing, constant-time matching, fingerprints, and the zero-config token file. Shared by the HTTP
+// security plugin (src/http/security/) and the CLI (token, doctor), so it depends on neither.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from '../../util/json.ts';
+import { sha256Hex } from '../util/json.ts';
 
 export const TOKEN_FILE = 'gateway_token';
 
@@ -42,7 +43,7 @@ export function bearerToken(header: string | null): string | null {
 const WEAK = new Set(['dev-token', 'devtoken', 'token', 'changeme', 'password', 'admin', 'god', 'zeus', 'root', 'superuser']);
 export const MIN_TOKEN_LENGTH = 15;
 
-/** Weak = empty, a well-known placeholder, or shorter than 15 characters (§5.8). */
+/** Weak = empty, a well-known placeholder, or shorter than 15 characters (docs/security.md). */
 export function isWeakToken(token: string): boolean {
   const t = token.trim();
   return t.length < MIN_TOKEN_LENGTH || WEAK.has(t.toLowerCase());

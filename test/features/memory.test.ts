@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'bun:test';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
-import { installMemory, memoryWorkflows } from '../../src/runtime/memory.ts';
+import { installMemory, memoryWorkflows } from '../../src/features/memory.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { createLlmEffects } from '../../src/llm/index.ts';

@@ -1,4 +1,4 @@
-// Memory compaction (runtime-model §7): summarise the older part of a run's `context.messages` with the
+// Memory compaction (docs/runtime.md "Memory compaction"): summarise the older part of a run's `context.messages` with the
 // configured LLM, archive the originals as an artifact, and keep system messages + one summary message + the
 // `preserve_recent` newest. The LLM call is an internal child run with one `llm_call` step, so it goes through
 // the registered provider effect (retries, secrets handling, ledger) like any other call.
@@ -10,11 +10,11 @@ import { z } from 'zod';
 import { sha256Hex } from '../util/json.ts';
 import { InvalidCommand, isPlainObject, RunNotFound, routingOf, runtimeSection, type EffectOutcome, type RunState, type Vars } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
-import { graphWorkflow } from './graph.ts';
-import { effectRecord } from './records.ts';
-import { commandPayload, parsePayload } from './commands.ts';
-import type { Runtime } from './runtime.ts';
-import type { EffectContext, Workflow } from './types.ts';
+import { graphWorkflow } from '../runtime/graph.ts';
+import { effectRecord } from '../runtime/records.ts';
+import { commandPayload, parsePayload } from '../runtime/commands.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { EffectContext, Workflow } from '../runtime/types.ts';
 
 export const COMPACT_LLM_WORKFLOW = '__memory_compact_llm__';
 export const COMPACT_COMMAND_WORKFLOW = '__compact_memory__';

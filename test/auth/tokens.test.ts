@@ -3,10 +3,10 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bearerToken, curlExample, ensureToken, fingerprintToken, isWeakToken, parseTokenList, rotateToken, tokenMatcher,
-} from '../../../src/http/security/tokens.ts';
-import { sha256Hex } from '../../../src/util/json.ts';
-import { tempDir } from './harness.ts';
-import { assertNoTokenLeak } from './leak.ts';
+} from '../../src/auth/tokens.ts';
+import { sha256Hex } from '../../src/util/json.ts';
+import { tempDir } from '../http/security/harness.ts';
+import { assertNoTokenLeak } from '../http/security/leak.ts';
 
 describe('tokens', () => {
   test('fingerprint = first 12 hex of sha256', () => {

@@ -1,4 +1,4 @@
-// Scheduled runs (gateway-contract §4.4.2), native: a parent run of workflow `scheduled:<uuid>` whose vars hold
+// Scheduled runs (docs/runtime.md "Scheduled runs"), native: a parent run of workflow `scheduled:<uuid>` whose vars hold
 // `_meta.schedule`; each execution is a child run of the target workflow. Between executions the parent waits
 // `until` at node `wait_interval` (the node id update_schedule and clients rely on).
 //
@@ -14,10 +14,10 @@ import {
   type RunState, type ScheduleMeta, type Vars,
 } from '../model/index.ts';
 import { isoFromMs, isoToMs, nowIso } from '../util/time.ts';
-import { graphWorkflow } from './graph.ts';
-import { commandPayload, parsePayload } from './commands.ts';
-import type { Runtime } from './runtime.ts';
-import { type Workflow, type WorkflowSource } from './types.ts';
+import { graphWorkflow } from '../runtime/graph.ts';
+import { commandPayload, parsePayload } from '../runtime/commands.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { type Workflow, type WorkflowSource } from '../runtime/types.ts';
 
 const INTERVAL_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -104,9 +104,9 @@ export function validateSchedule(req: ScheduleRequest, now = Date.now()): Omit<S
 
 /** Creates the scheduled parent run (committed); the runner does the rest. */
 export async function startScheduledRun(rt: Runtime, req: ScheduleRequest): Promise<RunState> {
-  const base = validateSchedule(req);
+  const base = validateSchedule(req, rt.clock.now());
   const workflowId = `${SCHEDULED_PREFIX}${crypto.randomUUID()}`;
-  const now = nowIso();
+  const now = rt.clock.nowIso();
   const meta: ScheduleMeta = {
     ...base,
     session_prefix: base.share_context ? null : workflowId,
@@ -139,9 +139,9 @@ export function nextFireAfter(s: ScheduleMeta, afterMs: number): number | null {
 }
 
 /** The next `n` fire times from now (for run summaries). */
-export function upcomingFires(s: ScheduleMeta, n = 3): string[] {
+export function upcomingFires(s: ScheduleMeta, n = 3, nowMs = Date.now()): string[] {
   const out: string[] = [];
-  let t = s.next_fire_at ? isoToMs(s.next_fire_at) - 1 : Date.now();
+  let t = s.next_fire_at ? isoToMs(s.next_fire_at) - 1 : nowMs;
   for (let i = 0; i < n; i++) {
     const next = nextFireAfter(s, t);
     if (next === null || (s.repeat_count !== null && s.executions + s.skipped + i >= s.repeat_count)) break;
@@ -198,7 +198,7 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
         const running = lastRunning(s);
         return running ? { effect: joinEffect(running.run_id), next_node: 'finish' } : { next_node: 'finish' };
       }
-      const next = nextFireAfter(s, Math.max(Date.now(), isoToMs(s.next_fire_at ?? s.start_at)));
+      const next = nextFireAfter(s, Math.max(rt.clock.now(), isoToMs(s.next_fire_at ?? s.start_at)));
       if (next === null) return { next_node: 'finish' };
       s.next_fire_at = isoFromMs(next);
       return { next_node: 'wait_interval' };
@@ -264,7 +264,7 @@ export function scheduledRoot(rt: Runtime, runId: string): RunState | null {
 export function fireNowIfWaiting(rt: Runtime, runId: string): void {
   const root = scheduledRoot(rt, runId);
   if (!root || root.status !== 'waiting' || root.waiting?.reason !== 'until' || !isRecurrent(scheduleOfRun(root))) return;
-  root.waiting.until = nowIso();
+  root.waiting.until = rt.clock.nowIso();
   rt.commit(root, []);
 }
 
@@ -303,12 +303,12 @@ export function installSchedules(rt: Runtime): void {
     if (rt.isInflight(root.run_id)) throw new Conflict('The schedule is firing right now; retry update_schedule', 'schedule_busy');
     const s = scheduleOfRun(root);
     if (!isRecurrent(s)) throw new InvalidSchedule('Schedule is not recurrent (no interval)');
-    const now = nowIso();
+    const now = rt.clock.nowIso();
     s.interval = interval;
     s.cron = null;
     s.updated_at = now;
     if (p.apply_immediately !== false && root.status === 'waiting' && root.waiting?.reason === 'until' && root.current_node === 'wait_interval') {
-      const next = isoFromMs(Date.now() + parseInterval(interval)!);
+      const next = isoFromMs(rt.clock.now() + parseInterval(interval)!);
       root.waiting.until = next;
       s.next_fire_at = next;
       // Re-anchor the fixed-rate grid on the new interval.
