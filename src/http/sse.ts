@@ -7,7 +7,7 @@
 // a safe moment to send `done`: every record committed up to the final status is in that read.
 //
 // Each stream is attached to the security plugin's stream pool, which may evict it (a `: stream replaced`
-// comment, then the end of the stream) to make room for a new subscriber: see docs/reliability-http.md.
+// comment, then the end of the stream) to make room for a new subscriber: see docs/reliability.md.
 import type { Store } from '../store/index.ts';
 import { attachSseStream, releaseSseSlot } from './security/index.ts';
 import { isTerminal } from '../model/index.ts';
@@ -299,7 +299,7 @@ const enc = new TextEncoder();
 export const KEEP_ALIVE = enc.encode(': keep-alive\n\n');
 /** Sent when the server stops: the client reconnects later with its last cursor (the ledger is the truth). */
 export const SHUTDOWN = enc.encode(': server shutting down, reconnect with your last cursor\n\n');
-/** Sent to a stream the stream pool replaced with a newer one (docs/reliability-http.md, SSE policy). */
+/** Sent to a stream the stream pool replaced with a newer one (docs/reliability.md, SSE policy). */
 export const EVICTED = enc.encode(': stream replaced by a newer one (stream limit), reconnect with your last cursor\n\n');
 
 /** `id: n\nevent: step\ndata: {"cursor":n,"record":{...}}\n\n` per record, as one chunk. */

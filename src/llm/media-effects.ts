@@ -1,4 +1,4 @@
-// The `media_call` and `model_residency` effects behind the media nodes (visualflow.md §3.13 N).
+// The `media_call` and `model_residency` effects behind the media nodes (docs/flows.md "Node families").
 //
 // A media call goes to an OpenAI-compatible provider of this gateway's table (src/llm/config.ts). Which one:
 // the operator's route for the modality (ABSTRACTGATEWAY_IMAGE_PROVIDER / _TTS_PROVIDER / _STT_PROVIDER, with

@@ -1,4 +1,4 @@
-// Knowledge-graph effects (runtime-model §3.9, visualflow.md §3.13 L): memory_kg_assert, memory_kg_query,
+// Knowledge-graph effects (docs/runtime.md "Span memory and knowledge graph"): memory_kg_assert, memory_kg_query,
 // memory_kg_resolve over the SQLite triple store (src/store/kg.ts). Query ranking: lexical (FTS5 bm25) when a
 // `query_text` is given; semantic (cosine over the configured provider's `/embeddings`) when the node asks for
 // `model` or `min_score`. Results are packed into `active_memory_text` within `max_input_tokens`.

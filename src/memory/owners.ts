@@ -1,4 +1,4 @@
-// Memory scope routing (runtime-model §3.9): which run owns the memory a node reads or writes.
+// Memory scope routing (docs/runtime.md "Span memory and knowledge graph"): which run owns the memory a node reads or writes.
 // `run` → the current run (or `target_run_id`); `session` → the session memory run `session_memory_<sid>`
 // (created on demand, status completed), or the run-tree root when the run has no session; `global` → the
 // `global_memory` run; `all` (query/tag only) → run, session owner, global, deduplicated.
@@ -78,7 +78,7 @@ export function saveOwner(rt: Runtime, ctx: EffectContext, owner: RunState): voi
   rt.store.tx(() => rt.store.runs.save(owner));
 }
 
-/** Tool-results shape every memory effect returns (runtime-model §3.9). */
+/** Tool-results shape every memory effect returns (docs/runtime.md "Span memory and knowledge graph"). */
 export function toolResults(p: Vars, name: string, success: boolean, output: unknown, meta: Vars, error: string | null = null): Vars {
   const label = typeof p.tool_name === 'string' && p.tool_name ? p.tool_name : name;
   const callId = typeof p.call_id === 'string' && p.call_id ? p.call_id : name;

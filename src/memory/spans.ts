@@ -1,4 +1,4 @@
-// Span memory effects (runtime-model §3.9): memory_note, memory_query, memory_tag, memory_rehydrate.
+// Span memory effects (docs/runtime.md "Span memory and knowledge graph"): memory_note, memory_query, memory_tag, memory_rehydrate.
 // Spans are index entries in `vars._runtime.memory_spans` of an owner run (src/memory/owners.ts); bodies are
 // JSON artifacts (notes: `{note, sources, created_at, …}`, conversation spans: `{messages, span}` from
 // memory_compact). Recall is metadata-first: filters run over the index; a query text also scans bodies.

@@ -1,4 +1,4 @@
-// Worker entry of the Python sandbox (docs/reliability-sandbox.md): CPython compiled to WebAssembly (Pyodide)
+// Worker entry of the Python sandbox (docs/reliability.md): CPython compiled to WebAssembly (Pyodide)
 // in a Bun Worker whose JavaScript realm holds no host capability once booted. Protocol (one worker serves
 // ONE execution, then the parent terminates it):
 //   parent → {type:'boot', assets, wasm?, memoryMb}   worker → {type:'ready', boot_ms} | {type:'fatal', error}

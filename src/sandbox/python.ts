@@ -5,7 +5,7 @@
 // node does not pay Pyodide's boot; compile checks (`compile`) run no flow code and may use any fresh worker
 // without spoiling it. The wall-time cap (and an abort: cancel, pause, shutdown) terminates the worker; the
 // memory cap is enforced inside it.
-// Limits come from ABSTRACTGATEWAY_CODE_* (docs/reliability-sandbox.md). Never throws to callers.
+// Limits come from ABSTRACTGATEWAY_CODE_* (docs/reliability.md). Never throws to callers.
 import { existsSync } from 'node:fs';
 import { envNumber, type Env } from '../config.ts';
 import { loadAssets } from './assets.ts';

@@ -1,4 +1,4 @@
-// Knowledge-graph triple store (memory_kg_* nodes, runtime-model §3.9): assertions owned by a scope
+// Knowledge-graph triple store (memory_kg_* nodes, docs/runtime.md "Span memory and knowledge graph"): assertions owned by a scope
 // (run / session / global owner id), deduplicated per owner on (subject, predicate, object, validity), with an
 // FTS5 index for lexical ranking and a per-model embedding cache for semantic ranking. Pure SQL: ranking
 // policy and packing live in src/memory/kg.ts.

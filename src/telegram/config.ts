@@ -1,4 +1,4 @@
-// Telegram bridge configuration (the Python gateway's ABSTRACT_TELEGRAM_* names, gateway-contract §6.2). Off unless
+// Telegram bridge configuration (the Python gateway's ABSTRACT_TELEGRAM_* names, docs/telegram.md). Off unless
 // ABSTRACT_TELEGRAM_BRIDGE is on; when on, a missing or invalid value stops the gateway naming the variable. Only the
 // Bot API transport exists here: `tdlib` is refused with a message saying so.
 import { ConfigError, envBool, envNumber, envValue, type Env } from '../config.ts';

@@ -1,4 +1,4 @@
-// Python floats that happen to be whole (`5.0`) across persistence (visualflow.md §3.11).
+// Python floats that happen to be whole (`5.0`) across persistence (docs/flows.md "Python value semantics").
 //
 // JS cannot tell `5` from `5.0`; the flow engine marks integral Python floats by boxing them as `PyFloat` (a
 // Number subclass). On the wire — HTTP, SSE, the ledger — a boxed float is a plain JSON number (that is what

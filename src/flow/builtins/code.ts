@@ -1,5 +1,5 @@
 // The `code` node (docs/flows.md "Node families"): flow-authored Python runs in CPython compiled to WebAssembly
-// (Pyodide) inside a locked-down worker (src/sandbox/, threat model in docs/reliability-sandbox.md): no host
+// (Pyodide) inside a locked-down worker (src/sandbox/, threat model in docs/reliability.md): no host
 // filesystem, environment, processes or network; wall time and memory capped by the sandbox. JSON in, JSON
 // out; integral floats keep their float-ness both ways (PyFloat). No host python3 is needed.
 

@@ -1,4 +1,4 @@
-// `bundles pack`: a directory of VisualFlow JSON → a `.flow` bundle (manifest format "1", visualflow.md §1.2) holding
+// `bundles pack`: a directory of VisualFlow JSON → a `.flow` bundle (manifest format "1", docs/flows.md "Bundles") holding
 // the entry flow plus every flow it references, transitively. A missing reference fails the pack with the ids.
 import { strToU8, zipSync } from 'fflate';
 import { InvalidReference, NotFound } from '../../model/index.ts';

@@ -120,7 +120,7 @@ interface StreamEntry { ip: string; opened: number; handle: StreamHandle | null;
 export type StreamGrant = { release: () => void; attach: (h: StreamHandle) => void };
 
 /**
- * The ledger-stream pool, fair under abuse (docs/reliability-http.md "SSE policy"): a client address holds at
+ * The ledger-stream pool, fair under abuse (docs/reliability.md "SSE policy"): a client address holds at
  * most `perClient` streams and a new stream from it replaces its own oldest one; when the pool is full, a new
  * stream replaces the stream that has waited longest on a full socket buffer, else the oldest stream of the
  * address holding the most. A stream not yet attached (handler still running) is never evicted; when nothing

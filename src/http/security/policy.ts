@@ -32,7 +32,7 @@ export interface SecurityPolicy {
   maxUploadBodyBytes: number; // 0 = auto
   maxConcurrency: number; // 0 = unlimited
   maxSse: number; // 0 = unlimited
-  /** Ledger streams one client address may hold; 0 = a quarter of maxSse, at least 8 (see docs/reliability-http.md). */
+  /** Ledger streams one client address may hold; 0 = a quarter of maxSse, at least 8 (see docs/reliability.md). */
   maxSsePerClient: number;
   /** Deepest array/object nesting accepted in a JSON request body (400 json_too_deep beyond). */
   maxJsonDepth: number;

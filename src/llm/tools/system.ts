@@ -1,7 +1,7 @@
 // execute_command and fetch_url. Commands run in the workspace (cwd confined; the shell itself is not a
 // sandbox) with a scrubbed environment (PATH, HOME = the workspace, LANG — never the gateway's token or
 // provider keys), in their own process group: timeout, cancel, pause and gateway shutdown (all of which
-// abort `signal`) kill the whole group. Output is capped. Threat model: docs/reliability-sandbox.md.
+// abort `signal`) kill the whole group. Output is capped. Threat model: docs/reliability.md.
 import { cap, int, str } from './args.ts';
 import { ToolError, type Workspace } from './workspace.ts';
 import type { ToolLimits } from '../config.ts';

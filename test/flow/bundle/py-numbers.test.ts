@@ -1,5 +1,5 @@
 // Flow documents are read like Python's json.loads for authored values: a literal `2.0` is a float and renders
-// "2.0" (visualflow.md §3.11 "literal numbers keep their JSON form"); `2` stays an int; editor metadata such as
+// "2.0" (docs/flows.md "Python value semantics" "literal numbers keep their JSON form"); `2` stays an int; editor metadata such as
 // node positions stays plain.
 import { expect, test } from 'bun:test';
 import { strToU8, zipSync } from 'fflate';

@@ -96,7 +96,7 @@ function llmParams(input: Vars, cfg: Vars): Vars {
   return params;
 }
 
-// ---- memory-source pins (visualflow.md §3.13 J): MEMORY_QUERY → MEMORY_REHYDRATE → MEMORY_KG_QUERY pre-effects.
+// ---- memory-source pins (docs/flows.md "Node families"): MEMORY_QUERY → MEMORY_REHYDRATE → MEMORY_KG_QUERY pre-effects.
 
 interface MemorySources {
   span: boolean;

@@ -1,4 +1,4 @@
-// Media and model-control nodes (visualflow.md §3.13 N, J): generate_image, edit_image (image_to_image),
+// Media and model-control nodes (docs/flows.md "Node families"): generate_image, edit_image (image_to_image),
 // generate_voice, transcribe_audio, generate_music → the gateway's `media_call` effect (src/llm/media-effects.ts);
 // model_residency → MODEL_RESIDENCY; provider_models → the live model listing, provider_catalog → the configured
 // providers (engine services).
