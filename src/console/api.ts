@@ -17,6 +17,7 @@ export type InputDataResponse = z.infer<typeof runs.InputDataResponse>;
 export type HistoryBundle = z.infer<typeof runs.HistoryBundle>;
 export type StepRecord = z.infer<typeof ledger.StepRecordSchema>;
 export type LedgerPage = z.infer<typeof ledger.LedgerPage>;
+export type ChainReport = z.infer<typeof ledger.ChainReportSchema>;
 export type BundleList = z.infer<typeof bundles.BundleList>;
 export type BundleDetail = z.infer<typeof bundles.BundleDetail>;
 export type BundleFlow = z.infer<typeof bundles.BundleFlow>;
@@ -114,6 +115,7 @@ export const api = {
   inputData: (id: string) => request<InputDataResponse>('GET', `/runs/${enc(id)}/input_data`),
   tree: (id: string) => request<HistoryBundle>('GET', `/runs/${enc(id)}/history_bundle${q({ include_subruns: true, ledger_mode: 'tail', ledger_max_items: 1 })}`),
   ledger: (id: string, after: number, limit = 500) => request<LedgerPage>('GET', `/runs/${enc(id)}/ledger${q({ after, limit })}`),
+  verify: (id: string) => request<ChainReport>('GET', `/runs/${enc(id)}/ledger/verify`),
   start: (body: StartRunBody) => request<{ run_id: string }>('POST', '/runs/start', body),
   schedule: (body: ScheduleRunBody) => request<{ run_id: string }>('POST', '/runs/schedule', body),
 

@@ -65,7 +65,7 @@ class Slot {
 
   constructor(memoryMb: number) {
     this.worker = new Worker(WORKER_URL);
-    this.worker.unref();
+    (this.worker as { unref?(): void }).unref?.(); // Bun's Worker (the DOM typing the console check sees has no unref)
     this.worker.addEventListener('message', (ev) => this.settle(ev.data));
     this.worker.addEventListener('error', (ev) => this.settle(new Error(ev.message || 'the sandbox worker crashed')));
     this.worker.addEventListener('close', () => { this.dead = true; this.settle(new Error('the sandbox worker exited')); });

@@ -148,12 +148,25 @@ export class LedgerRepo {
     return row.n;
   }
 
-  /** Walks the run's chain and reports the first broken link. */
+  /** Walks the run's chain and reports the first broken link (the whole ledger in one call: CLI, doctor). */
   verify(runId: string): ChainReport {
-    const report: ChainReport = { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null };
-    let prev: string | null = null;
-    const stmt = this.db.query('SELECT seq, record_json FROM ledger WHERE run_id = ? ORDER BY seq');
-    for (const row of stmt.iterate(runId) as IterableIterator<{ seq: number; record_json: string }>) {
+    const walk = newChainWalk();
+    while (this.verifyPage(runId, walk, 10_000)) { /* next page */ }
+    return walk.report;
+  }
+
+  /**
+   * Verifies the next `limit` records of the walk, continuing its report; false when the chain is done (end of
+   * the ledger, or a record without a hash). Lets a server verify a large ledger a page at a time.
+   */
+  verifyPage(runId: string, walk: ChainWalk, limit: number): boolean {
+    const { report } = walk;
+    const rows = this.db
+      .query('SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(runId, walk.lastSeq, limit) as { seq: number; record_json: string }[];
+    let prev = report.head_hash;
+    for (const row of rows) {
+      walk.lastSeq = row.seq;
       report.count++;
       const rec = JSON.parse(row.record_json) as StepRecord;
       const fail = (type: ChainReport['errors'][number]['type'], detail: string) => {
@@ -163,7 +176,8 @@ export class LedgerRepo {
       };
       if (!rec.record_hash) {
         fail('missing_record_hash', 'record has no record_hash');
-        break;
+        report.head_hash = prev;
+        return false;
       }
       if ((rec.prev_hash ?? null) !== prev) fail('prev_hash_mismatch', `expected prev_hash ${prev}, found ${rec.prev_hash}`);
       const computed = hashRecord(rec);
@@ -171,6 +185,10 @@ export class LedgerRepo {
       prev = rec.record_hash;
     }
     report.head_hash = prev;
-    return report;
+    return rows.length === limit;
   }
 }
+
+/** A chain verification in progress: the report so far and the last seq checked. */
+export interface ChainWalk { report: ChainReport; lastSeq: number }
+export const newChainWalk = (): ChainWalk => ({ report: { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null }, lastSeq: 0 });

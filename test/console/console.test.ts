@@ -143,6 +143,8 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     expect(cursors.length).toBeGreaterThan(before);
     expect(await page.locator('#output-h').count()).toBe(1);
     expect(await page.locator('.panel', { has: page.locator('#output-h') }).textContent()).toContain('"answer": "Ada"');
+    // The hash chain as the gateway verifies it (GET /runs/{id}/ledger/verify), re-checked once the run ended.
+    await page.locator('[data-testid="chain-result"]', { hasText: `Chain intact: ${ledger.items.length} records` }).waitFor();
     await page.locator('.timeline').evaluate((el) => { el.scrollTop = 0; });
     await shot(page, 'run-completed');
 

@@ -62,3 +62,20 @@ describe('POST /runs/ledger/batch', () => {
     expect(r.body.detail).toContain('runs.0.after');
   });
 });
+
+describe('GET /runs/{id}/ledger/verify', () => {
+  test('an intact chain verifies; a tampered record is named by seq; unknown run → 404', async () => {
+    const run = gw.seedRun({}, Array.from({ length: 1203 }, (_, i) => ({ node_id: `n${i}` }))); // spans several pages
+    const ok = await gw.json(`/api/gateway/runs/${run.run_id}/ledger/verify`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ ok: true, count: 1203, first_bad_seq: null, errors: [] });
+    expect(ok.body.head_hash).toBe(gw.store.ledger.listAfter(run.run_id, 1202, 1)[0]!.record_hash);
+    // Tamper with record 700's content (its stored hash no longer matches) directly in the database.
+    gw.store.db.query("UPDATE ledger SET record_json = replace(record_json, '\"n699\"', '\"evil\"') WHERE run_id = ? AND seq = 700").run(run.run_id);
+    const bad = await gw.json(`/api/gateway/runs/${run.run_id}/ledger/verify`);
+    expect(bad.body).toMatchObject({ ok: false, count: 1203, first_bad_seq: 700 });
+    expect(bad.body.errors).toEqual([expect.objectContaining({ seq: 700, type: 'record_hash_mismatch' })]);
+    expect(bad.body).toEqual(gw.store.ledger.verify(run.run_id)); // the CLI's report is the same
+    expect((await gw.json('/api/gateway/runs/nope/ledger/verify')).status).toBe(404);
+  });
+});

@@ -4,7 +4,7 @@
 // event, change a schedule's interval) with each command's durable outcome (GET /commands/{id}).
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, type ApiError, awaitOutcome, type CommandType, type RunSummary, type StepRecord } from '../api.ts';
+import { api, type ApiError, awaitOutcome, type ChainReport, type CommandType, type RunSummary, type StepRecord } from '../api.ts';
 import { followLedger, type Cursored } from '../sse.ts';
 import { CopyButton, ErrorBox, Field, Json, Panel, runHref, ShortId, Status, TERMINAL, Time, useAsync, useInterval } from '../ui.tsx';
 import { FlowGraph } from './graph.tsx';
@@ -44,6 +44,7 @@ export function RunView({ runId }: { runId: string }) {
   }, { onState: (s) => setLive(s) }), [runId]);
 
   const input = useAsync(() => api.inputData(runId), [runId]);
+  const chain = useAsync(() => api.verify(runId), [runId, run ? TERMINAL.has(run.status) : false]); // again once it ends
   const flow = useAsync(async () => (run ? (await api.workflowFlow(run.workflow_id)).flow : null), [run?.workflow_id]);
 
   const send = async (type: CommandType, payload: Obj, label: string) => {
@@ -122,14 +123,30 @@ export function RunView({ runId }: { runId: string }) {
           </Panel>
           {run.schedule ? <SchedulePanel run={run} onSend={send} /> : null}
           <ChildRuns runId={run.run_id} active={!terminal} />
-          <Panel title="Hash chain" id="chain">
-            <p class="small">Each ledger record carries <code>prev_hash</code> → <code>record_hash</code> (shown in a record's details).
-              The HTTP API does not expose chain verification, so the console computes nothing itself; verify on the gateway host with
-              {' '}<code>abstractgateway runs verify {run.run_id}</code>.</p>
-            {records.length ? <p class="small">Last record hash: <code class="id">{String(records[records.length - 1]!.record.record_hash ?? '—').slice(0, 16)}…</code></p> : null}
+          <Panel title="Hash chain" id="chain" actions={<button type="button" class="small" onClick={chain.reload} disabled={chain.loading}>Verify again</button>}>
+            <ChainResult chain={chain} />
           </Panel>
         </div>
       </div>
+    </div>
+  );
+}
+
+/** The gateway's verification of the run's hash chain (GET /runs/{id}/ledger/verify). */
+function ChainResult({ chain }: { chain: { value?: ChainReport; error?: Error; loading: boolean } }) {
+  if (chain.error) return <ErrorBox error={chain.error} />;
+  const r = chain.value;
+  if (!r) return <span class="muted">Verifying…</span>;
+  if (r.ok) {
+    return (
+      <p class="small chain-ok" data-testid="chain-result">✓ Chain intact: {r.count} records, each <code>prev_hash</code> linking to the
+        previous <code>record_hash</code>. Head: <code class="id">{(r.head_hash ?? '—').slice(0, 16)}…</code></p>
+    );
+  }
+  return (
+    <div class="small chain-bad" data-testid="chain-result" role="alert">
+      <p>✗ Chain broken at record {r.first_bad_seq} ({r.count} records checked).</p>
+      <ul>{r.errors.slice(0, 5).map((e) => <li key={e.seq}>#{e.seq} {e.type}: {e.detail}</li>)}</ul>
     </div>
   );
 }

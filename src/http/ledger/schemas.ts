@@ -71,3 +71,14 @@ export const STREAM_EXAMPLE =
   'id: 1\nevent: step\ndata: {"cursor":1,"record":{"run_id":"r1","node_id":"node-2","status":"started"}}\n\n' +
   ': keep-alive\n\n' +
   'event: done\ndata: {"run_id":"r1","cursor":1,"status":"terminal"}\n\n';
+
+/** GET /runs/{id}/ledger/verify: the hash chain walked from the first record (a gateway extension). */
+export const ChainReportSchema = z
+  .object({
+    ok: z.boolean(),
+    count: z.number().int(),
+    first_bad_seq: z.number().int().nullable(),
+    errors: z.array(z.object({ seq: z.number().int(), type: z.enum(['prev_hash_mismatch', 'record_hash_mismatch', 'missing_record_hash']), detail: z.string() })),
+    head_hash: z.string().nullable(),
+  })
+  .meta({ example: { ok: true, count: 4, first_bad_seq: null, errors: [], head_hash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' } });
