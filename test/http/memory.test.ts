@@ -1,21 +1,12 @@
 // /api/gateway/memory over real HTTP with the production composition: a flow stores a global note and two KG
 // assertions; a user lists, inspects and deletes them; bad ids get stable {detail, code} errors; no token → 401.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
-import { createGateway, type Gateway } from '../../src/gateway.ts';
-import type { GatewayApp } from '../../src/http/app.ts';
-import { createHttpApp } from '../../src/serve.ts';
 import { end, flow, n, start } from '../support/visualflow.ts';
+import { startLive, LIVE_AUTH, type Live } from './live.ts';
 import { bundleZip } from './support.ts';
 
-const TOKEN = 'memory-routes-token-0123456789abcd';
-const H = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-let dir: string;
-let gw: Gateway;
-let app: GatewayApp;
+const H = { ...LIVE_AUTH, 'content-type': 'application/json' };
+let live: Live;
 let base: string;
 
 const remember = flow('root', [
@@ -26,21 +17,11 @@ const remember = flow('root', [
 ], ['s.exec-out>mn.exec-in', 'mn.exec-out>ka.exec-in', 'ka.exec-out>e.exec-in', 'mn.note_id>e.note_id', 'ka.assertion_ids>e.ids']);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ag-memory-'));
-  mkdirSync(join(dir, 'flows'));
-  writeFileSync(join(dir, 'flows', 'mem@0.0.1.flow'), bundleZip('mem', '0.0.1', { root: remember }));
-  const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 20 };
-  gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
-  gw.runner.start();
-  app = createHttpApp(gw).app;
-  app.listen({ port: 0, hostname: '127.0.0.1' });
-  base = `http://127.0.0.1:${app.server!.port}/api/gateway`;
+  live = await startLive({}, { flows: { 'mem@0.0.1.flow': bundleZip('mem', '0.0.1', { root: remember }) } });
+  live.gw.runner.start();
+  base = `${live.base}/api/gateway`;
 });
-afterAll(async () => {
-  await app.stop(true);
-  await gw.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => live.stop());
 
 async function api(path: string, method = 'GET', body?: unknown) {
   const res = await fetch(base + path, { method, headers: H, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,21 +1,12 @@
 // Python floats are a storage detail: over HTTP a run's output and its ledger are plain JSON numbers (no tag),
 // while the flow itself still renders the float the Python way.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
-import { createGateway, type Gateway } from '../../src/gateway.ts';
-import type { GatewayApp } from '../../src/http/app.ts';
-import { createHttpApp } from '../../src/serve.ts';
 import { end, flow, n, start } from '../support/visualflow.ts';
+import { startLive, LIVE_AUTH, type Live } from './live.ts';
 import { bundleZip } from './support.ts';
 
-const TOKEN = 'py-floats-token-0123456789abcdefgh';
-const H = { authorization: `Bearer ${TOKEN}` };
-let dir: string;
-let gw: Gateway;
-let app: GatewayApp;
+const H = LIVE_AUTH;
+let live: Live;
 let base: string;
 
 const doc = flow('root', [
@@ -26,21 +17,11 @@ const doc = flow('root', [
 ], ['s.exec-out>e.exec-in', 'sub.result>e.n', 'sub.result>cc.b', 'cc.result>e.text']);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ag-pyfloat-'));
-  mkdirSync(join(dir, 'flows'));
-  writeFileSync(join(dir, 'flows', 'pf@0.0.1.flow'), bundleZip('pf', '0.0.1', { root: doc }));
-  const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 20 };
-  gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
-  gw.runner.start();
-  app = createHttpApp(gw).app;
-  app.listen({ port: 0, hostname: '127.0.0.1' });
-  base = `http://127.0.0.1:${app.server!.port}/api/gateway`;
+  live = await startLive({}, { flows: { 'pf@0.0.1.flow': bundleZip('pf', '0.0.1', { root: doc }) } });
+  live.gw.runner.start();
+  base = `${live.base}/api/gateway`;
 });
-afterAll(async () => {
-  await app.stop(true);
-  await gw.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => live.stop());
 
 test('GET /runs/{id} and the ledger carry plain numbers; the text shows 2.0', async () => {
   const started = (await (await fetch(`${base}/runs/start`, { method: 'POST', headers: { ...H, 'content-type': 'application/json' }, body: '{"bundle_id":"pf"}' })).json()) as { run_id: string };
