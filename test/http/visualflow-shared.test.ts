@@ -2,19 +2,18 @@
 // lists every document of the directory; `POST /runs/start {"flow_id": "07935658", "input_data": {...}}` runs the
 // flow by its id; the workflow endpoints return the documents.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { GatewayApp } from '../../src/http/app.ts';
 import { createHttpApp } from '../../src/serve.ts';
 import { tempDir } from '../support/harness.ts';
+import { describeShared, SHARED_FLOWS } from '../support/shared.ts';
 
-const FLOWS = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../shared')), 'flows');
-const have = existsSync(FLOWS);
-if (!have) console.warn(`skip: visualflow-mode HTTP conformance over shared flows (no ${FLOWS})`);
+const FLOWS = SHARED_FLOWS;
 
-describe.skipIf(!have)('../shared/flows served in visualflow mode', () => {
+describeShared('../shared/flows served in visualflow mode', () => {
   let tmp: ReturnType<typeof tempDir>;
   let gw: Gateway;
   let app: GatewayApp;

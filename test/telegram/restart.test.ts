@@ -2,17 +2,15 @@
 // data dir, SIGKILLed and restarted: every inbound message gets exactly one reply — none lost, none repeated — when
 // the gateway dies after a reply, while the message waits in Telegram, and in the middle of the agent's LLM call.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Bg, until } from '../cli/helpers.ts';
 import { tempDir } from '../support/harness.ts';
 import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 import { startStubTelegram, type StubTelegram } from '../support/stub-telegram.ts';
 import { telegramAgentReply } from '../support/telegram-llm.ts';
+import { describeShared, SHARED_FLOWS } from '../support/shared.ts';
 
-const FLOWS = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../shared')), 'flows');
-const have = existsSync(join(FLOWS, 'tg-agent-main.json'));
-if (!have) console.warn(`skip: Telegram restart test (no ${FLOWS}/tg-agent-main.json)`);
+const FLOWS = SHARED_FLOWS;
 
 let llm: StubLlm;
 let tg: StubTelegram;
@@ -32,7 +30,7 @@ function serve(): Bg {
 
 const replies = () => tg.sent.map((s) => s.text);
 
-describe.skipIf(!have)('Telegram bridge across gateway restarts', () => {
+describeShared('Telegram bridge across gateway restarts', () => {
   beforeAll(() => {
     tmp = tempDir('ag-tg-restart-');
     llm = startStubLlm();

@@ -1,18 +1,16 @@
 // The real flow ../shared/flows/tg-agent-main.json end to end in one process: VisualFlow-directory mode, the
 // bridge polling a stub Bot API, the agent answering through the stub LLM with send_telegram_message.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { tempDir } from '../support/harness.ts';
 import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 import { startStubTelegram, type StubTelegram } from '../support/stub-telegram.ts';
 import { telegramAgentReply } from '../support/telegram-llm.ts';
+import { describeShared, SHARED_FLOWS } from '../support/shared.ts';
 
-const FLOWS = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../shared')), 'flows');
-const have = existsSync(join(FLOWS, 'tg-agent-main.json'));
-if (!have) console.warn(`skip: tg-agent-main end-to-end test (no ${FLOWS})`);
+const FLOWS = SHARED_FLOWS;
 
 let llm: StubLlm;
 let tg: StubTelegram;
@@ -35,7 +33,7 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
   }
 }
 
-describe.skipIf(!have)('tg-agent-main over the Bot API bridge', () => {
+describeShared('tg-agent-main over the Bot API bridge', () => {
   beforeAll(async () => {
     tmp = tempDir('ag-tg-agent-');
     llm = startStubLlm();

@@ -2,7 +2,7 @@
 // directory: every flow loads into the implicit bundle, references resolve across the directory, listeners of
 // tg-agent-main derive, and packing a flow with nested subflows yields a bundle that validates.
 import { describe, expect, test } from 'bun:test';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateBundle } from '../../../src/cli/bundles.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
@@ -10,12 +10,11 @@ import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
 import { Store } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
+import { describeShared, SHARED_FLOWS } from '../../support/shared.ts';
 
-const FLOWS = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../../shared')), 'flows');
-const have = existsSync(FLOWS);
-if (!have) console.warn(`skip: shared VisualFlow conformance tests (no ${FLOWS})`);
+const FLOWS = SHARED_FLOWS;
 
-describe.skipIf(!have)('../shared/flows as a visualflow directory', () => {
+describeShared('../shared/flows as a visualflow directory', () => {
   test('every document loads into one bundle with no missing reference', () => {
     const tmp = tempDir();
     const reg = new BundleRegistry({ flowsDir: FLOWS, dataDir: tmp.path, source: 'visualflow' });
