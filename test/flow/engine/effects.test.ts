@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import type { Workflow } from '../../../src/runtime/types.ts';
 import type { EffectSpec, RunState, Vars } from '../../../src/model/index.ts';
 import { AGENT_WORKFLOW_ID } from '../../../src/model/index.ts';
-import { end, flow, flowHarness, getVar, lit, n, runFlow, setVar, start } from './helpers.ts';
+import { end, flow, flowHarness, getVar, lit, n, recursiveCountdown, runFlow, setVar, start } from './helpers.ts';
 
 const ask = (id: string, prompt?: string) => n(id, 'ask_user', { in: ['exec-in', 'prompt', 'choices'], out: ['exec-out', 'response'], ...(prompt ? { pinDefaults: { prompt } } : {}) });
 
@@ -139,21 +139,7 @@ describe('subflows', () => {
   });
 
   test('recursion: a flow calling itself until number reaches 0', async () => {
-    const rec = flow(
-      'rec',
-      [
-        start('s', ['number']),
-        n('cmp', 'compare', { in: ['a', 'op', 'b'], out: ['result'], pinDefaults: { op: '>', b: 0 } }),
-        n('if', 'if', { in: ['exec-in', 'condition'], out: ['true', 'false'] }),
-        n('sub', 'subtract', { in: ['a', 'b'], out: ['result'], pinDefaults: { b: 1 } }),
-        n('self', 'subflow', { in: ['exec-in', 'number'], out: ['exec-out', 'output'], subflowId: 'rec' }),
-        n('cc', 'concat', { in: ['a', 'b'], out: ['result'], pinDefaults: { a: 'Final number : ' } }),
-        n('ans', 'answer_user', { in: ['exec-in', 'message'], out: ['exec-out', 'message'] }),
-        end('e1', ['response']),
-        end('e2', ['response']),
-      ],
-      ['s.exec-out>if.exec-in', 's.number>cmp.a', 'cmp.result>if.condition', 'if.true>self.exec-in', 's.number>sub.a', 'sub.result>self.number', 'self.exec-out>e1.exec-in', 'self.output>e1.response', 'if.false>ans.exec-in', 's.number>cc.b', 'cc.result>ans.message', 'ans.exec-out>e2.exec-in', 'ans.message>e2.response'],
-    );
+    const rec = recursiveCountdown();
     const h = flowHarness([rec]);
     const zero = await h.start('rec', { number: 0 });
     expect(zero.output).toEqual({ response: 'Final number :  0', success: true });

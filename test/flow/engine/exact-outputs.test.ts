@@ -4,23 +4,9 @@
 // terminal effect records `{success: true, result}` as its output.
 import { describe, expect, test } from 'bun:test';
 import { pyStr } from '../../../src/flow/values.ts';
-import { end, flow, flowHarness, lit, n, runFlow, setVar, start } from './helpers.ts';
+import { end, flow, flowHarness, lit, n, recursiveCountdown, runFlow, setVar, start } from './helpers.ts';
 
-const recursive = flow(
-  'rec',
-  [
-    start('s', ['number']),
-    n('cmp', 'compare', { in: ['a', 'op', 'b'], out: ['result'], pinDefaults: { op: '>', b: 0 } }),
-    n('if', 'if', { in: ['exec-in', 'condition'], out: ['true', 'false'] }),
-    n('sub', 'subtract', { in: ['a', 'b'], out: ['result'], pinDefaults: { b: 1 } }),
-    n('self', 'subflow', { in: ['exec-in', 'number'], out: ['exec-out', 'output'], subflowId: 'rec' }),
-    n('cc', 'concat', { in: ['a', 'b'], out: ['result'], pinDefaults: { a: 'Final number : ' } }),
-    n('ans', 'answer_user', { in: ['exec-in', 'message'], out: ['exec-out', 'message'] }),
-    end('e1', ['response']),
-    end('e2', ['response']),
-  ],
-  ['s.exec-out>if.exec-in', 's.number>cmp.a', 'cmp.result>if.condition', 'if.true>self.exec-in', 's.number>sub.a', 'sub.result>self.number', 'self.exec-out>e1.exec-in', 'self.output>e1.response', 'if.false>ans.exec-in', 's.number>cc.b', 'cc.result>ans.message', 'ans.exec-out>e2.exec-in', 'ans.message>e2.response'],
-);
+const recursive = recursiveCountdown();
 
 describe('Python floats across persistence and subflows', () => {
   test('a recursive subflow subtracting then concatenating prints 0.0 like the reference', async () => {

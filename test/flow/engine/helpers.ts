@@ -5,6 +5,7 @@ import type { RunState, Vars } from '../../../src/model/index.ts';
 import { createHarness, type Harness } from '../../support/harness.ts';
 
 export { e, end, flow, getVar, lit, n, setVar, start, type NodeDef } from '../../support/visualflow.ts';
+import { end, flow, n, start } from '../../support/visualflow.ts';
 
 export interface FlowHarness extends Harness {
   flows: FlowWorkflows;
@@ -33,4 +34,23 @@ export async function runFlow(doc: Vars, vars: Vars = {}, others: Vars[] = []): 
   } finally {
     h.close();
   }
+}
+
+/** `rec`: calls itself with `number - 1` while number > 0, then says "Final number : <n>" (float subtraction). */
+export function recursiveCountdown(): Vars {
+  return flow(
+    'rec',
+    [
+      start('s', ['number']),
+      n('cmp', 'compare', { in: ['a', 'op', 'b'], out: ['result'], pinDefaults: { op: '>', b: 0 } }),
+      n('if', 'if', { in: ['exec-in', 'condition'], out: ['true', 'false'] }),
+      n('sub', 'subtract', { in: ['a', 'b'], out: ['result'], pinDefaults: { b: 1 } }),
+      n('self', 'subflow', { in: ['exec-in', 'number'], out: ['exec-out', 'output'], subflowId: 'rec' }),
+      n('cc', 'concat', { in: ['a', 'b'], out: ['result'], pinDefaults: { a: 'Final number : ' } }),
+      n('ans', 'answer_user', { in: ['exec-in', 'message'], out: ['exec-out', 'message'] }),
+      end('e1', ['response']),
+      end('e2', ['response']),
+    ],
+    ['s.exec-out>if.exec-in', 's.number>cmp.a', 'cmp.result>if.condition', 'if.true>self.exec-in', 's.number>sub.a', 'sub.result>self.number', 'self.exec-out>e1.exec-in', 'self.output>e1.response', 'if.false>ans.exec-in', 's.number>cc.b', 'cc.result>ans.message', 'ans.exec-out>e2.exec-in', 'ans.message>e2.response'],
+  );
 }
