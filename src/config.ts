@@ -19,6 +19,12 @@ export interface GatewayConfig {
   tickMaxSteps: number;
   runScanLimit: number;
   synchronous: 'NORMAL' | 'FULL';
+  /** Where runs live: one SQLite file (default) or a PostgreSQL database shared by many processes (docs/scaling.md). */
+  storeBackend: 'sqlite' | 'postgres';
+  /** PostgreSQL URL (ABSTRACTGATEWAY_DATABASE_URL, else built from PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE). */
+  databaseUrl: string | null;
+  /** PostgreSQL connections per process (ABSTRACTGATEWAY_DATABASE_POOL_MAX). */
+  databasePoolMax: number;
   toolMode: 'passthrough' | 'local';
   /** Runaway protection: deepest subflow nesting, and runs one root may start in its tree. */
   maxSubflowDepth: number;
@@ -118,9 +124,20 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     tickMaxSteps: envNumber(env, ['ABSTRACTGATEWAY_TICK_MAX_STEPS', 'ABSTRACTFLOW_GATEWAY_TICK_MAX_STEPS'], 100, { min: 1, int: true }),
     runScanLimit: envNumber(env, ['ABSTRACTGATEWAY_RUN_SCAN_LIMIT', 'ABSTRACTFLOW_GATEWAY_RUN_SCAN_LIMIT'], 200, { min: 1, int: true }),
     synchronous: envEnum(env, 'ABSTRACTGATEWAY_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'full').toUpperCase() as 'NORMAL' | 'FULL',
+    storeBackend: envEnum(env, 'ABSTRACTGATEWAY_STORE_BACKEND', ['sqlite', 'postgres'] as const, 'sqlite'),
+    databaseUrl: envValue(env, 'ABSTRACTGATEWAY_DATABASE_URL')?.value ?? pgUrlFromEnv(env),
+    databasePoolMax: envNumber(env, 'ABSTRACTGATEWAY_DATABASE_POOL_MAX', 10, { min: 1, max: 1000, int: true }),
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
     maxSubflowDepth: envNumber(env, 'ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH', 64, { min: 1, max: 10_000, int: true }),
     maxTreeRuns: envNumber(env, 'ABSTRACTGATEWAY_MAX_TREE_RUNS', 10_000, { min: 1, int: true }),
     workflowSource: envEnum(env, 'ABSTRACTGATEWAY_WORKFLOW_SOURCE', ['bundle', 'visualflow'] as const, 'bundle'),
   };
+}
+
+/** A postgres:// URL from libpq's PG* variables (null when PGHOST and PGDATABASE are both unset). */
+function pgUrlFromEnv(env: Record<string, string | undefined>): string | null {
+  if (!env.PGHOST && !env.PGDATABASE) return null;
+  const user = encodeURIComponent(env.PGUSER ?? 'postgres');
+  const pass = env.PGPASSWORD ? `:${encodeURIComponent(env.PGPASSWORD)}` : '';
+  return `postgres://${user}${pass}@${env.PGHOST ?? '127.0.0.1'}:${env.PGPORT ?? '5432'}/${encodeURIComponent(env.PGDATABASE ?? 'postgres')}`;
 }

@@ -124,7 +124,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   // Deterministic child id: an attempt re-executed after a crash adopts the LLM child (and its answer) instead of
   // calling the model again.
   const child = await rt.start(COMPACT_LLM_WORKFLOW, {
-    runId: rt.childRunId(ctx),
+    runId: await rt.childRunId(ctx),
     parent: ctx.run,
     vars: { prompt: compactionPrompt(older, mode, focus), ...routingOf(target.vars) },
     parentRunId: ctx.run.run_id,
@@ -132,7 +132,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
     actorId: ctx.run.actor_id,
     startListeners: false,
   });
-  const done = await rt.tick(child.run_id, 10);
+  const done = await rt.tickChild(ctx.run.run_id, child.run_id, 10);
   if (done.status !== 'completed') return { status: 'failed', error: `Compaction LLM unavailable: ${done.error ?? done.status}` };
   const parsed = parseSummary(String(done.output?.content ?? ''));
 

@@ -14,33 +14,45 @@ import type { Runtime } from './runtime.ts';
  * Applies one command; returns the outcome. Never throws for a bad command: it is rejected with a reason.
  * The command's effect on the runs, its outcome and the runner's cursor commit in ONE transaction, so a crash
  * either leaves the command untouched (re-applied on restart, nobody saw an outcome) or fully applied. A command
- * that already has an outcome is never applied again: the cursor just moves past it.
+ * that already has an outcome is never applied again. Null when another runner holds the inbox right now.
  */
-export function applyCommand(rt: Runtime, cmd: CommandWithOutcome): { status: 'applied' | 'rejected'; reason: string | null } {
+export async function applyCommand(
+  rt: Runtime,
+  cmd: CommandWithOutcome,
+): Promise<{ status: 'applied' | 'rejected'; reason: string | null } | null> {
   const store = rt.store;
-  if (cmd.status !== 'pending') {
-    store.tx(() => store.commands.saveCursor(cmd.seq));
-    return { status: cmd.status, reason: cmd.reason };
-  }
-  let out: { status: 'applied' | 'rejected'; reason: string | null };
+  let out: { status: 'applied' | 'rejected'; reason: string | null } | null;
   try {
-    out = store.tx(() => {
-      const note = dispatch(rt, cmd) || null;
-      store.commands.setOutcome(cmd.seq, 'applied', note);
-      store.commands.saveCursor(cmd.seq);
+    out = await store.tx(async () => {
+      if (!(await claimCommand(rt, cmd))) return null;
+      const note = (await dispatch(rt, cmd)) || null;
+      await store.commands.setOutcome(cmd.seq, 'applied', note);
+      await store.commands.saveCursor(cmd.seq);
       return { status: 'applied' as const, reason: note };
     });
   } catch (err) {
     // The failed attempt rolled back entirely; the rejection and the cursor commit together.
     const reason = err instanceof Error ? err.message : String(err);
-    store.tx(() => {
-      store.commands.setOutcome(cmd.seq, 'rejected', reason);
-      store.commands.saveCursor(cmd.seq);
+    out = await store.tx(async () => {
+      if (!(await claimCommand(rt, cmd))) return null;
+      await store.commands.setOutcome(cmd.seq, 'rejected', reason);
+      await store.commands.saveCursor(cmd.seq);
+      return { status: 'rejected' as const, reason };
     });
-    out = { status: 'rejected', reason };
   }
   store.fault('command.applied');
   return out;
+}
+
+/**
+ * Inside the command's transaction: true when this runner may apply it now. The cursor row is the inbox's
+ * lock (on PostgreSQL taken FOR UPDATE SKIP LOCKED: null while another runner applies commands), and the
+ * command must still be pending (another runner may have applied it since this one listed it).
+ */
+async function claimCommand(rt: Runtime, cmd: CommandWithOutcome): Promise<boolean> {
+  if ((await rt.store.commands.cursor()) === null) return false;
+  if (!rt.store.multiRunner) return true;
+  return (await rt.store.commands.get(cmd.command_id))?.status === 'pending';
 }
 
 // ---- payload schemas -----------------------------------------------------------------------------------
@@ -92,38 +104,38 @@ const EmitPayload = commandPayload({
 
 // ---- dispatch ------------------------------------------------------------------------------------------
 
-function requireRun(rt: Runtime, runId: string) {
-  const run = rt.store.runs.get(runId);
+async function requireRun(rt: Runtime, runId: string) {
+  const run = await rt.store.runs.get(runId);
   if (!run) throw new RunNotFound(runId);
   return run;
 }
 
-function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
+async function dispatch(rt: Runtime, cmd: CommandWithOutcome): Promise<string | void> {
   const extra = rt.commandApplier(cmd.type);
   if (extra) return extra(rt, cmd);
   if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) throw new InvalidCommand(`Unknown command type '${cmd.type}'`);
   switch (cmd.type) {
     case 'pause': {
-      requireRun(rt, cmd.run_id);
+      await requireRun(rt, cmd.run_id);
       const { reason } = parsePayload(ControlPayload, cmd.payload);
-      for (const id of rt.tree(cmd.run_id)) rt.pause(id, reason);
+      for (const id of await rt.tree(cmd.run_id)) await rt.pause(id, reason);
       return;
     }
     case 'cancel': {
-      requireRun(rt, cmd.run_id);
+      await requireRun(rt, cmd.run_id);
       const { reason } = parsePayload(ControlPayload, cmd.payload);
-      for (const id of rt.tree(cmd.run_id)) rt.cancel(id, reason);
+      for (const id of await rt.tree(cmd.run_id)) await rt.cancel(id, reason);
       return;
     }
     case 'resume': {
-      requireRun(rt, cmd.run_id);
+      await requireRun(rt, cmd.run_id);
       const p = parsePayload(ResumePayload, cmd.payload);
       if (p.payload !== undefined) {
-        rt.resume(cmd.run_id, p.payload, p.wait_key);
+        await rt.resume(cmd.run_id, p.payload, p.wait_key);
         return;
       }
-      for (const id of rt.tree(cmd.run_id)) rt.resumeRun(id);
-      rt.treeResumed(cmd.run_id);
+      for (const id of await rt.tree(cmd.run_id)) await rt.resumeRun(id);
+      await rt.treeResumed(cmd.run_id);
       return;
     }
     case 'emit_event': {
@@ -135,7 +147,7 @@ function dispatch(rt: Runtime, cmd: CommandWithOutcome): string | void {
         : scope === 'workflow' ? p.workflow_id
         : scope === 'run' ? p.run_id
         : 'global';
-      const r = deliverEvent(rt, {
+      const r = await deliverEvent(rt, {
         name: p.name,
         scope,
         scopeId,

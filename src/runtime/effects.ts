@@ -91,24 +91,25 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       return wait(ctx, { reason: 'until', until });
     },
 
-    emit_event(ctx) {
+    async emit_event(ctx) {
       const p = ctx.effect.payload;
       const name = p.name ?? p.event_name;
       if (typeof name !== 'string' || !name.trim()) return failed('emit_event requires payload.name');
+      let scope;
       try {
-        const scope = parseScope(p.scope);
-        const r = deliverEvent(rt, {
-          name,
-          scope,
-          scopeId: scopeIdFor(scope, p, ctx),
-          payload: p.payload,
-          eventId: typeof p.event_id === 'string' ? p.event_id : null,
-          emitter: { run_id: ctx.run.run_id, workflow_id: ctx.run.workflow_id, node_id: ctx.nodeId },
-        }, ctx.run.run_id);
-        return { status: 'completed', result: r as unknown as Vars };
+        scope = parseScope(p.scope);
       } catch (err) {
         return failed(`emit_event invalid payload: ${(err as Error).message}`);
       }
+      const r = await deliverEvent(rt, {
+        name,
+        scope,
+        scopeId: scopeIdFor(scope, p, ctx),
+        payload: p.payload,
+        eventId: typeof p.event_id === 'string' ? p.event_id : null,
+        emitter: { run_id: ctx.run.run_id, workflow_id: ctx.run.workflow_id, node_id: ctx.nodeId },
+      }, ctx.run.run_id);
+      return { status: 'completed', result: r as unknown as Vars };
     },
 
     async start_subworkflow(ctx) {
@@ -124,7 +125,7 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       try {
         // Deterministic id: a parent re-executing this step after a crash adopts the child it already started.
         child = await rt.start(workflowId, {
-          runId: rt.childRunId(ctx),
+          runId: await rt.childRunId(ctx),
           parent: ctx.run,
           vars: childVars,
           sessionId: (p.session_id ?? p.sessionId ?? ctx.run.session_id) || null,
@@ -147,7 +148,7 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
         return wait(ctx, { reason: 'subworkflow', wait_key: `subworkflow:${child.run_id}`, details: details({ async: true, ...wrapDetails(p) }) });
       }
       // Sync: run the child inline; if it blocks, the parent waits on it and is resumed when it ends.
-      const done = await rt.tick(child.run_id, 100);
+      const done = await rt.tickChild(ctx.run.run_id, child.run_id, 100);
       rt.store.fault('subflow.child_ticked');
       if (done.status === 'completed') {
         const result: Vars = { sub_run_id: child.run_id, output: done.output };

@@ -25,7 +25,7 @@ export interface Delivery {
   resumed: { run_id: string; status: string; error?: string }[];
 }
 
-export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string): Delivery {
+export async function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string): Promise<Delivery> {
   const scope = parseScope(ev.scope);
   const key = eventWaitKey(scope, ev.scopeId, ev.name);
   const wildcard = eventWaitKey(scope, ev.scopeId, '*');
@@ -39,17 +39,17 @@ export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string):
     emitter: ev.emitter,
   };
   const out: Delivery = { wait_key: key, name: envelope.name, scope, delivered: 0, delivered_to: [], resumed: [] };
-  rt.store.tx(() => {
-    for (const run of rt.store.runs.listWaitingOnKeys(key === wildcard ? [key] : [key, wildcard])) {
+  await rt.store.tx(async () => {
+    for (const run of await rt.store.runs.listWaitingOnKeys(key === wildcard ? [key] : [key, wildcard])) {
       if (run.run_id === excludeRunId || run.waiting?.reason !== 'event') continue;
       if (isPaused(run)) {
         // Held for the listener, delivered when it is resumed and waits on this key again (none lost).
-        holdEvent(rt, run, run.waiting.wait_key!, envelope);
+        await holdEvent(rt, run, run.waiting.wait_key!, envelope);
         out.resumed.push({ run_id: run.run_id, status: 'held' });
         continue;
       }
       try {
-        rt.applyResume(run, envelope, run.waiting.wait_key);
+        await rt.store.savepoint(() => rt.applyResume(run, envelope, run.waiting!.wait_key));
         out.delivered++;
         out.delivered_to.push(run.run_id);
         out.resumed.push({ run_id: run.run_id, status: run.status });
@@ -63,11 +63,11 @@ export function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: string):
 
 const MAX_HELD = 1000;
 
-function holdEvent(rt: Runtime, run: RunState, waitKey: string, envelope: Vars): void {
+async function holdEvent(rt: Runtime, run: RunState, waitKey: string, envelope: Vars): Promise<void> {
   const held = heldEventsOf(run);
   if (held.length >= MAX_HELD) held.shift();
   held.push({ wait_key: waitKey, envelope });
-  rt.commit(run, []);
+  await rt.commit(run, []);
 }
 
 /** The next held event for a run now waiting (not paused) on an event key, removed from the queue. */

@@ -12,24 +12,24 @@ export class RunnerLease {
   constructor(private readonly store: Store, private readonly clock: Pick<Clock, 'now'> = systemClock) {}
 
   /** Takes or renews the lease; false when another live runner holds it. */
-  acquire(): boolean {
-    return this.store.tx(() => {
-      const row = this.store.lease.read();
+  acquire(): Promise<boolean> {
+    return this.store.tx(async () => {
+      const row = await this.store.lease.read();
       const now = this.clock.now();
       if (row && row.owner !== this.owner && row.expires_at > now && !(row.host === hostname() && !pidAlive(row.pid))) {
         return false;
       }
-      this.store.lease.take({ owner: this.owner, host: hostname(), pid: process.pid, expires_at: now + LEASE_MS });
+      await this.store.lease.take({ owner: this.owner, host: hostname(), pid: process.pid, expires_at: now + LEASE_MS });
       return true;
     });
   }
 
-  holder(): { host: string; pid: number } | null {
+  holder(): Promise<{ host: string; pid: number } | null> {
     return this.store.lease.holder(this.clock.now());
   }
 
-  release(): void {
-    this.store.tx(() => this.store.lease.release(this.owner));
+  release(): Promise<void> {
+    return this.store.tx(() => this.store.lease.release(this.owner));
   }
 
   static readonly renewEveryMs = LEASE_MS / 5;

@@ -1,13 +1,17 @@
-// The runner loop (docs/runtime.md "Runner"): apply inbox commands strictly in seq order, tick runnable runs fairly
+// The runner loop (docs/runtime.md "Runner"): apply inbox commands in seq order, tick runnable runs fairly
 // (least recently updated first, bounded steps per tick), wake due `until` waits, repair parents of finished
 // children. In-process it is woken at once by commits (new commands, new or resumed runs); across processes
-// it notices work by polling indexed queries every `pollMs`.
+// by the store's notifications (PostgreSQL LISTEN/NOTIFY) or by polling indexed queries every `pollMs`.
+// On SQLite one runner holds the database's lease; on a many-runner store (PostgreSQL) every runner claims
+// the runs it ticks (store.claims: FOR UPDATE SKIP LOCKED, renewed while the tick runs, taken over when a
+// runner dies) and the inbox is applied by whichever runner holds its cursor row at the time.
 import { GATEWAY_ACTOR } from '../model/index.ts';
 import type { Store } from '../store/index.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
-import type { Runtime } from './runtime.ts';
+import { CLAIM_MS, type Runtime } from './runtime.ts';
+import { hostname } from 'node:os';
 
 export interface RunnerOptions {
   pollMs: number;
@@ -34,6 +38,8 @@ export class Runner {
   private commandsDirty = true;
   private runsDirty = true;
   private lastPoll = 0;
+  /** This runner's name in run claims (many-runner stores). */
+  readonly owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly store: Store,
@@ -48,9 +54,9 @@ export class Runner {
   }
 
   /** Takes the data directory's runner lease and starts the loop; false when another runner holds it. */
-  start(): boolean {
+  async start(): Promise<boolean> {
     if (this.running) return true;
-    if (!this.lease.acquire()) return false;
+    if (!this.store.multiRunner && !(await this.lease.acquire())) return false;
     this.running = true;
     this.lastRenew = Date.now();
     this.unsubs.push(
@@ -75,7 +81,7 @@ export class Runner {
     this.wake();
     await this.loopDone;
     await Promise.allSettled([...this.inflight.values()]);
-    this.lease.release();
+    if (!this.store.multiRunner) await this.lease.release();
   }
 
   wake(): void {
@@ -98,7 +104,7 @@ export class Runner {
     while (this.running) {
       let worked = false;
       try {
-        this.renewLease();
+        await this.renewLease();
         const now = Date.now();
         if (now - this.lastPoll >= this.opts.pollMs) {
           // Work this process was not told about: another process's commits, due `until` waits.
@@ -107,13 +113,13 @@ export class Runner {
         }
         if (this.commandsDirty) {
           this.commandsDirty = false;
-          worked = this.applyCommands();
+          worked = await this.applyCommands();
         }
         if (this.runsDirty) {
           this.runsDirty = false;
-          worked = this.scheduleTicks() || worked;
+          worked = (await this.scheduleTicks()) || worked;
         }
-        this.repairParents();
+        await this.repairParents();
       } catch (err) {
         this.opts.log?.(`runner iteration failed: ${err instanceof Error ? err.stack : String(err)}`);
       }
@@ -123,22 +129,27 @@ export class Runner {
         continue;
       }
       if (!this.inflight.size) for (const w of this.idleWaiters.splice(0)) w();
-      await this.sleep(this.sleepMs());
+      await this.sleep(await this.sleepMs());
     }
   }
 
-  private renewLease(): void {
+  private async renewLease(): Promise<void> {
     if (Date.now() - this.lastRenew < RunnerLease.renewEveryMs) return;
     this.lastRenew = Date.now();
-    if (!this.lease.acquire()) {
+    if (this.store.multiRunner) {
+      // Claims of the ticks in flight (long LLM calls) are extended well before they lapse.
+      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], this.runtime.clock.now() + CLAIM_MS);
+      return;
+    }
+    if (!(await this.lease.acquire())) {
       this.opts.log?.('runner lease lost to another process; stopping');
       void this.stop();
     }
   }
 
   /** Until the next poll or the next due `until`, whichever comes first. */
-  private sleepMs(): number {
-    const next = this.store.runs.nextDueUntil();
+  private async sleepMs(): Promise<number> {
+    const next = await this.store.runs.nextDueUntil();
     if (!next) return this.opts.pollMs;
     const dueIn = Date.parse(next.slice(0, 23) + 'Z') - this.runtime.clock.now();
     return Math.max(1, Math.min(this.opts.pollMs, dueIn + 1));
@@ -159,63 +170,72 @@ export class Runner {
   }
 
   /** Applies pending commands in seq order; each outcome and the cursor commit with the command's effect. */
-  private applyCommands(): boolean {
-    const cursor = this.store.commands.cursor();
-    const batch = this.store.commands.listAfter(cursor, this.opts.commandBatchLimit);
+  private async applyCommands(): Promise<boolean> {
+    const batch = await this.store.commands.listPending(this.opts.commandBatchLimit);
     if (batch.length === this.opts.commandBatchLimit) this.commandsDirty = true; // more after this batch
     for (const cmd of batch) {
-      if (cmd.status === 'pending' && (cmd.type === 'cancel' || cmd.type === 'pause')) {
-        for (const id of this.runtime.tree(cmd.run_id)) this.runtime.abortInflight(id);
+      if (cmd.type === 'cancel' || cmd.type === 'pause') {
+        for (const id of await this.runtime.tree(cmd.run_id)) this.runtime.abortInflight(id);
       }
-      const outcome = applyCommand(this.runtime, cmd);
+      const outcome = await applyCommand(this.runtime, cmd);
+      if (!outcome) {
+        this.commandsDirty = true; // another runner holds the inbox: look again at the next poll
+        return false;
+      }
       if (outcome.status === 'rejected') this.opts.log?.(`command ${cmd.seq} (${cmd.type}) rejected: ${outcome.reason}`);
     }
     return batch.length > 0;
   }
 
-  private scheduleTicks(): boolean {
+  private async scheduleTicks(): Promise<boolean> {
     const cap = this.opts.maxConcurrentTicks ?? 64;
     const free = cap - this.inflight.size;
     if (free <= 0) {
       this.runsDirty = true; // look again when a tick finishes
       return false;
     }
-    const ids = [
-      ...this.store.runs.listDueUntil(this.runtime.clock.nowIso(), this.opts.runScanLimit),
-      ...this.store.runs.listRunnable(this.opts.runScanLimit, GATEWAY_ACTOR),
-    ];
+    const now = this.runtime.clock;
+    const ids = await this.store.claims.claim(this.owner, this.opts.runScanLimit, GATEWAY_ACTOR, now.nowIso(), now.now(), now.now() + CLAIM_MS);
+    const owner = this.store.multiRunner ? this.owner : null;
     let started = 0;
+    const unused: string[] = [];
     for (const id of ids) {
       if (started >= free) {
         this.runsDirty = true;
-        break;
+        unused.push(id);
+        continue;
       }
       if (this.inflight.has(id)) continue;
       started++;
-      const p = this.tickOne(id).finally(() => {
+      const p = this.tickOne(id, owner).finally(() => {
         this.inflight.delete(id);
         this.runsDirty = true; // the run may still be runnable (step budget used up)
         this.wake();
       });
       this.inflight.set(id, p);
     }
+    if (owner && unused.length) await this.store.claims.release(owner, unused);
     return started > 0;
   }
 
-  private async tickOne(runId: string): Promise<void> {
+  private async tickOne(runId: string, owner: string | null): Promise<void> {
     try {
-      await this.runtime.tick(runId, this.opts.tickMaxSteps);
+      await this.runtime.tick(runId, this.opts.tickMaxSteps, owner);
     } catch (err) {
       // tick() already converts node failures into failed runs; this is a missing workflow or a store error.
       this.opts.log?.(`tick ${runId} failed: ${err instanceof Error ? err.message : String(err)}`);
       await new Promise((r) => setTimeout(r, this.opts.pollMs));
+    } finally {
+      if (owner) await this.store.claims.release(owner, [runId]).catch(() => {});
     }
   }
 
   /** Parents left waiting on a child that already ended (e.g. a crash between the two commits). */
-  private repairParents(): void {
+  private async repairParents(): Promise<void> {
     if (Date.now() - this.lastRepair < 2_000) return;
     this.lastRepair = Date.now();
-    for (const parent of this.store.runs.listParentsOfEndedChildren(this.opts.runScanLimit)) this.runtime.resumeParentIfChildDone(parent);
+    for (const parent of await this.store.runs.listParentsOfEndedChildren(this.opts.runScanLimit)) {
+      await this.runtime.resumeParentIfChildDone(parent);
+    }
   }
 }

@@ -51,12 +51,15 @@ function treeOf(run: RunState): { root: string; depth: number } {
   return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
 }
 
+/** How long a runner's claim on a run lasts without renewal (many-runner stores; the runner renews it). */
+export const CLAIM_MS = 15_000;
+
 /** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
 const ATOMIC_BUILTINS = new Set(['emit_event']);
 /** Applies a command type owned by a product feature (schedules, memory); returns the outcome note. */
-export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => string | void;
+export type CommandApplier = (rt: Runtime, cmd: CommandWithOutcome) => Promise<string | void> | string | void;
 /** Called after a tree-wide resume command (e.g. a recurrent schedule fires at once when resumed). */
-export type TreeResumedHook = (rt: Runtime, runId: string) => void;
+export type TreeResumedHook = (rt: Runtime, runId: string) => Promise<void> | void;
 
 interface RegisteredEffect {
   handler: EffectHandler;
@@ -68,6 +71,13 @@ interface RegisteredEffect {
    * crash window in which its writes are durable but the step is not (a replay would deliver again).
    */
   atomic?: boolean;
+}
+
+/** A tick's commit the store refused (its cause): the tick stops; the run keeps its last committed checkpoint. */
+class CommitFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
 }
 
 /** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
@@ -84,7 +94,7 @@ export class Runtime {
   /** Abort controllers of ticks in flight, so cancel/pause can interrupt a long effect. */
   private inflight = new Map<string, AbortController>();
   private ticking = new Map<string, Promise<RunState>>();
-  private commitQueue: { write: () => void; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private commitQueue: { write: () => Promise<void> | void; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private commitScheduled = false;
   /** Working state of the ticks in flight, so effects can learn about records not yet committed. */
   private tickStates = new Map<string, TickState>();
@@ -119,10 +129,10 @@ export class Runtime {
    * replay after a crash (same checkpoint, same records) computes the same id and adopts the child; the next
    * visit of the same node in a loop gets a new one.
    */
-  childRunId(ctx: { run: RunState; idempotencyKey: string }): string {
+  async childRunId(ctx: { run: RunState; idempotencyKey: string }): Promise<string> {
     const runId = ctx.run.run_id;
     const key = ctx.idempotencyKey;
-    const visit = this.store.ledger.countEnded(runId, key) + (this.tickStates.get(runId)?.pendingEnded(key) ?? 0);
+    const visit = (await this.store.ledger.countEnded(runId, key)) + (this.tickStates.get(runId)?.pendingEnded(key) ?? 0);
     const h = sha256Hex(`${runId}\0${key}\0${visit}`).split('');
     h[12] = '8'; // RFC 9562 "custom" version, variant 10xx: still a well-formed UUID
     h[16] = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
@@ -144,8 +154,8 @@ export class Runtime {
   }
 
   /** Runs the tree-resumed hooks (inside the resume command's transaction). */
-  treeResumed(runId: string): void {
-    for (const hook of this.treeResumedHooks) hook(this, runId);
+  async treeResumed(runId: string): Promise<void> {
+    for (const hook of this.treeResumedHooks) await hook(this, runId);
   }
 
   private readonly ctx: StepContext;
@@ -161,24 +171,24 @@ export class Runtime {
   /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
   async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
     if (opts.runId) {
-      const existing = this.store.runs.get(opts.runId);
+      const existing = await this.store.runs.get(opts.runId);
       if (existing) return existing;
     }
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
-    const { run, write } = this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
+    const { run, write } = await this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
     await this.commitSoon(write);
     return run;
   }
 
-  /** Synchronous start for a workflow already at hand (commits in the caller's transaction, if any). */
-  createRun(wf: Workflow, opts: StartOptions = {}, listenerWfs: Workflow[] = []): RunState {
-    const { run, write } = this.newRun(wf, opts, listenerWfs);
-    this.store.tx(write);
+  /** Start for a workflow already at hand (commits in the caller's transaction, if any). */
+  async createRun(wf: Workflow, opts: StartOptions = {}, listenerWfs: Workflow[] = []): Promise<RunState> {
+    const { run, write } = await this.newRun(wf, opts, listenerWfs);
+    await this.store.tx(write);
     return run;
   }
 
-  private newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): { run: RunState; write: () => void } {
+  private async newRun(wf: Workflow, opts: StartOptions, listenerWfs: Workflow[]): Promise<{ run: RunState; write: () => Promise<void> }> {
     // Time-ordered ids (UUIDv7, same text form as v4): inserts append to the run indexes instead of touching
     // random b-tree pages, which makes each commit write far fewer pages.
     const runId = opts.runId ?? Bun.randomUUIDv7();
@@ -190,7 +200,7 @@ export class Runtime {
     const parentRunId = opts.parentRunId ?? null;
     let tree: { root: string; depth: number } | null = null;
     if (parentRunId) {
-      const parent = opts.parent ?? this.store.runs.get(parentRunId);
+      const parent = opts.parent ?? (await this.store.runs.get(parentRunId));
       const p = parent ? treeOf(parent) : { root: parentRunId, depth: 0 };
       tree = { root: p.root, depth: p.depth + 1 };
       const lim = this.treeLimits;
@@ -224,11 +234,11 @@ export class Runtime {
       session_id: opts.sessionId || runId,
       parent_run_id: opts.parentRunId ?? null,
     };
-    const write = () => {
-      if (tree) this.countTreeRun(tree.root, wf.workflow_id);
-      this.store.runs.save(run);
+    const write = async () => {
+      if (tree) await this.countTreeRun(tree.root, wf.workflow_id);
+      await this.store.runs.save(run);
       for (const lw of listenerWfs) {
-        this.store.runs.save({
+        await this.store.runs.save({
           ...run,
           run_id: Bun.randomUUIDv7(),
           workflow_id: lw.workflow_id,
@@ -243,9 +253,9 @@ export class Runtime {
   }
 
   /** Counts a new run in its root's tree (same transaction as its insert); throws past the limit. */
-  private countTreeRun(root: string, workflowId: string): void {
+  private async countTreeRun(root: string, workflowId: string): Promise<void> {
     const max = this.treeLimits.maxTreeRuns;
-    const n = this.store.runs.bumpTreeCount(root);
+    const n = await this.store.runs.bumpTreeCount(root);
     if (n > max) {
       throw new Conflict(
         `Run tree limit reached: root run ${root} already started ${max} runs, so '${workflowId}' was not started ` +
@@ -260,7 +270,7 @@ export class Runtime {
    * work), and the promise resolves once it is durable. Many ticks and starts in flight share one commit instead
    * of paying one each. Each write is its own savepoint, so one failing write does not undo the others.
    */
-  commitSoon(write: () => void): Promise<void> {
+  commitSoon(write: () => Promise<void> | void): Promise<void> {
     return new Promise((resolve, reject) => {
       this.commitQueue.push({ write, resolve, reject });
       if (this.commitScheduled) return;
@@ -269,19 +279,19 @@ export class Runtime {
     });
   }
 
-  private flushCommits(): void {
+  private async flushCommits(): Promise<void> {
     this.commitScheduled = false;
     const batch = this.commitQueue.splice(0);
     const failed = new Map<number, unknown>();
     try {
-      this.store.tx(() => {
-        batch.forEach((item, i) => {
+      await this.store.tx(async () => {
+        for (const [i, item] of batch.entries()) {
           try {
-            this.store.savepoint(item.write);
+            await this.store.savepoint(item.write);
           } catch (err) {
             failed.set(i, err);
           }
-        });
+        }
       });
     } catch (err) {
       for (const item of batch) item.reject(err);
@@ -296,10 +306,10 @@ export class Runtime {
    * Advances a run by at most `maxSteps` node steps. Returns the run as committed. Ticks of one run never overlap:
    * a second caller (the runner, while a parent ticks its sync child inline) waits for the first to finish.
    */
-  async tick(runId: string, maxSteps = 100): Promise<RunState> {
+  async tick(runId: string, maxSteps = 100, claimOwner: string | null = null): Promise<RunState> {
     for (let cur = this.ticking.get(runId); cur; cur = this.ticking.get(runId)) await cur.catch(() => {});
     const t0 = this.store.notifier.observed ? performance.now() : 0;
-    const p = this.tickNow(runId, maxSteps);
+    const p = this.tickNow(runId, maxSteps, claimOwner);
     this.ticking.set(runId, p);
     try {
       return await p;
@@ -309,8 +319,29 @@ export class Runtime {
     }
   }
 
-  private async tickNow(runId: string, maxSteps: number): Promise<RunState> {
-    const stored = this.store.runs.get(runId);
+  /**
+   * Ticks a child inline from its parent's tick (a sync subflow, listeners, a compaction helper). With many
+   * runners the child is claimed by the parent's runner first; when another runner holds it, it is left to that
+   * runner and returned as stored.
+   */
+  async tickChild(parentRunId: string, childRunId: string, maxSteps: number): Promise<RunState> {
+    const owner = this.tickStates.get(parentRunId)?.claimOwner ?? null;
+    if (!owner || !this.store.multiRunner) return this.tick(childRunId, maxSteps, owner);
+    const now = this.clock.now();
+    if (!(await this.store.claims.claimRun(owner, childRunId, now, now + CLAIM_MS))) {
+      const cur = await this.store.runs.get(childRunId);
+      if (!cur) throw new RunNotFound(childRunId);
+      return cur;
+    }
+    try {
+      return await this.tick(childRunId, maxSteps, owner);
+    } finally {
+      await this.store.claims.release(owner, [childRunId]).catch(() => {});
+    }
+  }
+
+  private async tickNow(runId: string, maxSteps: number, claimOwner: string | null): Promise<RunState> {
+    const stored = await this.store.runs.get(runId);
     if (!stored) throw new RunNotFound(runId);
     let run = stored;
     if (isTerminal(run.status) || isPaused(run)) return run;
@@ -323,15 +354,15 @@ export class Runtime {
     }
     if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
-      for (const child of this.store.runs.children(runId)) {
-        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tick(child.run_id, 10);
+      for (const child of await this.store.runs.children(runId)) {
+        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tickChild(runId, child.run_id, 10);
       }
       delete runtimeSection(run.vars).listeners_pending;
     }
     const controller = new AbortController();
     this.inflight.set(runId, controller);
     const pending: StepRecord[] = [];
-    const t = new TickState(this, run, pending);
+    const t = new TickState(this, run, pending, claimOwner);
     this.tickStates.set(runId, t);
     try {
       const wf = await this.getWorkflow(run.workflow_id);
@@ -342,7 +373,10 @@ export class Runtime {
       await t.flush();
       return run;
     } catch (err) {
-      if (controller.signal.aborted) return this.store.runs.get(runId) ?? run;
+      if (controller.signal.aborted) return (await this.store.runs.get(runId)) ?? run;
+      // The store refused a commit (a lost claim, a deadlock, a dropped connection): nothing of this tick after
+      // the last commit is durable; the run is ticked again from its stored checkpoint, like after a crash.
+      if (err instanceof CommitFailed) throw err.cause;
       // A node that throws fails the run with a ledger record, never leaving it stuck in `running`.
       const message = `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
       run.status = 'failed';
@@ -394,7 +428,7 @@ export class Runtime {
     const effect = { type: plan.effect.type, payload: plan.effect.payload ?? {}, result_key: plan.effect.result_key ?? null };
     const key = idempotencyKey(run.run_id, nodeId, effect.type, effect.payload);
     const next = plan.next_node ?? null;
-    const prior = t.findCompleted(key);
+    const prior = await t.findCompleted(key);
     if (prior) return applyOutcome(t, effect, { status: 'completed', result: prior.result }, next);
     const reg = this.effects.get(effect.type);
     const started = effectRecord(run, nodeId, effect, key, 'started');
@@ -406,10 +440,10 @@ export class Runtime {
       // The handler's writes, both records and the step's resulting checkpoint commit as one transaction, so a
       // replay never sees the effect's writes without its completion (nor a half-computed step).
       const ctx = { run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal };
-      await t.flushWith(() => {
+      await t.flushWith(async () => {
         let o: EffectOutcome;
         try {
-          o = reg.handler(ctx) as EffectOutcome;
+          o = await reg.handler(ctx);
         } catch (err) {
           o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
@@ -437,17 +471,17 @@ export class Runtime {
    * Answers a wait with a durable payload (resume marker in the ledger) and commits. Throws RunNotFound,
    * RunPaused, RunNotWaiting or WaitKeyMismatch.
    */
-  resume(runId: string, payload: Vars, waitKey?: string | null): RunState {
-    return this.store.tx(() => {
-      const run = this.store.runs.get(runId);
+  resume(runId: string, payload: Vars, waitKey?: string | null): Promise<RunState> {
+    return this.store.tx(async () => {
+      const run = await this.store.runs.get(runId);
       if (!run) throw new RunNotFound(runId);
-      this.applyResume(run, payload, waitKey ?? null);
+      await this.applyResume(run, payload, waitKey ?? null);
       return run;
     });
   }
 
   /** Resume logic on a loaded run, inside the caller's transaction. */
-  applyResume(run: RunState, payload: Vars, waitKey: string | null): void {
+  async applyResume(run: RunState, payload: Vars, waitKey: string | null): Promise<void> {
     if (isPaused(run)) throw new RunPaused();
     const w = run.waiting;
     if (run.status !== 'waiting' || !w) throw new RunNotWaiting();
@@ -463,7 +497,7 @@ export class Runtime {
         records.push(resumeRecord(run, w, payload));
         run.waiting = null;
         run.status = 'running';
-        this.commit(run, records);
+        await this.commit(run, records);
         return;
       }
       stored = r.payload;
@@ -485,12 +519,12 @@ export class Runtime {
       run.status = 'running';
       run.current_node = w.resume_to_node;
     }
-    this.commit(run, records);
+    await this.commit(run, records);
   }
 
-  pause(runId: string, reason?: string | null): RunState | null {
-    return this.store.tx(() => {
-      const run = this.store.runs.get(runId);
+  pause(runId: string, reason?: string | null): Promise<RunState | null> {
+    return this.store.tx(async () => {
+      const run = await this.store.runs.get(runId);
       if (!run || isTerminal(run.status) || isPaused(run)) return run;
       if (run.status === 'waiting' && run.waiting?.reason === 'user' && run.waiting.details?.kind !== 'pause') return run;
       const control = controlOf(run);
@@ -502,14 +536,14 @@ export class Runtime {
         run.status = 'waiting';
         run.waiting = pauseWait(run);
       }
-      this.commit(run, []);
+      await this.commit(run, []);
       return run;
     });
   }
 
-  resumeRun(runId: string): RunState | null {
-    return this.store.tx(() => {
-      const run = this.store.runs.get(runId);
+  resumeRun(runId: string): Promise<RunState | null> {
+    return this.store.tx(async () => {
+      const run = await this.store.runs.get(runId);
       if (!run || isTerminal(run.status) || !isPaused(run)) return run;
       const control = controlOf(run);
       delete control.paused;
@@ -520,29 +554,29 @@ export class Runtime {
         run.current_node = run.waiting.resume_to_node ?? run.current_node;
         run.waiting = null;
       }
-      this.commit(run, []);
+      await this.commit(run, []);
       // A child that finished while this parent was paused: deliver its result now.
-      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.resumeParentIfChildDone(run);
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') await this.resumeParentIfChildDone(run);
       return run;
     });
   }
 
-  cancel(runId: string, reason?: string | null): RunState | null {
-    return this.store.tx(() => {
-      const run = this.store.runs.get(runId);
+  cancel(runId: string, reason?: string | null): Promise<RunState | null> {
+    return this.store.tx(async () => {
+      const run = await this.store.runs.get(runId);
       if (!run || isTerminal(run.status)) return run;
       run.status = 'cancelled';
       run.error = reason || 'Cancelled';
       run.waiting = null;
       clearPause(run);
-      this.commit(run, [terminalStatusRecord(run)]);
-      this.onTerminal(run);
+      await this.commit(run, [terminalStatusRecord(run)]);
+      await this.onTerminal(run);
       return run;
     });
   }
 
   /** Run ids of the run and all its descendants, breadth first. */
-  tree(runId: string): string[] {
+  async tree(runId: string): Promise<string[]> {
     const out: string[] = [];
     const queue = [runId];
     const seen = new Set<string>();
@@ -551,7 +585,7 @@ export class Runtime {
       if (seen.has(id)) continue;
       seen.add(id);
       out.push(id);
-      for (const c of this.store.runs.children(id)) queue.push(c.run_id);
+      for (const c of await this.store.runs.children(id)) queue.push(c.run_id);
     }
     return out;
   }
@@ -559,36 +593,44 @@ export class Runtime {
   // ---- internals shared with TickState and effects --------------------------------------------------------
 
   /** Saves the run and appends records in the current transaction. */
-  commit(run: RunState, records: StepRecord[]): void {
+  commit(run: RunState, records: StepRecord[]): Promise<void> {
     run.updated_at = this.clock.nowIso();
-    this.store.tx(() => {
-      for (const r of records) this.store.ledger.append(stripHash(r));
+    return this.store.tx(async () => {
+      for (const r of records) await this.store.ledger.append(stripHash(r));
       // An event held while this listener was paused is delivered as soon as it waits on that key again.
       const held = takeHeldEvent(run);
       if (held) return this.applyResume(run, held, run.waiting!.wait_key);
-      this.store.runs.save(run);
+      await this.store.runs.save(run);
       if (run.status === 'running') this.store.notifier.queueRunChange();
     });
   }
 
   /** A run reached a terminal state: resume a parent waiting on it (same transaction as the caller). */
-  onTerminal(child: RunState): void {
+  async onTerminal(child: RunState): Promise<void> {
     if (!child.parent_run_id) return;
-    const parent = this.store.runs.get(child.parent_run_id);
+    const parent = await this.store.runs.get(child.parent_run_id);
     if (!parent || parent.status !== 'waiting' || parent.waiting?.wait_key !== `subworkflow:${child.run_id}`) return;
     if (isPaused(parent)) return; // delivered by resumeRun / the runner's repair scan
-    this.applyResume(parent, childResult(child, parent.waiting), parent.waiting.wait_key);
+    await this.applyResume(parent, childResult(child, parent.waiting), parent.waiting.wait_key);
   }
 
   /** Repair: a parent waiting on a child that is already terminal gets the child's result. */
-  resumeParentIfChildDone(parent: RunState): boolean {
+  async resumeParentIfChildDone(parent: RunState): Promise<boolean> {
     const subId = parent.waiting?.details?.sub_run_id;
     if (parent.status !== 'waiting' || parent.waiting?.reason !== 'subworkflow' || typeof subId !== 'string') return false;
     if (isPaused(parent)) return false;
-    const child = this.store.runs.get(subId);
+    const child = await this.store.runs.get(subId);
     if (!child || !isTerminal(child.status)) return false;
-    this.store.tx(() => this.applyResume(parent, childResult(child, parent.waiting!), parent.waiting!.wait_key));
-    return true;
+    const waitKey = parent.waiting.wait_key;
+    return this.store.tx(async () => {
+      // With many processes the parent is read again (locked) so a stale copy never overwrites newer state; the
+      // caller's object is brought up to date with what was committed.
+      const cur = this.store.multiRunner ? await this.store.runs.get(parent.run_id) : parent;
+      if (!cur || cur.status !== 'waiting' || cur.waiting?.wait_key !== waitKey || isPaused(cur)) return false;
+      await this.applyResume(cur, childResult(child, cur.waiting), waitKey);
+      if (cur !== parent) Object.assign(parent, cur);
+      return true;
+    });
   }
 }
 
@@ -596,7 +638,7 @@ export class Runtime {
 class TickState {
   private terminalPending = false;
   private baseUpdatedAt: string;
-  constructor(readonly rt: Runtime, readonly run: RunState, readonly pending: StepRecord[]) {
+  constructor(readonly rt: Runtime, readonly run: RunState, readonly pending: StepRecord[], readonly claimOwner: string | null) {
     this.baseUpdatedAt = run.updated_at;
   }
 
@@ -607,7 +649,7 @@ class TickState {
     return n;
   }
 
-  findCompleted(key: string): StepRecord | null {
+  async findCompleted(key: string): Promise<StepRecord | null> {
     for (const r of this.pending) if (r.idempotency_key === key && r.status === 'completed') return r;
     return this.rt.store.ledger.findCompleted(this.run.run_id, key);
   }
@@ -629,19 +671,23 @@ class TickState {
    * Commits the working copy with `inner`'s writes in the same transaction (`inner` runs first and may add
    * records). Resolves with `inner`'s result, or undefined when the run ended meanwhile (then `inner` did not run).
    */
-  flushWith<T>(inner: () => T): Promise<T | undefined> {
+  flushWith<T>(inner: () => Promise<T> | T): Promise<T | undefined> {
     const run = this.run;
     let result: T | undefined;
-    return this.rt.commitSoon(() => {
+    return this.rt.commitSoon(async () => {
+      const store = this.rt.store;
+      if (this.claimOwner && !(await store.claims.holds(this.claimOwner, run.run_id, this.rt.clock.now()))) {
+        throw new Error(`run ${run.run_id}: this runner's claim expired and another runner took the run over`);
+      }
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
-      const cur = this.rt.store.runs.updatedAt(run.run_id) === this.baseUpdatedAt ? null : this.rt.store.runs.get(run.run_id);
+      const cur = (await store.runs.updatedAt(run.run_id)) === this.baseUpdatedAt ? null : await store.runs.get(run.run_id);
       if (cur && isTerminal(cur.status)) {
         this.pending.splice(0);
         this.terminalPending = false;
         Object.assign(run, cur);
         return;
       }
-      result = inner();
+      result = await inner();
       const records = this.pending.splice(0);
       const terminal = this.terminalPending;
       this.terminalPending = false;
@@ -653,13 +699,13 @@ class TickState {
           run.waiting = pauseWait(run);
         }
       }
-      this.rt.commit(run, records);
+      await this.rt.commit(run, records);
       // A child that ended before this wait was committed (the runner ticked it meanwhile): its result now, in
       // this transaction, rather than at the runner's next repair scan.
-      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') this.rt.resumeParentIfChildDone(run);
+      if (run.status === 'waiting' && run.waiting?.reason === 'subworkflow') await this.rt.resumeParentIfChildDone(run);
       this.baseUpdatedAt = run.updated_at;
-      if (terminal) this.rt.onTerminal(run);
-    }).then(() => result);
+      if (terminal) await this.rt.onTerminal(run);
+    }).then(() => result, (err) => { throw new CommitFailed(err); });
   }
 }
 

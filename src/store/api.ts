@@ -127,6 +127,11 @@ export interface CommandRepo {
   append(cmd: NewCommand): Promise<AppendResult>;
   get(commandId: string): Promise<CommandWithOutcome | null>;
   listAfter(after: number, limit: number): Promise<CommandWithOutcome[]>;
+  /**
+   * Commands without an outcome, in seq order. (Not `listAfter(cursor)`: on PostgreSQL two API processes may
+   * commit seq 11 before seq 10, and a cursor past 11 would skip 10 for ever.)
+   */
+  listPending(limit: number): Promise<CommandWithOutcome[]>;
   lastSeq(): Promise<number>;
   /** Records the outcome (inside the transaction that applied the command). */
   setOutcome(seq: number, status: Exclude<CommandOutcomeStatus, 'pending'>, reason: string | null): Promise<void>;
@@ -202,6 +207,8 @@ export interface ClaimRepo {
    * expired claims taken over). Returns the claimed run ids.
    */
   claim(owner: string, limit: number, actorId: string, nowIso: string, nowMs: number, leaseUntilMs: number): Promise<string[]>;
+  /** Claims one run for `owner` (an inline tick of a child): false when another runner holds it. */
+  claimRun(owner: string, runId: string, nowMs: number, leaseUntilMs: number): Promise<boolean>;
   /** Extends `owner`'s claims on `runIds`. */
   renew(owner: string, runIds: string[], leaseUntilMs: number): Promise<void>;
   release(owner: string, runIds: string[]): Promise<void>;

@@ -8,21 +8,12 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writ
 import { join } from 'node:path';
 import { sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
-
-export interface ArtifactMeta {
-  artifact_id: string;
-  content_type: string;
-  size_bytes: number;
-  created_at: string;
-  blob_id: string;
-  run_id: string | null;
-  tags: Record<string, string>;
-}
+import type { ArtifactMeta, ArtifactPutOptions, ArtifactRepo } from './api.ts';
 
 const SAFE_ID = /^[a-zA-Z0-9_-]{1,128}$/;
 export const isSafeArtifactId = (id: string): boolean => SAFE_ID.test(id);
 
-export class ArtifactRepo {
+export class SqliteArtifactRepo implements ArtifactRepo {
   /** `dir` is a function so an in-memory store creates its temp blob dir only when a blob is first written. */
   constructor(
     private readonly db: Database,
@@ -38,10 +29,7 @@ export class ArtifactRepo {
     return join(this.dir, 'blobs', `${blobId}.bin`);
   }
 
-  put(
-    bytes: Uint8Array,
-    opts: { contentType?: string; runId?: string | null; tags?: Record<string, string>; artifactId?: string } = {},
-  ): ArtifactMeta {
+  async put(bytes: Uint8Array, opts: ArtifactPutOptions = {}): Promise<ArtifactMeta> {
     const blobId = sha256Hex(bytes);
     const runId = opts.runId ?? null;
     const artifactId =
@@ -65,7 +53,7 @@ export class ArtifactRepo {
       artifact_id: artifactId,
       content_type: opts.contentType ?? 'application/octet-stream',
       size_bytes: bytes.byteLength,
-      created_at: nowIso(),
+      created_at: opts.createdAt ?? nowIso(),
       blob_id: blobId,
       run_id: runId,
       tags: opts.tags ?? {},
@@ -77,14 +65,14 @@ export class ArtifactRepo {
          ON CONFLICT(artifact_id) DO UPDATE SET content_type = excluded.content_type, tags_json = excluded.tags_json`,
       )
       .run(artifactId, runId, meta.content_type, meta.size_bytes, meta.created_at, blobId, JSON.stringify(meta.tags));
-    return this.meta(artifactId)!;
+    return (await this.meta(artifactId))!;
   }
 
-  putJson(value: unknown, opts: { runId?: string | null; tags?: Record<string, string>; artifactId?: string } = {}): ArtifactMeta {
+  async putJson(value: unknown, opts: Omit<ArtifactPutOptions, 'contentType'> = {}): Promise<ArtifactMeta> {
     return this.put(Buffer.from(JSON.stringify(value)), { ...opts, contentType: 'application/json' });
   }
 
-  meta(artifactId: string): ArtifactMeta | null {
+  async meta(artifactId: string): Promise<ArtifactMeta | null> {
     const row = this.db.query('SELECT * FROM artifacts WHERE artifact_id = ?').get(artifactId) as
       | (Omit<ArtifactMeta, 'tags'> & { tags_json: string })
       | null;
@@ -94,15 +82,20 @@ export class ArtifactRepo {
   }
 
   /** A Bun.file for the artifact's bytes (streamable), or null. */
-  content(artifactId: string): ReturnType<typeof Bun.file> | null {
-    const m = this.meta(artifactId);
+  async content(artifactId: string): Promise<Blob | null> {
+    const m = await this.meta(artifactId);
     return m ? Bun.file(this.blobPath(m.blob_id), { type: m.content_type }) : null;
   }
 
-  listByRun(runId: string, limit: number): ArtifactMeta[] {
+  async listByRun(runId: string, limit: number): Promise<ArtifactMeta[]> {
     const rows = this.db
       .query('SELECT artifact_id FROM artifacts WHERE run_id = ? ORDER BY created_at DESC LIMIT ?')
       .all(runId, limit) as { artifact_id: string }[];
-    return rows.map((r) => this.meta(r.artifact_id)!);
+    return Promise.all(rows.map(async (r) => (await this.meta(r.artifact_id))!));
+  }
+
+  async listIds(after: string, limit: number): Promise<string[]> {
+    return (this.db.query('SELECT artifact_id FROM artifacts WHERE artifact_id > ? ORDER BY artifact_id LIMIT ?').all(after, limit) as { artifact_id: string }[])
+      .map((r) => r.artifact_id);
   }
 }

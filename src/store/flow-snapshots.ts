@@ -1,19 +1,18 @@
 // Snapshots of VisualFlow documents used by runs started from a flows directory (ABSTRACTGATEWAY_WORKFLOW_SOURCE=
 // visualflow): each distinct document is stored once, keyed by the sha256 of its canonical JSON; a directory
-// version lists which document each of its flow ids had. Implements the flow layer's FlowSnapshotStore.
+// version lists which document each of its flow ids had. The flow layer's FlowSnapshotStore adapts it.
 import type { Database } from 'bun:sqlite';
-import type { FlowDoc } from '../flow/bundle/flowdoc.ts';
-import type { FlowSnapshotStore } from '../flow/visualflow/snapshots.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
 import { nowIso } from '../util/time.ts';
+import type { FlowSnapshotRepo } from './api.ts';
 
-export class FlowSnapshotRepo implements FlowSnapshotStore {
-  constructor(private readonly db: Database, private readonly inTx: <T>(fn: () => T) => T) {}
+export class SqliteFlowSnapshotRepo implements FlowSnapshotRepo {
+  constructor(private readonly db: Database, private readonly inTx: <T>(fn: () => T) => Promise<T>) {}
 
-  save(version: string, docs: ReadonlyMap<string, FlowDoc>): void {
+  async save(version: string, docs: ReadonlyMap<string, unknown>): Promise<void> {
     const putDoc = this.db.query('INSERT OR IGNORE INTO flow_snapshots (sha256, doc_json, created_at) VALUES (?, ?, ?)');
     const putMember = this.db.query('INSERT OR IGNORE INTO flow_snapshot_members (version, flow_id, sha256) VALUES (?, ?, ?)');
-    this.inTx(() => {
+    await this.inTx(() => {
       const now = nowIso();
       for (const [flowId, doc] of docs) {
         const json = canonicalJson(doc);
@@ -24,7 +23,7 @@ export class FlowSnapshotRepo implements FlowSnapshotStore {
     });
   }
 
-  load(version: string): Map<string, FlowDoc> | null {
+  async load(version: string): Promise<Map<string, unknown> | null> {
     const rows = this.db
       .query(
         `SELECT m.flow_id AS flow_id, s.doc_json AS doc_json FROM flow_snapshot_members m
@@ -32,11 +31,11 @@ export class FlowSnapshotRepo implements FlowSnapshotStore {
       )
       .all(version) as { flow_id: string; doc_json: string }[];
     if (!rows.length) return null;
-    return new Map(rows.map((r) => [r.flow_id, JSON.parse(r.doc_json) as FlowDoc]));
+    return new Map(rows.map((r) => [r.flow_id, JSON.parse(r.doc_json) as unknown]));
   }
 
   /** Distinct documents stored (tests: content addressing means no copy per run or per version). */
-  documentCount(): number {
+  async documentCount(): Promise<number> {
     return (this.db.query('SELECT COUNT(*) AS n FROM flow_snapshots').get() as { n: number }).n;
   }
 }

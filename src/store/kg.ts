@@ -4,40 +4,7 @@
 // policy and packing live in src/memory/kg.ts.
 import type { Database } from 'bun:sqlite';
 import { sha256Hex } from '../util/json.ts';
-
-export interface KgAssertion {
-  assertion_id: string;
-  scope: string;
-  owner_id: string;
-  subject: string;
-  predicate: string;
-  object: string;
-  subject_type: string | null;
-  object_type: string | null;
-  confidence: number | null;
-  valid_from: string | null;
-  valid_until: string | null;
-  observed_at: string;
-  span_id: string | null;
-  run_id: string | null;
-  attributes: Record<string, unknown>;
-}
-
-export type NewKgAssertion = Omit<KgAssertion, 'assertion_id'>;
-
-export interface KgFilter {
-  owners?: { scope: string; owner_id: string }[];
-  subject?: string;
-  predicate?: string;
-  object?: string;
-  /** observed_at >= since / <= until (ISO strings compare lexically) */
-  since?: string;
-  until?: string;
-  /** valid at this instant: valid_from <= t (or null) and valid_until > t (or null) */
-  activeAt?: string;
-  order?: 'asc' | 'desc';
-  limit: number;
-}
+import type { KgAssertion, KgFilter, KgRepo, NewKgAssertion } from './api.ts';
 
 interface Row extends Omit<KgAssertion, 'attributes'> { attributes_json: string; rowid?: number }
 
@@ -50,11 +17,11 @@ export function ftsQuery(text: string): string | null {
   return uniq.length ? uniq.map((w) => `"${w}"*`).join(' OR ') : null;
 }
 
-export class KgRepo {
+export class SqliteKgRepo implements KgRepo {
   constructor(private readonly db: Database) {}
 
   /** Inserts or returns the existing assertion with the same owner and dedupe key. */
-  assert(a: NewKgAssertion): { assertion: KgAssertion; created: boolean } {
+  async assert(a: NewKgAssertion): Promise<{ assertion: KgAssertion; created: boolean }> {
     const dedupe = sha256Hex(JSON.stringify([a.subject, a.predicate, a.object, a.valid_from, a.valid_until])).slice(0, 32);
     const existing = this.db
       .query('SELECT * FROM kg_assertions WHERE scope = ? AND owner_id = ? AND dedupe_key = ?')
@@ -91,7 +58,7 @@ export class KgRepo {
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args };
   }
 
-  query(f: KgFilter): KgAssertion[] {
+  async query(f: KgFilter): Promise<KgAssertion[]> {
     const w = this.where(f);
     const rows = this.db
       .query(`SELECT a.* FROM kg_assertions a ${w.sql} ORDER BY a.observed_at ${f.order === 'asc' ? 'ASC' : 'DESC'}, a.assertion_id LIMIT ?`)
@@ -100,7 +67,7 @@ export class KgRepo {
   }
 
   /** Lexical search: matching assertions with a relevance score in (0, 1] (higher is better), best first. */
-  search(text: string, f: KgFilter): { assertion: KgAssertion; score: number }[] {
+  async search(text: string, f: KgFilter): Promise<{ assertion: KgAssertion; score: number }[]> {
     const q = ftsQuery(text);
     if (!q) return [];
     const w = this.where(f);
@@ -114,21 +81,21 @@ export class KgRepo {
     return rows.map(({ rank, ...r }) => ({ assertion: fromRow(r), score: -rank / (1 - rank) }));
   }
 
-  get(id: string): KgAssertion | null {
+  async get(id: string): Promise<KgAssertion | null> {
     const row = this.db.query('SELECT * FROM kg_assertions WHERE assertion_id = ?').get(id) as Row | null;
     return row ? fromRow(row) : null;
   }
 
-  delete(id: string): boolean {
+  async delete(id: string): Promise<boolean> {
     return this.db.query('DELETE FROM kg_assertions WHERE assertion_id = ?').run(id).changes > 0;
   }
 
-  embedding(id: string, model: string): number[] | null {
+  async embedding(id: string, model: string): Promise<number[] | null> {
     const row = this.db.query('SELECT vector_json FROM kg_embeddings WHERE assertion_id = ? AND model = ?').get(id, model) as { vector_json: string } | null;
     return row ? (JSON.parse(row.vector_json) as number[]) : null;
   }
 
-  saveEmbedding(id: string, model: string, vector: number[]): void {
+  async saveEmbedding(id: string, model: string, vector: number[]): Promise<void> {
     this.db.query('INSERT OR REPLACE INTO kg_embeddings (assertion_id, model, vector_json) VALUES (?, ?, ?)').run(id, model, JSON.stringify(vector));
   }
 }

@@ -1,24 +1,17 @@
 // The runner lease row (one active runner per database): read, take, release. The policy (who may take it over,
 // how long it lasts) belongs to the runner (src/runtime/lock.ts); this is only the storage.
 import type { Database } from 'bun:sqlite';
+import type { ClaimRepo, LeaseRepo, LeaseRow } from './api.ts';
 
-export interface LeaseRow {
-  owner: string;
-  host: string;
-  pid: number;
-  /** Epoch milliseconds. */
-  expires_at: number;
-}
-
-export class LeaseRepo {
+export class SqliteLeaseRepo implements LeaseRepo {
   constructor(private readonly db: Database) {}
 
-  read(): LeaseRow | null {
+  async read(): Promise<LeaseRow | null> {
     return this.db.query('SELECT owner, host, pid, expires_at FROM runner_lease WHERE id = 1').get() as LeaseRow | null;
   }
 
   /** Writes the lease for `owner` (callers decide in the same transaction that they may). */
-  take(row: LeaseRow): void {
+  async take(row: LeaseRow): Promise<void> {
     this.db
       .query(
         `INSERT INTO runner_lease (id, owner, host, pid, expires_at) VALUES (1, $owner, $host, $pid, $expires_at)
@@ -28,13 +21,39 @@ export class LeaseRepo {
       .run({ owner: row.owner, host: row.host, pid: row.pid, expires_at: row.expires_at });
   }
 
-  release(owner: string): void {
+  async release(owner: string): Promise<void> {
     this.db.query('DELETE FROM runner_lease WHERE id = 1 AND owner = ?').run(owner);
   }
 
   /** The holder of a lease that has not expired at `nowMs`, or null. */
-  holder(nowMs: number): { host: string; pid: number } | null {
-    const row = this.read();
+  async holder(nowMs: number): Promise<{ host: string; pid: number } | null> {
+    const row = await this.read();
     return row && row.expires_at > nowMs ? { host: row.host, pid: row.pid } : null;
   }
+}
+
+/**
+ * Run claims on SQLite: one runner per database (the lease above), so every runnable run is this runner's: a
+ * claim is the due and runnable lists, and there is nothing to renew or release.
+ */
+export class SqliteClaimRepo implements ClaimRepo {
+  constructor(private readonly db: Database) {}
+
+  async claim(_owner: string, limit: number, actorId: string, nowIso: string): Promise<string[]> {
+    const due = this.db
+      .query(
+        `SELECT run_id FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until <= ?
+         AND paused = 0 ORDER BY wait_until ASC LIMIT ?`,
+      )
+      .all(nowIso, limit) as { run_id: string }[];
+    const runnable = this.db
+      .query(`SELECT run_id FROM runs WHERE status = 'running' AND paused = 0 AND actor_id = ? ORDER BY updated_at ASC LIMIT ?`)
+      .all(actorId, limit) as { run_id: string }[];
+    return [...due, ...runnable].map((r) => r.run_id);
+  }
+
+  async claimRun(): Promise<boolean> { return true; }
+  async renew(): Promise<void> {}
+  async release(): Promise<void> {}
+  async holds(): Promise<boolean> { return true; }
 }

@@ -7,19 +7,8 @@ import type { Database } from 'bun:sqlite';
 import type { StepRecord } from '../model/index.ts';
 import { canonicalJson, sha256Hex } from '../util/json.ts';
 import { hasBoxedFloat, plainJson } from '../util/pyfloat.ts';
+import type { ChainReport, ChainWalk, LedgerRepo, NewStepRecord, RunMetrics } from './api.ts';
 import type { Notifier } from './notifier.ts';
-
-export type NewStepRecord = Omit<StepRecord, 'prev_hash' | 'record_hash' | 'signature'>;
-
-export interface ChainReport {
-  ok: boolean;
-  count: number;
-  first_bad_seq: number | null;
-  errors: { seq: number; type: 'prev_hash_mismatch' | 'record_hash_mismatch' | 'missing_record_hash'; detail: string }[];
-  head_hash: string | null;
-}
-
-export interface RunMetrics { steps: number; llm_calls: number; tool_calls: number; tokens_total: number }
 
 /**
  * Effect de-duplication lookup. Without INDEXED BY the planner walks the (run_id, seq) index for ORDER BY seq:
@@ -34,15 +23,15 @@ export function hashRecord(record: StepRecord): string {
   return sha256Hex(canonicalJson(rest));
 }
 
-export class LedgerRepo {
+export class SqliteLedgerRepo implements LedgerRepo {
   constructor(
     private readonly db: Database,
     private readonly notifier: Notifier,
-    private readonly inTx: <T>(fn: () => T) => T,
+    private readonly inTx: <T>(fn: () => T) => Promise<T>,
   ) {}
 
   /** Appends one record (in the caller's transaction, or its own). Returns the record as stored and its seq. */
-  append(rec: NewStepRecord): { seq: number; record: StepRecord } {
+  async append(rec: NewStepRecord): Promise<{ seq: number; record: StepRecord }> {
     return this.inTx(() => {
       const head = this.db
         .query('SELECT seq, record_hash FROM ledger WHERE run_id = ? ORDER BY seq DESC LIMIT 1')
@@ -71,7 +60,7 @@ export class LedgerRepo {
   }
 
   /** Records at positions [after, after+limit): position N = seq N+1 (cursor = records consumed). */
-  listAfter(runId: string, after: number, limit: number): StepRecord[] {
+  async listAfter(runId: string, after: number, limit: number): Promise<StepRecord[]> {
     const rows = this.db
       .query('SELECT record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
       .all(runId, after, limit) as { record_json: string }[];
@@ -79,18 +68,18 @@ export class LedgerRepo {
   }
 
   /** Raw JSON text of records (no parse), for streaming them out unchanged. */
-  listRawAfter(runId: string, after: number, limit: number): { seq: number; json: string }[] {
+  async listRawAfter(runId: string, after: number, limit: number): Promise<{ seq: number; json: string }[]> {
     return (this.db
       .query('SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
       .all(runId, after, limit) as { seq: number; record_json: string }[]).map((r) => ({ seq: r.seq, json: r.record_json }));
   }
 
-  count(runId: string): number {
+  async count(runId: string): Promise<number> {
     const row = this.db.query('SELECT MAX(seq) AS n FROM ledger WHERE run_id = ?').get(runId) as { n: number | null };
     return row.n ?? 0;
   }
 
-  countMany(runIds: string[]): Map<string, number> {
+  async countMany(runIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (let i = 0; i < runIds.length; i += 900) {
       const chunk = runIds.slice(i, i + 900);
@@ -104,7 +93,7 @@ export class LedgerRepo {
   }
 
   /** Metrics over completed records (docs/operations.md "Configuration" metrics_many). */
-  metricsMany(runIds: string[]): Map<string, RunMetrics> {
+  async metricsMany(runIds: string[]): Promise<Map<string, RunMetrics>> {
     const out = new Map<string, RunMetrics>();
     for (let i = 0; i < runIds.length; i += 300) {
       const chunk = runIds.slice(i, i + 300);
@@ -130,13 +119,13 @@ export class LedgerRepo {
   }
 
   /** The result of the first completed record with this idempotency key (effect de-duplication), if any. */
-  findCompleted(runId: string, idempotencyKey: string): StepRecord | null {
+  async findCompleted(runId: string, idempotencyKey: string): Promise<StepRecord | null> {
     const row = this.db.query(FIND_COMPLETED_SQL).get(runId, idempotencyKey) as { record_json: string } | null;
     return row ? (JSON.parse(row.record_json) as StepRecord) : null;
   }
 
   /** How many times the effect with this key ended completed or waiting in the run's ledger (both indexed). */
-  countEnded(runId: string, idempotencyKey: string): number {
+  async countEnded(runId: string, idempotencyKey: string): Promise<number> {
     const row = this.db
       .query(
         `SELECT (SELECT COUNT(*) FROM ledger INDEXED BY idx_ledger_idem
@@ -148,10 +137,14 @@ export class LedgerRepo {
     return row.n;
   }
 
+  async scan(afterId: number, limit: number): Promise<{ id: number; record_json: string }[]> {
+    return this.db.query('SELECT id, record_json FROM ledger WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as { id: number; record_json: string }[];
+  }
+
   /** Walks the run's chain and reports the first broken link (the whole ledger in one call: CLI, doctor). */
-  verify(runId: string): ChainReport {
+  async verify(runId: string): Promise<ChainReport> {
     const walk = newChainWalk();
-    while (this.verifyPage(runId, walk, 10_000)) { /* next page */ }
+    while (await this.verifyPage(runId, walk, 10_000)) { /* next page */ }
     return walk.report;
   }
 
@@ -159,7 +152,7 @@ export class LedgerRepo {
    * Verifies the next `limit` records of the walk, continuing its report; false when the chain is done (end of
    * the ledger, or a record without a hash). Lets a server verify a large ledger a page at a time.
    */
-  verifyPage(runId: string, walk: ChainWalk, limit: number): boolean {
+  async verifyPage(runId: string, walk: ChainWalk, limit: number): Promise<boolean> {
     const { report } = walk;
     const rows = this.db
       .query('SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
@@ -189,6 +182,4 @@ export class LedgerRepo {
   }
 }
 
-/** A chain verification in progress: the report so far and the last seq checked. */
-export interface ChainWalk { report: ChainReport; lastSeq: number }
 export const newChainWalk = (): ChainWalk => ({ report: { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null }, lastSeq: 0 });

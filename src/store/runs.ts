@@ -1,36 +1,9 @@
 // Run checkpoints: one JSON document per run plus the columns the queries filter on. The document keeps
 // integral Python floats tagged (src/util/pyfloat.ts); read it back with `parseRunJson`.
 import type { Database } from 'bun:sqlite';
-import { isInternalWorkflow, isPaused, isPlainObject, type RunState, type RunStatus, type WaitReason } from '../model/index.ts';
+import { isInternalWorkflow, isPaused, isPlainObject, type RunState } from '../model/index.ts';
 import { parseTagged, stringifyTagged } from '../util/pyfloat.ts';
-
-export interface RunIndexRow {
-  run_id: string;
-  workflow_id: string;
-  status: RunStatus;
-  wait_reason: WaitReason | null;
-  wait_key: string | null;
-  wait_until: string | null;
-  paused: number;
-  parent_run_id: string | null;
-  actor_id: string | null;
-  session_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface RunListQuery {
-  status?: RunStatus;
-  workflowId?: string;
-  sessionId?: string;
-  parentRunId?: string;
-  rootOnly?: boolean;
-  /** Include internal runs (workflow ids starting with `__`); implied when workflowId is given. */
-  includeInternal?: boolean;
-  limit: number;
-  /** Opaque cursor from a previous page's `next_cursor`. */
-  cursor?: string | null;
-}
+import type { RunIndexRow, RunListQuery, RunRepo } from './api.ts';
 
 const INDEX_COLS =
   'run_id, workflow_id, status, wait_reason, wait_key, wait_until, paused, parent_run_id, actor_id, session_id, created_at, updated_at';
@@ -62,26 +35,26 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
 /** A stored run checkpoint (`runs.run_json`) → RunState with boxed floats restored, or null when unreadable. */
 export const parseRunJson = (text: string): RunState | null => decodeRun(text);
 
-export class RunRepo {
+export class SqliteRunRepo implements RunRepo {
   constructor(private readonly db: Database) {}
 
-  get(runId: string): RunState | null {
+  async get(runId: string): Promise<RunState | null> {
     const row = this.db.query('SELECT run_json FROM runs WHERE run_id = ?').get(runId) as { run_json: string } | null;
     return row ? decodeRun(row.run_json) : null;
   }
 
   /** The stored `updated_at` (null when the run does not exist): a cheap change check before a commit. */
-  updatedAt(runId: string): string | null {
+  async updatedAt(runId: string): Promise<string | null> {
     const row = this.db.query('SELECT updated_at FROM runs WHERE run_id = ?').get(runId) as { updated_at: string } | null;
     return row?.updated_at ?? null;
   }
 
-  exists(runId: string): boolean {
+  async exists(runId: string): Promise<boolean> {
     return this.db.query('SELECT 1 FROM runs WHERE run_id = ?').get(runId) !== null;
   }
 
   /** Upsert the whole checkpoint (callers set updated_at). */
-  save(run: RunState): void {
+  async save(run: RunState): Promise<void> {
     const w = run.waiting;
     this.db
       .query(
@@ -113,7 +86,7 @@ export class RunRepo {
       });
   }
 
-  list(q: RunListQuery): { items: RunIndexRow[]; next_cursor: string | null } {
+  async list(q: RunListQuery): Promise<{ items: RunIndexRow[]; next_cursor: string | null }> {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
     if (q.status) { where.push('status = $status'); params.status = q.status; }
@@ -140,7 +113,7 @@ export class RunRepo {
   }
 
   /** Runnable runs, least recently updated first so that no run starves (fairness). */
-  listRunnable(limit: number, actorId: string): string[] {
+  async listRunnable(limit: number, actorId: string): Promise<string[]> {
     return (
       this.db
         .query(
@@ -152,7 +125,7 @@ export class RunRepo {
   }
 
   /** Runs waiting on a time that is due, earliest first. */
-  listDueUntil(nowIso: string, limit: number): string[] {
+  async listDueUntil(nowIso: string, limit: number): Promise<string[]> {
     return (
       this.db
         .query(
@@ -164,7 +137,7 @@ export class RunRepo {
   }
 
   /** The earliest pending `until` (for the runner's timer), or null. */
-  nextDueUntil(): string | null {
+  async nextDueUntil(): Promise<string | null> {
     const row = this.db
       .query(`SELECT MIN(wait_until) AS u FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND paused = 0`)
       .get() as { u: string | null };
@@ -172,7 +145,7 @@ export class RunRepo {
   }
 
   /** Non-paused runs waiting on one of `keys` (event delivery). */
-  listWaitingOnKeys(keys: string[], limit = 10_000): RunState[] {
+  async listWaitingOnKeys(keys: string[], limit = 10_000): Promise<RunState[]> {
     if (!keys.length) return [];
     const marks = keys.map(() => '?').join(',');
     const rows = this.db
@@ -187,7 +160,7 @@ export class RunRepo {
    * Non-paused parents still waiting on a child run that has already ended (`wait_key` = `subworkflow:<child id>`):
    * left behind by a crash between the child's and the parent's commits.
    */
-  listParentsOfEndedChildren(limit: number): RunState[] {
+  async listParentsOfEndedChildren(limit: number): Promise<RunState[]> {
     const rows = this.db
       .query(
         `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
@@ -198,7 +171,7 @@ export class RunRepo {
     return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
-  children(parentRunId: string): RunState[] {
+  async children(parentRunId: string): Promise<RunState[]> {
     const rows = this.db
       .query('SELECT run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at ASC, run_id ASC')
       .all(parentRunId) as { run_json: string }[];
@@ -206,7 +179,7 @@ export class RunRepo {
   }
 
   /** Adds one run to a root's tree counter and returns the new count (call inside the run's insert transaction). */
-  bumpTreeCount(rootRunId: string): number {
+  async bumpTreeCount(rootRunId: string): Promise<number> {
     const row = this.db
       .query(
         `INSERT INTO run_trees (root_run_id, run_count) VALUES (?, 1)
@@ -216,7 +189,11 @@ export class RunRepo {
     return row.run_count;
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.db.query('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+  }
+
+  async countByStatus(): Promise<{ status: string; n: number }[]> {
+    return this.db.query('SELECT status, COUNT(*) AS n FROM runs WHERE internal = 0 GROUP BY status').all() as { status: string; n: number }[];
   }
 }

@@ -170,6 +170,11 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (assertion_id, model)
   );
   `,
+  // scaling: the runner reads pending commands (not the cursor's tail, which another backend's concurrent
+  //          writers can commit out of seq order): a partial index keeps that read proportional to the pending ones.
+  `
+  CREATE INDEX idx_commands_pending ON commands(seq) WHERE outcome = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

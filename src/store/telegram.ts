@@ -3,24 +3,17 @@
 // offset together with the event it delivers).
 import type { Database } from 'bun:sqlite';
 import { nowIso } from '../util/time.ts';
+import type { TelegramBinding, TelegramRepo } from './api.ts';
 
-export interface TelegramBinding {
-  chat_id: string;
-  run_id: string;
-  session_id: string;
-  workflow_id: string;
-  created_at: string;
-}
-
-export class TelegramRepo {
+export class SqliteTelegramRepo implements TelegramRepo {
   constructor(private readonly db: Database) {}
 
-  offset(botKey: string): number {
+  async offset(botKey: string): Promise<number> {
     const row = this.db.query('SELECT update_offset FROM telegram_state WHERE bot_key = ?').get(botKey) as { update_offset: number } | null;
     return row?.update_offset ?? 0;
   }
 
-  saveOffset(botKey: string, offset: number): void {
+  async saveOffset(botKey: string, offset: number): Promise<void> {
     this.db
       .query(
         `INSERT INTO telegram_state (bot_key, update_offset, updated_at) VALUES (?, ?, ?)
@@ -29,29 +22,29 @@ export class TelegramRepo {
       .run(botKey, offset, nowIso());
   }
 
-  binding(botKey: string, chatId: string): TelegramBinding | null {
+  async binding(botKey: string, chatId: string): Promise<TelegramBinding | null> {
     return (this.db
       .query('SELECT chat_id, run_id, session_id, workflow_id, created_at FROM telegram_bindings WHERE bot_key = ? AND chat_id = ?')
       .get(botKey, chatId) as TelegramBinding | null) ?? null;
   }
 
-  saveBinding(botKey: string, b: Omit<TelegramBinding, 'created_at'>): void {
+  async saveBinding(botKey: string, b: Omit<TelegramBinding, 'created_at'>): Promise<void> {
     this.db
       .query('INSERT INTO telegram_bindings (bot_key, chat_id, run_id, session_id, workflow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(botKey, b.chat_id, b.run_id, b.session_id, b.workflow_id, nowIso());
   }
 
   /** What a tool call already sent (a step retried after a crash must not send again), or null. */
-  sentFor(callId: string): Record<string, unknown> | null {
+  async sentFor(callId: string): Promise<Record<string, unknown> | null> {
     const row = this.db.query('SELECT result_json FROM telegram_sent WHERE call_id = ?').get(callId) as { result_json: string } | null;
     return row ? JSON.parse(row.result_json) : null;
   }
 
-  recordSent(callId: string, result: Record<string, unknown>): void {
+  async recordSent(callId: string, result: Record<string, unknown>): Promise<void> {
     this.db.query('INSERT OR IGNORE INTO telegram_sent (call_id, result_json, created_at) VALUES (?, ?, ?)').run(callId, JSON.stringify(result), nowIso());
   }
 
-  bindings(botKey: string): TelegramBinding[] {
+  async bindings(botKey: string): Promise<TelegramBinding[]> {
     return this.db
       .query('SELECT chat_id, run_id, session_id, workflow_id, created_at FROM telegram_bindings WHERE bot_key = ? ORDER BY created_at')
       .all(botKey) as TelegramBinding[];
