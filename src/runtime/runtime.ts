@@ -596,6 +596,8 @@ export class Runtime {
   commit(run: RunState, records: StepRecord[]): Promise<void> {
     run.updated_at = this.clock.nowIso();
     return this.store.tx(async () => {
+      // Many processes: lock the run's row before its ledger (every path takes them in this order: no deadlock).
+      if (this.store.multiRunner) await this.store.runs.updatedAt(run.run_id);
       for (const r of records) await this.store.ledger.append(stripHash(r));
       // An event held while this listener was paused is delivered as soon as it waits on that key again.
       const held = takeHeldEvent(run);
