@@ -112,6 +112,39 @@ describe.skipIf(!available)('postgres store', () => {
     await s.claims.release('nobody', [id]);
   });
 
+  test('fault boundaries: precommit (inside: rolled back) and commit (after: durable, not yet announced)', async () => {
+    const pre = await open(url, { listen: false, fault: 'precommit:1:throw' });
+    const id = `f-${ids()}`;
+    await expect(pre.tx(() => pre.runs.save(run(id)))).rejects.toThrow('injected fault at precommit#1');
+    expect(await pre.runs.exists(id)).toBe(false);
+    const post = await open(url, { listen: false, fault: 'commit:1:throw' });
+    let heard = 0;
+    post.notifier.onLedger(id, () => heard++);
+    await expect(post.ledger.append(rec(id, 0))).rejects.toThrow('injected fault at commit#1');
+    expect(await post.ledger.count(id)).toBe(1);
+    expect(heard).toBe(0);
+  });
+
+  test('a deadlock fails one transaction, which is not re-run', async () => {
+    const fresh = await freshDatabase();
+    await admin!.unsafe(`ALTER DATABASE ${new URL(fresh).pathname.slice(1)} SET deadlock_timeout = '20ms'`);
+    const [x, y] = await Promise.all([open(fresh, { listen: false }), open(fresh, { listen: false })]);
+    await x.runs.save(run('d1'));
+    await x.runs.save(run('d2'));
+    let xHas!: () => void;
+    let yHas!: () => void;
+    const xHasP = new Promise<void>((r) => (xHas = r));
+    const yHasP = new Promise<void>((r) => (yHas = r));
+    let calls = 0;
+    const px = x.tx(async () => { calls++; await x.runs.get('d1'); xHas(); await yHasP; await x.runs.get('d2'); });
+    const py = y.tx(async () => { calls++; await y.runs.get('d2'); yHas(); await xHasP; await y.runs.get('d1'); });
+    const res = await Promise.allSettled([px, py]);
+    const failed = res.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed.length).toBe(1);
+    expect((failed[0]!.reason as { errno?: string }).errno).toBe('40P01');
+    expect(calls).toBe(2);
+  });
+
   test('location hides the password', async () => {
     const { redactUrl } = await import('../../src/store/postgres/index.ts');
     expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u@h:5432/db');

@@ -131,6 +131,8 @@ export class PostgresStore implements Store {
       const box = await this.pool.begin(async (h) => {
         ctx.h = h;
         const v = await this.db.als.run(ctx, fn);
+        // From here on nothing joins: a timer or callback that `fn` left behind runs outside this transaction.
+        ctx.done = true;
         const payloads = encodeNotes(this.origin, ctx.notes);
         if (payloads.length) await h`SELECT pg_notify(${CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`;
         this.fault('precommit');
@@ -154,7 +156,9 @@ export class PostgresStore implements Store {
     try {
       const box = await (parent.h as TransactionSQL).savepoint(async (sp) => {
         child.h = sp;
-        return { v: await this.db.als.run(child, fn) };
+        const v = await this.db.als.run(child, fn);
+        child.done = true;
+        return { v };
       });
       child.notes.mergeInto(parent.notes);
       return box.v;
