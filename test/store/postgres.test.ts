@@ -395,6 +395,22 @@ describe.skipIf(!available)('postgres store', () => {
     offA(); offB(); offC(); offA2();
   });
 
+  test('LISTEN survives a dropped connection: re-subscribed, subscribers told to look again', async () => {
+    const db = new URL(url).pathname.slice(1);
+    let wakes = 0;
+    const offC = B.notifier.onCommand(() => wakes++);
+    const killed = await admin!.unsafe(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'listen%'`, [db]);
+    expect(killed.length).toBeGreaterThanOrEqual(2);
+    await eventually(() => wakes >= 1, 5000, 'B to re-subscribe');
+    const id = `relisten-${ids()}`;
+    let heard = 0;
+    const off = B.notifier.onLedger(id, () => heard++);
+    await A.ledger.append(rec(id, 0));
+    await eventually(() => heard === 1, 1000, 'B to hear A again');
+    off(); offC();
+  });
+
   test('rollback: nothing written, nothing notified (here or elsewhere); a concurrent commit still notifies', async () => {
     const id = `rb-${ids()}`;
     const ok = `rb-ok-${ids()}`;
@@ -535,5 +551,26 @@ describe.skipIf(!available)('postgres store', () => {
     expect(await A.lease.read()).not.toBeNull();
     await B.lease.release('o1');
     expect(await A.lease.read()).toBeNull();
+  });
+});
+
+describe('notification payloads', () => {
+  test('split under 8000 bytes, decoded back in full, own payloads ignored', async () => {
+    const { encodeNotes, decodeNotes } = await import('../../src/store/postgres/notify.ts');
+    const { PendingNotes } = await import('../../src/store/postgres/conn.ts');
+    const notes = new PendingNotes();
+    const runIds = Array.from({ length: 500 }, (_, i) => `run-${i}-${'é'.repeat(20)}`);
+    for (const r of runIds) notes.ledger.add(r);
+    notes.command = true;
+    notes.runChange = true;
+    const payloads = encodeNotes('me', notes);
+    expect(payloads.length).toBeGreaterThan(1);
+    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8000);
+    const events = payloads.flatMap((p) => decodeNotes(p, 'other')!);
+    expect(events.filter((e) => e.kind === 'ledger').map((e) => (e as { runId: string }).runId)).toEqual(runIds);
+    expect(events.filter((e) => e.kind !== 'ledger')).toEqual([{ kind: 'command' }, { kind: 'run' }]);
+    expect(decodeNotes(payloads[0]!, 'me')).toBeNull();
+    expect(decodeNotes('not json', 'x')).toBeNull();
+    expect(encodeNotes('me', new PendingNotes())).toEqual([]);
   });
 });

@@ -112,7 +112,16 @@ export class PostgresStore implements Store {
 
   private async listen(listenUrl: string | null): Promise<void> {
     if (listenUrl) this.listenSql = new SQL(listenUrl, { max: 1 });
-    this.sub = await (this.listenSql ?? this.pool).listen(CHANNEL, (payload) => this.onRemote(payload));
+    let first = true;
+    this.sub = await (this.listenSql ?? this.pool).listen(CHANNEL, (payload) => this.onRemote(payload), () => {
+      if (first) { first = false; return; }
+      // Re-subscribed after the connection dropped: notifications may have been missed, so everyone looks again
+      // (ledger readers notice through dataVersion()).
+      if (this.closed) return;
+      this.remoteEvents++;
+      this.notifier.deliverRemote('command');
+      this.notifier.deliverRemote('run');
+    });
   }
 
   private onRemote(payload: string): void {
