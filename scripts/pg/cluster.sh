@@ -9,6 +9,8 @@
 # 128MB). Binaries: Debian's newest /usr/lib/postgresql/<version>/bin (or PG_BINDIR). As root (CI) the server
 # runs as the `postgres` OS user through runuser, because initdb and postgres refuse to run as root.
 # Only the URL goes to stdout; progress and errors go to stderr. Exit 0 on success, 1 on any failure.
+# Concurrent calls for one port are serialised by flock on ${TMPDIR:-/tmp}/abstractgateway-pg-<port>.lock (an
+# empty file, left in place by `stop` so that waiting callers keep locking the same file).
 set -euo pipefail
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }

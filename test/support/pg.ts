@@ -4,6 +4,8 @@
 // set. CI sets ABSTRACTGATEWAY_REQUIRE_POSTGRES=1, which turns the absence into a failure instead.
 // `freshDatabase(prefix)` creates a uniquely named database on that server for one test file or test and
 // drops it again (WITH (FORCE): connections still open are closed), so tests never share tables.
+// Beware: Bun's SQL client lets a PGDATABASE environment variable override the database named in a URL, so a
+// stray PGDATABASE makes `new SQL(fresh.url)` connect elsewhere (pass `database: fresh.name` to be explicit).
 import { describe, test } from 'bun:test';
 import { SQL } from 'bun';
 
