@@ -31,6 +31,15 @@ export class PgClaimRepo implements ClaimRepo {
       .map((r) => r.run_id);
   }
 
+  async claimRun(owner: string, runId: string, nowMs: number, leaseUntilMs: number): Promise<boolean> {
+    const rows = await this.db.q.unsafe(
+      `UPDATE runs SET lease_owner = $1, lease_until = $2
+       WHERE run_id = $3 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $1) RETURNING run_id`,
+      [owner, leaseUntilMs, runId, nowMs],
+    );
+    return rows.length > 0;
+  }
+
   async renew(owner: string, runIds: string[], leaseUntilMs: number): Promise<void> {
     if (!runIds.length) return;
     await this.db.q.unsafe('UPDATE runs SET lease_until = $1 WHERE lease_owner = $2 AND run_id = ANY($3::text[])', [leaseUntilMs, owner, runIds]);

@@ -59,6 +59,10 @@ export class PgCommandRepo implements CommandRepo {
     return (await this.db.q`SELECT * FROM commands WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`).map(toRecord);
   }
 
+  async listPending(limit: number): Promise<CommandWithOutcome[]> {
+    return (await this.db.q`SELECT * FROM commands WHERE outcome = 'pending' ORDER BY seq LIMIT ${limit}`).map(toRecord);
+  }
+
   async lastSeq(): Promise<number> {
     const [row] = await this.db.q`SELECT COALESCE(MAX(seq), 0) AS s FROM commands`;
     return num((row as { s: string }).s);
@@ -89,7 +93,7 @@ export class PgCommandRepo implements CommandRepo {
 
   async saveCursor(cursor: number, consumerId = DEFAULT_CONSUMER): Promise<void> {
     await this.db.q`INSERT INTO command_cursors (consumer_id, cursor, updated_at) VALUES (${consumerId}, ${cursor}, ${nowIso()})
-      ON CONFLICT (consumer_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`;
+      ON CONFLICT (consumer_id) DO UPDATE SET cursor = GREATEST(command_cursors.cursor, excluded.cursor), updated_at = excluded.updated_at`;
   }
 
   async countByOutcome(): Promise<{ type: string; outcome: string; n: number }[]> {

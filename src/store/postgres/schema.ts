@@ -71,6 +71,7 @@ const MIGRATIONS: string[] = [
     applied_at text
   );
   CREATE INDEX idx_commands_run ON commands(run_id);
+  CREATE INDEX idx_commands_pending ON commands(seq) WHERE outcome = 'pending';
 
   CREATE TABLE command_cursors (
     consumer_id text PRIMARY KEY,
