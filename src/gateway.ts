@@ -113,6 +113,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     provider: llmConfig.defaultProvider ?? null,
     model: llmConfig.defaultModel ?? null,
     clock: opts.clock,
+    claimMs: config.runClaimMs,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
   runtime.treeLimits = { maxSubflowDepth: config.maxSubflowDepth, maxTreeRuns: config.maxTreeRuns };
