@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseRunJson, SqliteStore } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
+import { parseRunJson } from '../../src/store/runs.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { SoakGateway } from './gateway.ts';
 import { BUNDLE_ID, BUNDLE_VERSION, EVENT_NAME, KINDS, LOOP_N, soakBundle, type Kind } from './workload.ts';
@@ -165,7 +166,7 @@ async function step(api: Api, it: Item): Promise<void> {
   }
 }
 
-/** Every check, read from the database after the final clean stop (the soak's own SQLite file). */
+/** Every check, read from the database after the final clean stop. */
 async function check(store: SqliteStore, items: Item[]): Promise<{ violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number }> {
   const violations: string[] = [];
   // Checkpoints keep Python floats tagged: decode them like the store does (the wire form is plain JSON).
