@@ -8,7 +8,7 @@ import { bundleFromBytes } from '../../../src/flow/bundle/bundle.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
 import { flowClosure, scanDirectory } from '../../../src/flow/visualflow/directory.ts';
 import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
-import { Store } from '../../../src/store/index.ts';
+import { SqliteStore } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
 import { end, flow, lit, n, start } from '../../support/visualflow.ts';
 
@@ -83,8 +83,8 @@ describe('packDirectory', () => {
 });
 
 describe('BundleRegistry in visualflow mode', () => {
-  test('a version used by a run comes back from the snapshots after the files changed, in a fresh registry', () => {
-    const store = Store.open(':memory:');
+  test('a version used by a run comes back from the snapshots after the files changed, in a fresh registry', async () => {
+    const store = SqliteStore.open(':memory:');
     put('main.json', calls('main', 'leaf'));
     put('leaf.json', leaf('leaf', 'old'));
     put('other.json', leaf('other'));
@@ -93,7 +93,7 @@ describe('BundleRegistry in visualflow mode', () => {
     const start1 = reg.resolveStart({ flow_id: 'main' });
     expect(start1.bundle_id).toBe(reg.directoryBundleId!);
     expect(reg.getWorkflow(start1.workflow_id)?.id).toBe(start1.workflow_id);
-    expect(store.flowSnapshots.documentCount()).toBe(2); // main + leaf, not the unrelated flow
+    expect(await store.flowSnapshots.documentCount()).toBe(2); // main + leaf, not the unrelated flow
 
     put('leaf.json', leaf('leaf', 'new'));
     const fresh = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
@@ -105,6 +105,6 @@ describe('BundleRegistry in visualflow mode', () => {
     expect(fresh.getWorkflow(start1.workflow_id)?.nodes.find((x: any) => x.id === 'c0').data.subflowId).toBe(leafId);
     expect(fresh.getWorkflow(start1.workflow_id.replace(/:main$/, ':other'))).toBeUndefined(); // never used, never stored
     expect(() => fresh.install(new Uint8Array([1]))).toThrow(/ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow/);
-    store.close();
+    await store.close();
   });
 });
