@@ -10,6 +10,7 @@ import { flowClosure, scanDirectory } from '../../../src/flow/visualflow/directo
 import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
 import { SqliteStore } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
+import { sqliteSnapshots } from '../../support/snapshots.ts';
 import { end, flow, lit, n, start } from '../../support/visualflow.ts';
 
 const sub = (id: string, target: string) => n(id, 'subflow', { in: ['exec-in'], out: ['exec-out'], subflowId: target });
@@ -88,7 +89,7 @@ describe('BundleRegistry in visualflow mode', () => {
     put('main.json', calls('main', 'leaf'));
     put('leaf.json', leaf('leaf', 'old'));
     put('other.json', leaf('other'));
-    const reg = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const reg = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     reg.reload();
     const start1 = reg.resolveStart({ flow_id: 'main' });
     expect(start1.bundle_id).toBe(reg.directoryBundleId!);
@@ -96,7 +97,7 @@ describe('BundleRegistry in visualflow mode', () => {
     expect(await store.flowSnapshots.documentCount()).toBe(2); // main + leaf, not the unrelated flow
 
     put('leaf.json', leaf('leaf', 'new'));
-    const fresh = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const fresh = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     fresh.reload();
     expect(fresh.resolveStart({ flow_id: 'main' }).workflow_id).not.toBe(start1.workflow_id);
     const leafId = start1.workflow_id.replace(/:main$/, ':leaf');

@@ -10,6 +10,7 @@ import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
 import { SqliteStore } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
+import { sqliteSnapshots } from '../../support/snapshots.ts';
 import { describeShared, SHARED_FLOWS } from '../../support/shared.ts';
 
 const FLOWS = SHARED_FLOWS;
@@ -31,7 +32,7 @@ describeShared('../shared/flows as a visualflow directory', () => {
   test('tg-agent-main compiles with its telegram.message listener; subflow references are namespaced', async () => {
     const tmp = tempDir();
     const store = SqliteStore.open(':memory:');
-    const reg = new BundleRegistry({ flowsDir: FLOWS, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const reg = new BundleRegistry({ flowsDir: FLOWS, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     reg.reload();
     const flows = new FlowWorkflows({ source: reg });
     const tg = reg.resolveStart({ flow_id: 'tg-agent-main' });
