@@ -199,6 +199,8 @@ export class SqliteStore implements Store {
 
   /** Closes at once (process exit paths that cannot await). */
   closeNow(): void {
+    // Prepared (uncached) statements keep the connection open past close(): finalize them so the WAL is checkpointed.
+    for (const st of Object.values(this.stmt)) st.finalize();
     this.db.close();
     if (this.tempArtifacts) rmSync(this.tempArtifacts, { recursive: true, force: true });
   }

@@ -5,16 +5,16 @@ import { isPaused } from '../../src/model/index.ts';
 import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { isoFromMs } from '../../src/util/time.ts';
 import { eventually, ManualClock } from '../support/clock.ts';
 
-let store: Store;
+let store: SqliteStore;
 let runner: Runner | null = null;
-afterEach(async () => { await runner?.stop(); runner = null; store?.close(); });
+afterEach(async () => { await runner?.stop(); runner = null; await store?.close(); });
 
-function setup() {
-  store = Store.open(':memory:');
+async function setup() {
+  store = SqliteStore.open(':memory:');
   const clock = new ManualClock(Date.UTC(2030, 0, 1));
   const nap = graphWorkflow('nap', 'w', {
     w: () => ({ effect: { type: 'wait_until', payload: { until: isoFromMs(clock.now() + 60_000) }, result_key: null }, next_node: 'd' }),
@@ -22,40 +22,40 @@ function setup() {
   });
   const rt = new Runtime(store, new StaticWorkflows([nap]), { clock });
   runner = new Runner(store, rt, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
-  runner.start();
+  await runner.start();
   return { rt, clock, runner };
 }
 
 describe('the runtime clock', () => {
   test('an until wait fires when the clock reaches it, not before', async () => {
-    const { rt, clock, runner } = setup();
+    const { rt, clock, runner } = await setup();
     const run = await rt.start('nap');
-    await eventually(() => store.runs.get(run.run_id)!.status === 'waiting');
-    expect(store.runs.get(run.run_id)!.waiting!.until).toBe('2030-01-01T00:01:00.000000+00:00');
+    await eventually(async () => (await store.runs.get(run.run_id))!.status === 'waiting');
+    expect((await store.runs.get(run.run_id))!.waiting!.until).toBe('2030-01-01T00:01:00.000000+00:00');
     clock.advance(59_999);
     runner.wake();
     await runner.idle();
-    expect(store.runs.get(run.run_id)!.status).toBe('waiting');
+    expect((await store.runs.get(run.run_id))!.status).toBe('waiting');
     clock.advance(1);
     runner.wake();
-    await eventually(() => store.runs.get(run.run_id)!.status === 'completed');
-    expect(store.runs.get(run.run_id)!.output).toEqual({ woke: true });
-    expect(store.runs.get(run.run_id)!.updated_at.startsWith('2030-01-01T00:01:00')).toBe(true);
+    await eventually(async () => (await store.runs.get(run.run_id))!.status === 'completed');
+    expect((await store.runs.get(run.run_id))!.output).toEqual({ woke: true });
+    expect((await store.runs.get(run.run_id))!.updated_at.startsWith('2030-01-01T00:01:00')).toBe(true);
   });
 
   test('a paused run does not move once its wait is due; resumed, the due wait fires', async () => {
-    const { rt, clock, runner } = setup();
+    const { rt, clock, runner } = await setup();
     const run = await rt.start('nap');
-    await eventually(() => store.runs.get(run.run_id)!.status === 'waiting');
-    rt.pause(run.run_id, 'lunch');
-    const ledgerLen = store.ledger.count(run.run_id);
+    await eventually(async () => (await store.runs.get(run.run_id))!.status === 'waiting');
+    await rt.pause(run.run_id, 'lunch');
+    const ledgerLen = await store.ledger.count(run.run_id);
     clock.advance(120_000);
     runner.wake();
     await runner.idle();
-    const paused = store.runs.get(run.run_id)!;
-    expect([paused.status, isPaused(paused), store.ledger.count(run.run_id)]).toEqual(['waiting', true, ledgerLen]);
-    rt.resumeRun(run.run_id);
+    const paused = (await store.runs.get(run.run_id))!;
+    expect([paused.status, isPaused(paused), await store.ledger.count(run.run_id)]).toEqual(['waiting', true, ledgerLen]);
+    await rt.resumeRun(run.run_id);
     runner.wake();
-    await eventually(() => store.runs.get(run.run_id)!.status === 'completed');
+    await eventually(async () => (await store.runs.get(run.run_id))!.status === 'completed');
   });
 });

@@ -18,9 +18,9 @@ const askFlow = graphWorkflow('ask', 'ask', {
 });
 
 let n = 0;
-function send(runId: string, type: string, payload: unknown) {
-  const seq = h.store.commands.append({ command_id: `c${++n}`, run_id: runId, type, payload: payload as never }).seq;
-  return applyCommand(h.runtime, h.store.commands.listAfter(seq - 1, 1)[0]!);
+async function send(runId: string, type: string, payload: unknown) {
+  const seq = (await h.store.commands.append({ command_id: `c${++n}`, run_id: runId, type, payload: payload as never })).seq;
+  return applyCommand(h.runtime, (await h.store.commands.listAfter(seq - 1, 1))[0]!);
 }
 
 describe('command payloads', () => {
@@ -28,10 +28,10 @@ describe('command payloads', () => {
     h = createHarness({ workflows: [askFlow] });
     const run = await h.runtime.start('ask');
     const waiting = await h.runToEnd(run.run_id);
-    expect(send(run.run_id, 'resume', { payload: { x: 1 }, waitKey: 'other' })).toEqual({
+    expect(await send(run.run_id, 'resume', { payload: { x: 1 }, waitKey: 'other' })).toEqual({
       status: 'rejected', reason: `wait_key mismatch: expected '${waiting.waiting!.wait_key}', got 'other'`,
     });
-    expect(send(run.run_id, 'resume', { payload: { x: 1 }, waitKey: waiting.waiting!.wait_key })).toEqual({ status: 'applied', reason: null });
+    expect(await send(run.run_id, 'resume', { payload: { x: 1 }, waitKey: waiting.waiting!.wait_key })).toEqual({ status: 'applied', reason: null });
     expect((await h.runToEnd(run.run_id)).output).toEqual({ answer: { x: 1 } });
   });
 
@@ -39,23 +39,23 @@ describe('command payloads', () => {
     h = createHarness({ workflows: [askFlow] });
     const run = await h.runtime.start('ask');
     await h.runToEnd(run.run_id);
-    expect(send(run.run_id, 'resume', { payload: [1] })).toEqual({ status: 'rejected', reason: 'resume payload.payload must be an object' });
-    expect(send(run.run_id, 'resume', { payload: null })).toEqual({ status: 'rejected', reason: 'resume payload.payload must be an object' });
-    expect(send(run.run_id, 'emit_event', { name: '  ' })).toEqual({ status: 'rejected', reason: 'emit_event requires payload.name' });
-    expect(send(run.run_id, 'emit_event', { name: 7 })).toEqual({ status: 'rejected', reason: 'emit_event requires payload.name' });
-    expect(send(run.run_id, 'emit_event', { name: 'x', scope: 'galaxy' })).toEqual({ status: 'rejected', reason: "unknown event scope: 'galaxy'" });
-    expect(send('ghost', 'pause', {})).toEqual({ status: 'rejected', reason: "Run 'ghost' not found" });
-    expect(send(run.run_id, 'nope', {})).toEqual({ status: 'rejected', reason: "Unknown command type 'nope'" });
+    expect(await send(run.run_id, 'resume', { payload: [1] })).toEqual({ status: 'rejected', reason: 'resume payload.payload must be an object' });
+    expect(await send(run.run_id, 'resume', { payload: null })).toEqual({ status: 'rejected', reason: 'resume payload.payload must be an object' });
+    expect(await send(run.run_id, 'emit_event', { name: '  ' })).toEqual({ status: 'rejected', reason: 'emit_event requires payload.name' });
+    expect(await send(run.run_id, 'emit_event', { name: 7 })).toEqual({ status: 'rejected', reason: 'emit_event requires payload.name' });
+    expect(await send(run.run_id, 'emit_event', { name: 'x', scope: 'galaxy' })).toEqual({ status: 'rejected', reason: "unknown event scope: 'galaxy'" });
+    expect(await send('ghost', 'pause', {})).toEqual({ status: 'rejected', reason: "Run 'ghost' not found" });
+    expect(await send(run.run_id, 'nope', {})).toEqual({ status: 'rejected', reason: "Unknown command type 'nope'" });
   });
 
   test('pause takes a string reason only; a non-object payload reads as {}', async () => {
     h = createHarness({ workflows: [askFlow] });
     const run = await h.runtime.start('ask');
-    expect(send(run.run_id, 'pause', { reason: 42 }).status).toBe('applied');
-    expect(isPaused(h.run(run.run_id))).toBe(true);
-    expect(h.run(run.run_id).vars._runtime.control.pause_reason).toBeUndefined();
-    expect(send(run.run_id, 'resume', 'not an object').status).toBe('applied');
-    expect(isPaused(h.run(run.run_id))).toBe(false);
+    expect((await send(run.run_id, 'pause', { reason: 42 }))?.status).toBe('applied');
+    expect(isPaused(await h.run(run.run_id))).toBe(true);
+    expect((await h.run(run.run_id)).vars._runtime.control.pause_reason).toBeUndefined();
+    expect((await send(run.run_id, 'resume', 'not an object'))?.status).toBe('applied');
+    expect(isPaused(await h.run(run.run_id))).toBe(false);
   });
 });
 
@@ -66,15 +66,15 @@ describe('feature commands are registered per runtime instance', () => {
     installSchedules(other);
     installMemory(other);
     const run = await h.runtime.start('ask');
-    expect(send(run.run_id, 'update_schedule', { interval: '1s' })).toEqual({
+    expect(await send(run.run_id, 'update_schedule', { interval: '1s' })).toEqual({
       status: 'rejected', reason: "Command type 'update_schedule' is not supported by this gateway yet",
     });
-    expect(send(run.run_id, 'compact_memory', {})).toEqual({
+    expect(await send(run.run_id, 'compact_memory', {})).toEqual({
       status: 'rejected', reason: "Command type 'compact_memory' is not supported by this gateway yet",
     });
     // the runtime that has them validates the payload
-    const seq = h.store.commands.append({ command_id: 'x1', run_id: run.run_id, type: 'compact_memory', payload: { preserveRecent: -1 } }).seq;
-    expect(applyCommand(other, h.store.commands.listAfter(seq - 1, 1)[0]!)).toEqual({
+    const seq = (await h.store.commands.append({ command_id: 'x1', run_id: run.run_id, type: 'compact_memory', payload: { preserveRecent: -1 } })).seq;
+    expect(await applyCommand(other, (await h.store.commands.listAfter(seq - 1, 1))[0]!)).toEqual({
       status: 'rejected', reason: 'preserve_recent must be an integer >= 0',
     });
   });

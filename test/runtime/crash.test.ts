@@ -2,7 +2,7 @@
 // is duplicated, and every hash chain verifies.
 import { afterAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { tempDir } from '../support/harness.ts';
 
 const dir = tempDir('ag-crash-');
@@ -28,7 +28,7 @@ test('runs survive repeated SIGKILL of the runner process', async () => {
   expect(await last.exited).toBe(0);
   expect(kills).toBeGreaterThan(0);
 
-  const store = Store.open(db);
+  const store = SqliteStore.open(db);
   try {
     const runs = store.db.query('SELECT run_id, status, run_json FROM runs').all() as { run_id: string; status: string; run_json: string }[];
     expect(runs.length).toBe(RUNS);
@@ -36,16 +36,16 @@ test('runs survive repeated SIGKILL of the runner process', async () => {
     for (const r of runs) {
       expect(r.status).toBe('completed');
       expect(JSON.parse(r.run_json).output).toEqual({ sum: expectedSum, i: STEPS });
-      const recs = store.ledger.listAfter(r.run_id, 0, 100_000);
+      const recs = await store.ledger.listAfter(r.run_id, 0, 100_000);
       // Each effect completes exactly once (a kill may leave an extra `started` attempt, never a second completion).
       const completedKeys = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key);
       expect(new Set(completedKeys).size).toBe(completedKeys.length);
       expect(recs.filter((x) => x.effect?.type === 'work' && x.status === 'completed').length).toBe(STEPS);
       expect(recs.filter((x) => x.effect?.type === 'answer_user' && x.status === 'completed').length).toBe(STEPS / 5);
       expect(recs.at(-1)!.idempotency_key).toBe('system:terminal_status:completed');
-      expect(store.ledger.verify(r.run_id).ok).toBe(true);
+      expect((await store.ledger.verify(r.run_id)).ok).toBe(true);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }, 60_000);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFault } from '../../src/store/fault.ts';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { buildCompactRuntime, compactViolations, seedCompact, SUMMARY } from '../support/fault-compact.ts';
 import { buildRuntime, outcomes, seed, violations } from '../support/fault-workload.ts';
 import { tempDir } from '../support/harness.ts';
@@ -21,15 +21,15 @@ interface Workload {
   seedDb: string;
   args: () => string[];
   /** What a client could have read right after the kill. */
-  snapshot: (s: Store) => any;
-  violations: (s: Store, first: any) => string[];
+  snapshot: (s: SqliteStore) => Promise<any>;
+  violations: (s: SqliteStore, first: any) => Promise<string[]>;
 }
 const main: Workload = { seedDb: join(dir.path, 'seed.sqlite3'), args: () => [], snapshot: outcomes, violations };
 const compact: Workload = {
   seedDb: join(dir.path, 'seed-compact.sqlite3'),
   args: () => ['compact', stub.url],
-  snapshot: (s) => {
-    const c = s.commands.get('cm1')!;
+  snapshot: async (s) => {
+    const c = (await s.commands.get('cm1'))!;
     return c.status === 'pending' ? null : { status: c.status, reason: c.reason };
   },
   violations: compactViolations,
@@ -38,12 +38,12 @@ const compact: Workload = {
 beforeAll(async () => {
   stub = startStubLlm();
   stub.respond = () => ({ content: SUMMARY });
-  let store = Store.open(main.seedDb, { fault: null });
+  let store = SqliteStore.open(main.seedDb, { fault: null });
   await seed(store, buildRuntime(store));
-  store.close(); // checkpoints the WAL: the file alone is the seeded state
-  store = Store.open(compact.seedDb, { fault: null });
+  await store.close(); // checkpoints the WAL: the file alone is the seeded state
+  store = SqliteStore.open(compact.seedDb, { fault: null });
   await seedCompact(store, buildCompactRuntime(store, stub.url));
-  store.close();
+  await store.close();
 });
 afterAll(() => {
   stub?.stop();
@@ -67,15 +67,15 @@ async function killAndRecover(fault: string, w: Workload = main): Promise<boolea
     expect(first).toBe(0);
     return false;
   }
-  const s1 = Store.open(db, { fault: null });
-  const snapshot = w.snapshot(s1);
-  s1.close();
+  const s1 = SqliteStore.open(db, { fault: null });
+  const snapshot = await w.snapshot(s1);
+  await s1.close();
   expect(await runWorker(w, db, null)).toBe(0);
-  const s2 = Store.open(db, { fault: null });
+  const s2 = SqliteStore.open(db, { fault: null });
   try {
-    expect({ fault, violations: w.violations(s2, snapshot) }).toEqual({ fault, violations: [] });
+    expect({ fault, violations: await w.violations(s2, snapshot) }).toEqual({ fault, violations: [] });
   } finally {
-    s2.close();
+    await s2.close();
   }
   return true;
 }
@@ -93,9 +93,9 @@ test('without a fault the workloads settle and every invariant holds', async () 
     const db = join(dir.path, `clean-${++caseNo}.sqlite3`);
     copyFileSync(w.seedDb, db);
     expect(await runWorker(w, db, null)).toBe(0);
-    const s = Store.open(db, { fault: null });
-    expect(w.violations(s, null)).toEqual([]);
-    s.close();
+    const s = SqliteStore.open(db, { fault: null });
+    expect(await w.violations(s, null)).toEqual([]);
+    await s.close();
   }
 }, 30_000);
 

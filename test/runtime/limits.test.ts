@@ -15,8 +15,8 @@ const runaway = flow(
 );
 
 let h: Harness | null = null;
-afterEach(() => {
-  h?.close();
+afterEach(async () => {
+  await h?.close();
   h = null;
 });
 
@@ -41,8 +41,8 @@ test('a self-recursive flow stops at the subflow depth limit', async () => {
   expect(deepest.error).toContain('limit 5');
   expect(deepest.error).toContain('ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH');
   // Nothing is left running or waiting: the failure travels up the tree.
-  expect(hh.store.runs.listRunnable(100, 'gateway')).toEqual([]);
-  expect(['completed', 'failed']).toContain(hh.run(root.run_id).status);
+  expect(await hh.store.runs.listRunnable(100, 'gateway')).toEqual([]);
+  expect(['completed', 'failed']).toContain((await hh.run(root.run_id)).status);
 });
 
 test('a self-recursive flow stops at the per-tree run limit', async () => {
@@ -61,7 +61,7 @@ test('a self-recursive flow stops at the per-tree run limit', async () => {
   // Another root has its own budget.
   const other = await hh.runtime.start('runaway');
   await hh.settle();
-  expect(hh.runtime.tree(other.run_id)).toHaveLength(11);
+  expect(await hh.runtime.tree(other.run_id)).toHaveLength(11);
 });
 
 test('a flow exactly at the limits runs to completion', async () => {
@@ -71,8 +71,8 @@ test('a flow exactly at the limits runs to completion', async () => {
   hh.runtime.treeLimits = { maxSubflowDepth: 1, maxTreeRuns: 1 };
   const run = await hh.runtime.start('two');
   await hh.settle();
-  expect(hh.run(run.run_id).status).toBe('completed');
-  expect(hh.runtime.tree(run.run_id)).toHaveLength(2);
+  expect((await hh.run(run.run_id)).status).toBe('completed');
+  expect(await hh.runtime.tree(run.run_id)).toHaveLength(2);
 });
 
 test('the limits are configured by env and validated', () => {

@@ -9,7 +9,7 @@ let runner: Runner | null = null;
 afterEach(async () => {
   await runner?.stop();
   runner = null;
-  h?.close();
+  await h?.close();
 });
 
 const ask = graphWorkflow('ask', 'ask', {
@@ -22,9 +22,9 @@ const listen = graphWorkflow('listen', 'w', {
 });
 const spin = graphWorkflow('spin', 'a', { a: () => ({ next_node: 'a' }) }); // never ends on its own
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('timed out waiting for condition');
     await Bun.sleep(2);
   }
@@ -34,17 +34,17 @@ describe('runner', () => {
   test('ticks a new run at once and applies a resume command with payload', async () => {
     h = createHarness({ workflows: [ask] });
     runner = h.runner({ pollMs: 5000 }); // a long poll: progress must come from in-process wake-ups
-    expect(runner.start()).toBe(true);
+    expect(await runner.start()).toBe(true);
     const run = await h.runtime.start('ask');
-    await until(() => h.run(run.run_id).status === 'waiting');
-    const wrong = h.store.commands.append({ command_id: 'c0', run_id: run.run_id, type: 'resume', payload: { wait_key: 'nope', payload: { response: 'x' } } });
-    const ok = h.store.commands.append({ command_id: 'c1', run_id: run.run_id, type: 'resume', payload: { payload: { response: 'alice' } } });
-    await until(() => h.run(run.run_id).status === 'completed');
-    expect(h.run(run.run_id).output).toEqual({ answer: { response: 'alice' } });
-    expect(h.store.commands.get('c0')).toMatchObject({ seq: wrong.seq, status: 'rejected' });
-    expect(h.store.commands.get('c0')!.reason).toContain('wait_key mismatch');
-    expect(h.store.commands.get('c1')).toMatchObject({ seq: ok.seq, status: 'applied' });
-    expect(h.store.commands.cursor()).toBe(ok.seq);
+    await until(async () => (await h.run(run.run_id)).status === 'waiting');
+    const wrong = await h.store.commands.append({ command_id: 'c0', run_id: run.run_id, type: 'resume', payload: { wait_key: 'nope', payload: { response: 'x' } } });
+    const ok = await h.store.commands.append({ command_id: 'c1', run_id: run.run_id, type: 'resume', payload: { payload: { response: 'alice' } } });
+    await until(async () => (await h.run(run.run_id)).status === 'completed');
+    expect((await h.run(run.run_id)).output).toEqual({ answer: { response: 'alice' } });
+    expect(await h.store.commands.get('c0')).toMatchObject({ seq: wrong.seq, status: 'rejected' });
+    expect((await h.store.commands.get('c0'))!.reason).toContain('wait_key mismatch');
+    expect(await h.store.commands.get('c1')).toMatchObject({ seq: ok.seq, status: 'applied' });
+    expect(await h.store.commands.cursor()).toBe(ok.seq);
   });
 
   test('pause, resume and cancel apply to the whole tree; unknown run is rejected', async () => {
@@ -54,45 +54,45 @@ describe('runner', () => {
     });
     h = createHarness({ workflows: [listen, parent] });
     runner = h.runner();
-    runner.start();
+    await runner.start();
     const run = await h.runtime.start('parent');
-    await until(() => h.runtime.tree(run.run_id).length === 2 && h.run(h.runtime.tree(run.run_id)[1]!).status === 'waiting');
-    const child = h.runtime.tree(run.run_id)[1]!;
-    h.store.commands.append({ command_id: 'p', run_id: run.run_id, type: 'pause', payload: { reason: 'ops' } });
-    await until(() => h.store.commands.get('p')!.status === 'applied');
-    expect(h.run(child).vars._runtime.control.paused).toBe(true);
-    expect(h.run(run.run_id).vars._runtime.control.pause_reason).toBe('ops');
-    h.store.commands.append({ command_id: 'r', run_id: run.run_id, type: 'resume' });
-    await until(() => h.store.commands.get('r')!.status === 'applied');
-    expect(h.run(child).vars._runtime.control.paused).toBeUndefined();
-    h.store.commands.append({ command_id: 'x', run_id: run.run_id, type: 'cancel' });
-    await until(() => h.run(child).status === 'cancelled');
-    expect(h.run(run.run_id).status).toBe('cancelled');
-    expect(h.run(run.run_id).error).toBe('Cancelled');
-    h.store.commands.append({ command_id: 'ghost', run_id: 'nope', type: 'pause' });
-    await until(() => h.store.commands.get('ghost')!.status !== 'pending');
-    expect(h.store.commands.get('ghost')).toMatchObject({ status: 'rejected', reason: "Run 'nope' not found" });
+    await until(async () => (await h.runtime.tree(run.run_id)).length === 2 && (await h.run((await h.runtime.tree(run.run_id))[1]!)).status === 'waiting');
+    const child = (await h.runtime.tree(run.run_id))[1]!;
+    await h.store.commands.append({ command_id: 'p', run_id: run.run_id, type: 'pause', payload: { reason: 'ops' } });
+    await until(async () => (await h.store.commands.get('p'))!.status === 'applied');
+    expect((await h.run(child)).vars._runtime.control.paused).toBe(true);
+    expect((await h.run(run.run_id)).vars._runtime.control.pause_reason).toBe('ops');
+    await h.store.commands.append({ command_id: 'r', run_id: run.run_id, type: 'resume' });
+    await until(async () => (await h.store.commands.get('r'))!.status === 'applied');
+    expect((await h.run(child)).vars._runtime.control.paused).toBeUndefined();
+    await h.store.commands.append({ command_id: 'x', run_id: run.run_id, type: 'cancel' });
+    await until(async () => (await h.run(child)).status === 'cancelled');
+    expect((await h.run(run.run_id)).status).toBe('cancelled');
+    expect((await h.run(run.run_id)).error).toBe('Cancelled');
+    await h.store.commands.append({ command_id: 'ghost', run_id: 'nope', type: 'pause' });
+    await until(async () => (await h.store.commands.get('ghost'))!.status !== 'pending');
+    expect(await h.store.commands.get('ghost')).toMatchObject({ status: 'rejected', reason: "Run 'nope' not found" });
   });
 
   test('emit_event command delivers to session listeners with an external emitter', async () => {
     h = createHarness({ workflows: [listen] });
     runner = h.runner();
-    runner.start();
+    await runner.start();
     const a = await h.runtime.start('listen', { sessionId: 'S' });
-    await until(() => h.run(a.run_id).status === 'waiting');
-    h.store.commands.append({ command_id: 'e', run_id: 'S', type: 'emit_event', client_id: 'cli', payload: { name: 'go', payload: 5 } });
-    await until(() => h.run(a.run_id).status === 'completed');
-    expect(h.run(a.run_id).output!.evt).toMatchObject({ name: 'go', scope: 'session', session_id: 'S', payload: { value: 5 }, emitter: { source: 'external', client_id: 'cli' } });
-    expect(h.store.commands.get('e')!.reason).toBe('delivered to 1 run(s)');
+    await until(async () => (await h.run(a.run_id)).status === 'waiting');
+    await h.store.commands.append({ command_id: 'e', run_id: 'S', type: 'emit_event', client_id: 'cli', payload: { name: 'go', payload: 5 } });
+    await until(async () => (await h.run(a.run_id)).status === 'completed');
+    expect((await h.run(a.run_id)).output!.evt).toMatchObject({ name: 'go', scope: 'session', session_id: 'S', payload: { value: 5 }, emitter: { source: 'external', client_id: 'cli' } });
+    expect((await h.store.commands.get('e'))!.reason).toBe('delivered to 1 run(s)');
   });
 
   test('a busy run does not starve others (bounded steps per tick, oldest first)', async () => {
     h = createHarness({ workflows: [spin, ask] });
     runner = h.runner({ tickMaxSteps: 50 });
-    runner.start();
+    await runner.start();
     for (let i = 0; i < 3; i++) await h.runtime.start('spin');
     const run = await h.runtime.start('ask');
-    await until(() => h.run(run.run_id).status === 'waiting');
+    await until(async () => (await h.run(run.run_id)).status === 'waiting');
   });
 
   test('one active runner per database: a second waits; it takes over after stop', async () => {
@@ -100,12 +100,12 @@ describe('runner', () => {
     h = createHarness({ workflows: [ask], path: join(dir.path, 'g.sqlite3') });
     const a = h.runner();
     const b = h.runner();
-    expect(a.start()).toBe(true);
-    expect(b.start()).toBe(false);
+    expect(await a.start()).toBe(true);
+    expect(await b.start()).toBe(false);
     await a.stop();
-    expect(b.start()).toBe(true);
+    expect(await b.start()).toBe(true);
     await b.stop();
-    h.close();
+    await h.close();
     dir.cleanup();
     h = createHarness();
   });
@@ -122,16 +122,16 @@ describe('events for paused listeners', () => {
     });
     h = createHarness({ workflows: [loopListener] });
     runner = h.runner();
-    runner.start();
+    await runner.start();
     const l = await h.runtime.start('ll', { sessionId: 'S' });
-    await until(() => h.run(l.run_id).status === 'waiting');
-    h.store.commands.append({ command_id: 'p', run_id: l.run_id, type: 'pause' });
-    for (let n = 1; n <= 3; n++) h.store.commands.append({ command_id: `e${n}`, run_id: 'S', type: 'emit_event', payload: { name: 'tick', payload: { n } } });
-    await until(() => h.store.commands.get('e3')!.status === 'applied');
-    expect(h.run(l.run_id).vars.seen).toBeUndefined();
-    h.store.commands.append({ command_id: 'r', run_id: l.run_id, type: 'resume' });
-    await until(() => (h.run(l.run_id).vars.seen ?? []).length === 3);
-    expect(h.run(l.run_id).vars.seen).toEqual([1, 2, 3]);
-    expect(h.run(l.run_id).vars._runtime.held_events).toBeUndefined();
+    await until(async () => (await h.run(l.run_id)).status === 'waiting');
+    await h.store.commands.append({ command_id: 'p', run_id: l.run_id, type: 'pause' });
+    for (let n = 1; n <= 3; n++) await h.store.commands.append({ command_id: `e${n}`, run_id: 'S', type: 'emit_event', payload: { name: 'tick', payload: { n } } });
+    await until(async () => (await h.store.commands.get('e3'))!.status === 'applied');
+    expect((await h.run(l.run_id)).vars.seen).toBeUndefined();
+    await h.store.commands.append({ command_id: 'r', run_id: l.run_id, type: 'resume' });
+    await until(async () => ((await h.run(l.run_id)).vars.seen ?? []).length === 3);
+    expect((await h.run(l.run_id)).vars.seen).toEqual([1, 2, 3]);
+    expect((await h.run(l.run_id)).vars._runtime.held_events).toBeUndefined();
   });
 });

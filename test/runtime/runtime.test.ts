@@ -21,12 +21,12 @@ describe('tick and completion', () => {
     const done = await h.runToEnd(run.run_id);
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ ok: 1 });
-    const led = h.ledger(run.run_id);
+    const led = await h.ledger(run.run_id);
     expect(led.map((r) => r.status)).toEqual(['completed', 'completed']);
     expect(led[0]!.result).toEqual({ completed: true, output: { ok: 1 } });
     expect(led[1]!.effect?.payload.name).toBe('abstract.status');
     expect(led[1]!.idempotency_key).toBe('system:terminal_status:completed');
-    expect(h.store.ledger.verify(run.run_id).ok).toBe(true);
+    expect((await h.store.ledger.verify(run.run_id)).ok).toBe(true);
   });
 
   test('ask_user waits with the spec wait key; resume writes result_key and a resume marker', async () => {
@@ -35,14 +35,14 @@ describe('tick and completion', () => {
     const waiting = await h.runToEnd(run.run_id);
     expect(waiting.status).toBe('waiting');
     expect(waiting.waiting).toMatchObject({ reason: 'user', wait_key: `user:${run.run_id}:ask`, prompt: 'Name?', choices: ['a', 'b'], resume_to_node: 'done', result_key: 'answer' });
-    const led = h.ledger(run.run_id);
+    const led = await h.ledger(run.run_id);
     expect(led.map((r) => r.status)).toEqual(['started', 'waiting']);
     expect(led[0]!.step_id).toBe(led[1]!.step_id);
-    expect(() => h.runtime.resume(run.run_id, { response: 'x' }, 'user:wrong')).toThrow(/wait_key mismatch/);
+    await expect(h.runtime.resume(run.run_id, { response: 'x' }, 'user:wrong')).rejects.toThrow(/wait_key mismatch/);
     const done = await h.answer(run.run_id, { response: 'alice' }, `user:${run.run_id}:ask`);
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ answer: { response: 'alice' } });
-    const resume = h.ledger(run.run_id)[2]!;
+    const resume = (await h.ledger(run.run_id))[2]!;
     expect(resume.effect).toMatchObject({ type: 'resume', payload: { wait_reason: 'user', payload: { response: 'alice' } } });
     expect(resume.result).toEqual({ resumed: true });
   });
@@ -51,10 +51,10 @@ describe('tick and completion', () => {
     h = createHarness({ workflows: [graphWorkflow('t', 'ask', { ask: () => ({ effect: { type: 'ask_user', payload: { prompt: 'p' }, result_key: null } }) })] });
     const run = await h.runtime.start('t');
     await h.runToEnd(run.run_id);
-    const done = h.runtime.resume(run.run_id, { ok: true });
+    const done = await h.runtime.resume(run.run_id, { ok: true });
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ success: true, result: { ok: true } });
-    const led = h.ledger(run.run_id);
+    const led = await h.ledger(run.run_id);
     expect(led.at(-2)!.result).toMatchObject({ completed: true, via: 'resume' });
     expect(led.at(-1)!.effect?.payload.payload).toEqual({ text: 'completed' });
   });
@@ -65,7 +65,7 @@ describe('tick and completion', () => {
     const r = await h.runToEnd(run.run_id);
     expect(r.status).toBe('failed');
     expect(r.error).toBe('Error: kaput');
-    const led = h.ledger(run.run_id);
+    const led = await h.ledger(run.run_id);
     expect(led[0]!.idempotency_key).toBe(`system:tick_exception:${run.run_id}`);
     expect(led[1]!.idempotency_key).toBe('system:terminal_status:failed');
   });
@@ -99,8 +99,8 @@ describe('idempotent effects', () => {
     const run = await h.runtime.start('ext');
     await h.runToEnd(run.run_id);
     // Simulate a crash between effect completion and the checkpoint: put the run back at node a.
-    const r = h.run(run.run_id);
-    h.store.tx(() => h.store.runs.save({ ...r, status: 'running', current_node: 'a', output: null }));
+    const r = await h.run(run.run_id);
+    await h.store.tx(() => h.store.runs.save({ ...r, status: 'running', current_node: 'a', output: null }));
     const again = await h.runToEnd(run.run_id);
     expect(calls).toBe(1);
     expect(again.output).toEqual({ out: { calls: 1 } });
@@ -110,8 +110,8 @@ describe('idempotent effects', () => {
     let seen = -1;
     const wf = graphWorkflow('ck', 'a', { a: () => ({ effect: { type: 'ext', payload: {}, result_key: null }, next_node: null }) });
     h = createHarness({ workflows: [wf] });
-    h.runtime.registerEffect('ext', (ctx) => {
-      seen = h.store.ledger.count(ctx.run.run_id);
+    h.runtime.registerEffect('ext', async (ctx) => {
+      seen = await h.store.ledger.count(ctx.run.run_id);
       return { status: 'completed', result: {} };
     });
     const run = await h.runtime.start('ck');
@@ -132,7 +132,7 @@ describe('time waits', () => {
     const w = await h.runToEnd(run.run_id);
     expect(w.status).toBe('waiting');
     expect(w.waiting?.until).toBe(until);
-    expect(h.store.runs.listDueUntil(until, 10)).toEqual([run.run_id]);
+    expect(await h.store.runs.listDueUntil(until, 10)).toEqual([run.run_id]);
     await Bun.sleep(200);
     const done = await h.runToEnd(run.run_id);
     expect(done.status).toBe('completed');
@@ -145,15 +145,15 @@ describe('pause / resume / cancel', () => {
   test('pause a running run → pause wait; resume_run releases it; resume() refuses while paused', async () => {
     h = createHarness({ workflows: [loop, askFlow] });
     const run = await h.runtime.start('loop');
-    h.runtime.pause(run.run_id, 'ops');
-    const p = h.run(run.run_id);
+    await h.runtime.pause(run.run_id, 'ops');
+    const p = await h.run(run.run_id);
     expect(p.status).toBe('waiting');
     expect(p.waiting).toMatchObject({ wait_key: `pause:${run.run_id}`, prompt: 'Paused', details: { kind: 'pause' } });
     expect(p.vars._runtime.control).toMatchObject({ paused: true, pause_reason: 'ops' });
     expect((await h.runtime.tick(run.run_id)).status).toBe('waiting');
-    expect(() => h.runtime.resume(run.run_id, {})).toThrow('Run is paused');
-    h.runtime.resumeRun(run.run_id);
-    const r = h.run(run.run_id);
+    await expect(h.runtime.resume(run.run_id, {})).rejects.toThrow('Run is paused');
+    await h.runtime.resumeRun(run.run_id);
+    const r = await h.run(run.run_id);
     expect(r.status).toBe('running');
     expect(r.vars._runtime.control.paused).toBeUndefined();
     expect(r.vars._runtime.control.resumed_at).toBeString();
@@ -163,8 +163,8 @@ describe('pause / resume / cancel', () => {
     h = createHarness({ workflows: [askFlow] });
     const run = await h.runtime.start('ask');
     await h.runToEnd(run.run_id);
-    h.runtime.pause(run.run_id);
-    expect(h.run(run.run_id).vars._runtime.control).toBeUndefined();
+    await h.runtime.pause(run.run_id);
+    expect((await h.run(run.run_id)).vars._runtime.control).toBeUndefined();
   });
 
   test('cancel a tree: parent and async child', async () => {
@@ -175,16 +175,16 @@ describe('pause / resume / cancel', () => {
     h = createHarness({ workflows: [loop, parent] });
     const run = await h.runtime.start('parent');
     await h.runtime.tick(run.run_id);
-    const p = h.run(run.run_id);
+    const p = await h.run(run.run_id);
     expect(p.waiting?.reason).toBe('subworkflow');
     const childId = p.waiting!.details!.sub_run_id as string;
-    expect(h.run(childId).parent_run_id).toBe(run.run_id);
-    const ids = h.runtime.tree(run.run_id);
+    expect((await h.run(childId)).parent_run_id).toBe(run.run_id);
+    const ids = await h.runtime.tree(run.run_id);
     expect(ids).toEqual([run.run_id, childId]);
-    for (const id of ids) h.runtime.cancel(id, 'stop');
-    expect(h.run(run.run_id).status).toBe('cancelled');
-    expect(h.run(childId).status).toBe('cancelled');
-    expect(h.run(childId).error).toBe('stop');
+    for (const id of ids) await h.runtime.cancel(id, 'stop');
+    expect((await h.run(run.run_id)).status).toBe('cancelled');
+    expect((await h.run(childId)).status).toBe('cancelled');
+    expect((await h.run(childId)).error).toBe('stop');
   });
 });
 
@@ -215,7 +215,7 @@ describe('subworkflows', () => {
     const childId = p.waiting!.details!.sub_run_id as string;
     expect(p.waiting!.details!.sub_waiting).toEqual({ reason: 'user', wait_key: `user:${childId}:q` });
     await h.answer(childId, { response: 'yes' });
-    const done = h.run(run.run_id);
+    const done = await h.run(run.run_id);
     expect(done.status).toBe('completed');
     expect(done.output!.sub).toEqual({ sub_run_id: childId, output: { a: { response: 'yes' } } });
   });
@@ -233,7 +233,7 @@ describe('subworkflows', () => {
     h = createHarness({ workflows: [bad, parentOf('bad', { async: true, wait: true })] });
     const run = await h.runtime.start('p-bad');
     await h.settle();
-    const r = h.run(run.run_id);
+    const r = await h.run(run.run_id);
     expect(r.status).toBe('completed');
     expect(r.output!.sub.output).toMatchObject({ success: false, error: 'Error: nope' });
   });
@@ -256,16 +256,16 @@ describe('events', () => {
     const b = await h.runtime.start('l2', { sessionId: 'S1' });
     const c = await h.runtime.start('l1', { sessionId: 'S2' });
     for (const r of [a, b, c]) await h.runToEnd(r.run_id);
-    expect(h.run(a.run_id).waiting?.wait_key).toBe('evt:session:S1:ping');
+    expect((await h.run(a.run_id)).waiting?.wait_key).toBe('evt:session:S1:ping');
     const em = await h.runtime.start('emitter', { sessionId: 'S1' });
     const out = await h.runToEnd(em.run_id);
     expect(out.output!.r.delivered).toBe(2);
     expect(new Set(out.output!.r.delivered_to)).toEqual(new Set([a.run_id, b.run_id]));
     await h.settle();
-    const got = h.run(a.run_id).output!.got;
+    const got = (await h.run(a.run_id)).output!.got;
     expect(got).toMatchObject({ event_id: 'e1', name: 'ping', scope: 'session', session_id: 'S1', payload: { n: 1 } });
     expect(got.emitter).toEqual({ run_id: em.run_id, workflow_id: 'emitter', node_id: 'e' });
-    expect(h.run(c.run_id).status).toBe('waiting');
+    expect((await h.run(c.run_id)).status).toBe('waiting');
   });
 });
 
@@ -275,9 +275,9 @@ describe('hash chain', () => {
     const run = await h.runtime.start('ask');
     await h.runToEnd(run.run_id);
     await h.answer(run.run_id, { response: 'bob' });
-    expect(h.store.ledger.verify(run.run_id)).toMatchObject({ ok: true, count: 5 });
+    expect(await h.store.ledger.verify(run.run_id)).toMatchObject({ ok: true, count: 5 });
     h.store.db.query(`UPDATE ledger SET record_json = replace(record_json, 'bob', 'eve') WHERE run_id = ? AND seq = 3`).run(run.run_id);
-    const rep = h.store.ledger.verify(run.run_id);
+    const rep = await h.store.ledger.verify(run.run_id);
     expect(rep.ok).toBe(false);
     expect(rep.first_bad_seq).toBe(3);
     expect(rep.errors[0]!.type).toBe('record_hash_mismatch');
@@ -296,12 +296,12 @@ describe('listeners', () => {
     }, ['lst']);
     h = createHarness({ workflows: [listener, root] });
     const run = await h.runtime.start('root', { sessionId: 'S' });
-    const [child] = h.store.runs.children(run.run_id);
+    const [child] = await h.store.runs.children(run.run_id);
     expect(child!.workflow_id).toBe('lst');
     expect(child!.session_id).toBe('S');
     const done = await h.runToEnd(run.run_id);
     expect(done.output).toEqual({ delivered: 1 });
     await h.settle();
-    expect(h.run(child!.run_id).output).toEqual({ got: { hi: 1 } });
+    expect((await h.run(child!.run_id)).output).toEqual({ got: { hi: 1 } });
   });
 });

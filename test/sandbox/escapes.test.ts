@@ -54,8 +54,8 @@ function harness(docs: Vars[]) {
 }
 
 /** Everything the run left in the store, as one string. */
-function persisted(h: ReturnType<typeof harness>, runId: string): string {
-  return JSON.stringify({ run: h.run(runId), ledger: h.ledger(runId) });
+async function persisted(h: ReturnType<typeof harness>, runId: string): Promise<string> {
+  return JSON.stringify({ run: await h.run(runId), ledger: await h.ledger(runId) });
 }
 
 function expectNoLeak(text: string): void {
@@ -74,7 +74,7 @@ describe('escape corpus through the real flow engine', () => {
     try {
       const run = await h.runtime.start('escapes', { vars: {} });
       await h.settle();
-      const done = h.run(run.run_id);
+      const done = await h.run(run.run_id);
       expect(done.status).toBe('completed');
       const out = done.output as Record<string, any>;
       const refused = (k: string) => expect(String(out[k]?.refused ?? '')).not.toBe('');
@@ -87,9 +87,9 @@ describe('escape corpus through the real flow engine', () => {
       expect(out.sys_modules).toMatchObject({ js: false, pyodide_js: false });
       expect(out.jsproxy_scan).toEqual([]);
       expect(String(out.import_js.refused)).toContain("No module named 'js'");
-      expectNoLeak(persisted(h, run.run_id));
+      expectNoLeak(await persisted(h, run.run_id));
     } finally {
-      h.close();
+      await h.close();
     }
     for (const p of [join('/tmp', MARK), join(tmpdir(), MARK), join(process.cwd(), MARK)]) expect(existsSync(p)).toBe(false);
     expect(readdirSync(process.cwd()).some((f) => f.includes(MARK))).toBe(false);
@@ -101,11 +101,11 @@ describe('escape corpus through the real flow engine', () => {
     try {
       const run = await h.runtime.start('spin', { vars: {} });
       await h.settle();
-      const done = h.run(run.run_id);
+      const done = await h.run(run.run_id);
       expect(String(done.output?.error ?? done.error)).toContain('Execution timed out after 1500 ms (raise ABSTRACTGATEWAY_CODE_TIMEOUT_MS');
-      expectNoLeak(persisted(h, run.run_id));
+      expectNoLeak(await persisted(h, run.run_id));
     } finally {
-      h.close();
+      await h.close();
     }
   });
 
@@ -115,11 +115,11 @@ describe('escape corpus through the real flow engine', () => {
     try {
       const run = await h.runtime.start('bomb', { vars: {} });
       await h.settle();
-      const done = h.run(run.run_id);
+      const done = await h.run(run.run_id);
       expect(String(done.output?.error ?? done.error)).toMatch(/Memory limit exceeded \(256 MB; raise ABSTRACTGATEWAY_CODE_MEMORY_MB|timed out/);
-      expectNoLeak(persisted(h, run.run_id));
+      expectNoLeak(await persisted(h, run.run_id));
     } finally {
-      h.close();
+      await h.close();
     }
   });
 
@@ -133,12 +133,12 @@ describe('escape corpus through the real flow engine', () => {
     try {
       const a = await h.runtime.start('poison', { vars: { secret: 'run-a-secret' } });
       await h.settle();
-      expect(h.run(a.run_id).output).toMatchObject({ output: 'set' });
+      expect((await h.run(a.run_id)).output).toMatchObject({ output: 'set' });
       const b = await h.runtime.start('probe', { vars: {} });
       await h.settle();
-      expect(h.run(b.run_id).output).toMatchObject({ output: null });
+      expect((await h.run(b.run_id)).output).toMatchObject({ output: null });
     } finally {
-      h.close();
+      await h.close();
     }
   });
 });

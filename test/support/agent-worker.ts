@@ -3,6 +3,7 @@
 import { loadConfig } from '../../src/config.ts';
 import { createGateway } from '../../src/gateway.ts';
 import { AGENT_WORKFLOW_ID } from '../../src/llm/agent.ts';
+import type { SqliteStore } from '../../src/store/index.ts';
 
 const [dataDir, stubUrl, workspace] = process.argv.slice(2) as [string, string, string];
 const config = { ...loadConfig({}, { dataDir, flowsDir: `${dataDir}/flows` }), pollMs: 10 };
@@ -10,14 +11,14 @@ const gw = await createGateway(config, {
   env: { LMSTUDIO_BASE_URL: `${stubUrl}/v1`, ABSTRACTGATEWAY_TOOL_MODE: 'local', ABSTRACTGATEWAY_LLM_MAX_ATTEMPTS: '1' },
   log: () => {},
 });
-if (gw.store.runs.count() === 0) {
+if ((await gw.store.runs.count()) === 0) {
   await gw.runtime.start(AGENT_WORKFLOW_ID, {
     vars: { task: 'Append three lines', provider: 'lmstudio', model: 'stub', tools: ['execute_command'], max_iterations: 10, workspace_root: workspace },
   });
 }
-while (!gw.runner.start()) await Bun.sleep(20);
+while (!(await gw.runner.start())) await Bun.sleep(20);
 for (;;) {
-  const open = gw.store.db.query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled')").get() as { n: number };
+  const open = (gw.store as SqliteStore).db.query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled')").get() as { n: number };
   if (open.n === 0) break;
   await Bun.sleep(10);
 }

@@ -1,6 +1,6 @@
 // Child process for the crash test: opens the store, creates the runs on first start, and drives them with the
 // real runner until all are terminal. The parent kills it with SIGKILL at random moments and restarts it.
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows, graphWorkflow } from '../../src/runtime/graph.ts';
@@ -23,25 +23,25 @@ export const crashWorkflow = graphWorkflow('crashy', 'loop', {
   },
 });
 
-const store = Store.open(dbPath!);
+const store = SqliteStore.open(dbPath!);
 const runtime = new Runtime(store, new StaticWorkflows([crashWorkflow]));
 runtime.registerEffect('work', async (ctx) => {
   await Bun.sleep(1);
   return { status: 'completed', result: { v: ctx.effect.payload.i * 2 } };
 });
 // All runs in one transaction: a kill during seeding leaves none or all of them.
-if (store.runs.count() === 0) {
-  store.tx(() => {
-    for (let i = 0; i < RUNS; i++) runtime.createRun(crashWorkflow, { vars: { i: 0, sum: 0 } });
+if ((await store.runs.count()) === 0) {
+  await store.tx(async () => {
+    for (let i = 0; i < RUNS; i++) await runtime.createRun(crashWorkflow, { vars: { i: 0, sum: 0 } });
   });
 }
 const runner = new Runner(store, runtime, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 7, runScanLimit: 100 });
-while (!runner.start()) await Bun.sleep(20);
+while (!(await runner.start())) await Bun.sleep(20);
 for (;;) {
   const left = store.db.query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled')").get() as { n: number };
   if (left.n === 0) break;
   await Bun.sleep(10);
 }
 await runner.stop();
-store.close();
+await store.close();
 process.exit(0);

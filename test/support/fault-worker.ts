@@ -1,17 +1,17 @@
 // Child process of the fault-injection test: opens the seeded data dir (a fault may be armed through
-// ABSTRACTGATEWAY_TEST_FAULT, read by Store.open) and runs the real runner until the workload has settled.
+// ABSTRACTGATEWAY_TEST_FAULT, read by SqliteStore.open) and runs the real runner until the workload has settled.
 // Exit 0 = settled without hitting the fault; a SIGKILL = the fault fired.
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { buildCompactRuntime, compactSettled } from './fault-compact.ts';
 import { buildRuntime, runner, settled as mainSettled } from './fault-workload.ts';
 
 // argv: <db> [compact <llm-url>]
 const [db, mode, llmUrl] = process.argv.slice(2);
-const store = Store.open(db!);
+const store = SqliteStore.open(db!);
 const rt = mode === 'compact' ? buildCompactRuntime(store, llmUrl!) : buildRuntime(store);
 const settled = mode === 'compact' ? compactSettled : mainSettled;
 const r = runner(store, rt);
-while (!r.start()) await Bun.sleep(10);
+while (!(await r.start())) await Bun.sleep(10);
 const deadline = Date.now() + 20_000;
 while (!settled(store)) {
   if (Date.now() > deadline) {
@@ -22,5 +22,5 @@ while (!settled(store)) {
 }
 await r.idle();
 await r.stop();
-store.close();
+await store.close();
 process.exit(0);

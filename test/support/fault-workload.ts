@@ -9,7 +9,7 @@ import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../src/features/schedules.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { isTerminal } from '../../src/model/index.ts';
-import type { Store } from '../../src/store/index.ts';
+import type { SqliteStore, Store } from '../../src/store/index.ts';
 import { end, flow, n, start } from './visualflow.ts';
 
 export const SESSION = 'fault-session';
@@ -90,14 +90,14 @@ export async function seed(store: Store, rt: Runtime): Promise<void> {
     ids[wf] = r.run_id;
     await rt.tick(r.run_id);
   }
-  store.commands.append({ command_id: 'c-resume', run_id: ids.asker!, type: 'resume', payload: { payload: { answer: 'yes' } } });
-  store.commands.append({ command_id: 'c-emit', run_id: ids.asker!, type: 'emit_event', payload: { name: 'ping', scope: 'session', session_id: SESSION, payload: { from: 'command' } } });
+  await store.commands.append({ command_id: 'c-resume', run_id: ids.asker!, type: 'resume', payload: { payload: { answer: 'yes' } } });
+  await store.commands.append({ command_id: 'c-emit', run_id: ids.asker!, type: 'emit_event', payload: { name: 'ping', scope: 'session', session_id: SESSION, payload: { from: 'command' } } });
   for (const wf of ['emitter', 'parent_sync', 'parent_async', 'app', 'vf_emit']) await rt.start(wf, { sessionId: SESSION });
   await startScheduledRun(rt, { target_workflow_id: 'child', input_data: { x: 3 }, interval: '20ms', repeat_count: 2, overlap: 'queue', session_id: SESSION });
 }
 
 /** True when everything that can end has ended (the two listeners wait forever by design). */
-export function settled(store: Store): boolean {
+export function settled(store: SqliteStore): boolean {
   const row = store.db
     .query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled') AND workflow_id NOT LIKE 'listen_%'")
     .get() as { n: number };
@@ -106,20 +106,20 @@ export function settled(store: Store): boolean {
 
 export interface Outcomes { [commandId: string]: { status: string; reason: string | null } }
 
-export function outcomes(store: Store): Outcomes {
+export async function outcomes(store: Store): Promise<Outcomes> {
   const out: Outcomes = {};
   for (const id of ['c-resume', 'c-emit']) {
-    const c = store.commands.get(id)!;
+    const c = (await store.commands.get(id))!;
     if (c.status !== 'pending') out[id] = { status: c.status, reason: c.reason };
   }
   return out;
 }
 
-const all = (store: Store): RunState[] => (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).map((r) => JSON.parse(r.run_json));
-const ledger = (store: Store, runId: string): StepRecord[] => store.ledger.listAfter(runId, 0, 100_000);
+const all = (store: SqliteStore): RunState[] => (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).map((r) => JSON.parse(r.run_json));
+const ledger = (store: Store, runId: string): Promise<StepRecord[]> => store.ledger.listAfter(runId, 0, 100_000);
 
 /** Every invariant of the workload after the final clean run; returns the violations (empty = all hold). */
-export function violations(store: Store, firstOutcomes: Outcomes | null): string[] {
+export async function violations(store: SqliteStore, firstOutcomes: Outcomes | null): Promise<string[]> {
   const bad: string[] = [];
   const runs = all(store);
   const byWf = (wf: string) => runs.filter((r) => r.workflow_id === wf);
@@ -129,7 +129,7 @@ export function violations(store: Store, firstOutcomes: Outcomes | null): string
     return rs[0]!;
   };
   // Commands: applied exactly once, with the outcome a client could have read first.
-  const now = outcomes(store);
+  const now = await outcomes(store);
   for (const id of ['c-resume', 'c-emit']) {
     if (now[id]?.status !== 'applied') bad.push(`${id} is ${JSON.stringify(now[id])}`);
     if (firstOutcomes?.[id] && JSON.stringify(firstOutcomes[id]) !== JSON.stringify(now[id])) {
@@ -142,7 +142,7 @@ export function violations(store: Store, firstOutcomes: Outcomes | null): string
   // Events: each listener woke exactly once, by the right emitter.
   for (const [wf, from] of [['listen_ping', 'command'], ['listen_pong', 'node'], ['listen_app_evt', 'app'], ['listen_vf_evt', 'vf']] as const) {
     const l = one(wf);
-    const resumes = ledger(store, l.run_id).filter((r) => r.effect?.type === 'resume');
+    const resumes = (await ledger(store, l.run_id)).filter((r) => r.effect?.type === 'resume');
     if (resumes.length !== 1 || resumes[0]!.effect!.payload.payload?.payload?.from !== from) {
       bad.push(`${wf} resumed ${resumes.length} times: ${JSON.stringify(resumes.map((r) => r.effect!.payload.payload))}`);
     }
@@ -170,8 +170,8 @@ export function violations(store: Store, firstOutcomes: Outcomes | null): string
     }
   }
   for (const r of runs) {
-    const recs = ledger(store, r.run_id);
-    const v = store.ledger.verify(r.run_id);
+    const recs = await ledger(store, r.run_id);
+    const v = await store.ledger.verify(r.run_id);
     if (!v.ok) bad.push(`chain of ${r.workflow_id} ${r.run_id} broken: ${JSON.stringify(v.errors[0])}`);
     const keys = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key!);
     if (new Set(keys).size !== keys.length) bad.push(`${r.workflow_id} ${r.run_id} completed an effect twice`);

@@ -1,8 +1,9 @@
-// Test harness over the real store (SQLite in memory or in a temp file) and the real runtime.
+// Test harness over the real store (SQLite in memory or in a temp file) and the real runtime. The store is
+// asynchronous: `ledger`, `run` and `close` return promises (await them).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows } from '../../src/runtime/graph.ts';
@@ -15,7 +16,8 @@ export function tempDir(prefix = 'ag-test-'): { path: string; cleanup: () => voi
 }
 
 export interface Harness {
-  store: Store;
+  /** The SQLite store (tests may tamper through `store.db`). */
+  store: SqliteStore;
   runtime: Runtime;
   workflows: WorkflowSource;
   /** Ticks the run until it is no longer running (or `maxTicks` is hit). */
@@ -24,14 +26,15 @@ export interface Harness {
   answer(runId: string, payload: Vars, waitKey?: string | null): Promise<RunState>;
   /** Ticks every runnable run until none is left (listeners, children, parents). */
   settle(maxRounds?: number): Promise<void>;
-  ledger(runId: string): StepRecord[];
-  run(runId: string): RunState;
+  ledger(runId: string): Promise<StepRecord[]>;
+  /** The stored checkpoint (throws when the run does not exist). */
+  run(runId: string): Promise<RunState>;
   runner(opts?: Partial<ConstructorParameters<typeof Runner>[2]>): Runner;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function createHarness(opts: { workflows?: Workflow[] | WorkflowSource; path?: string } = {}): Harness {
-  const store = Store.open(opts.path ?? ':memory:');
+  const store = SqliteStore.open(opts.path ?? ':memory:');
   const workflows = Array.isArray(opts.workflows) || !opts.workflows ? new StaticWorkflows(opts.workflows ?? []) : opts.workflows;
   const runtime = new Runtime(store, workflows);
   const h: Harness = {
@@ -44,19 +47,23 @@ export function createHarness(opts: { workflows?: Workflow[] | WorkflowSource; p
       return run;
     },
     async answer(runId, payload, waitKey) {
-      runtime.resume(runId, payload, waitKey);
+      await runtime.resume(runId, payload, waitKey);
       await h.settle();
       return h.run(runId);
     },
     async settle(maxRounds = 1000) {
       for (let i = 0; i < maxRounds; i++) {
-        const ids = store.runs.listRunnable(1000, 'gateway');
+        const ids = await store.runs.listRunnable(1000, 'gateway');
         if (!ids.length) return;
         for (const id of ids) await runtime.tick(id);
       }
     },
     ledger: (runId) => store.ledger.listAfter(runId, 0, 1_000_000),
-    run: (runId) => store.runs.get(runId)!,
+    async run(runId) {
+      const run = await store.runs.get(runId);
+      if (!run) throw new Error(`run ${runId} not found`);
+      return run;
+    },
     runner: (o = {}) => new Runner(store, runtime, { pollMs: 20, commandBatchLimit: 200, tickMaxSteps: 100, runScanLimit: 200, ...o }),
     close: () => store.close(),
   };

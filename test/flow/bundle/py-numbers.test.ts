@@ -20,5 +20,5 @@ test('a literal 2.0 in the .flow JSON concatenates as "2.0"; 2 as "2"; positions
   expect(typeof (parsed.nodes as any[])[0].position.x).toBe('number');
   const h = flowHarness([parsed]);
   expect((await h.start('lits')).output).toEqual({ response: '2.0 2', success: true });
-  h.close();
+  await h.close();
 });

@@ -88,7 +88,7 @@ describeShared('conformance: shared VisualFlows', () => {
     test('07935658 ac-basic: start → end without pins echoes the input vars', async () => {
       const x = h();
       expect((await x.start('07935658', { prompt: 'hi', n: 2 })).output).toEqual({ prompt: 'hi', n: 2, success: true });
-      x.close();
+      await x.close();
     });
 
     test('5d83f135: no edges, the start node is terminal → its 12 params (missing → null)', async () => {
@@ -98,13 +98,13 @@ describeShared('conformance: shared VisualFlows', () => {
         use_context: null, context: null, provider: null, model: null, system: null, prompt: 'p', tools: null,
         max_iterations: null, max_in_tokens: null, temperature: 0.5, seed: null, resp_schema: null, success: true,
       });
-      x.close();
+      await x.close();
     });
 
     test('53d568fc: the declared entry is on_flow_end → completes at once with null pins', async () => {
       const x = h();
       expect((await x.start('53d568fc', { prompt: 'p' })).output).toEqual({ response: null, result: null, meta: null, scratchpad: null, success: true });
-      x.close();
+      await x.close();
     });
 
     test('a803f4bd: terminal ask_user; the resume payload is the result', async () => {
@@ -112,27 +112,27 @@ describeShared('conformance: shared VisualFlows', () => {
       const run = await x.start('a803f4bd');
       expect(run.waiting).toMatchObject({ reason: 'user', prompt: 'who are you ?', resume_to_node: null });
       expect((await x.answer(run.run_id, { response: 'a tester' })).output).toEqual({ success: true, result: { response: 'a tester' } });
-      x.close();
+      await x.close();
     });
 
     test('15f19f7f ac-update-status: status event with no listener (the Delay node is unreachable)', async () => {
       const x = h();
       const run = await x.start('15f19f7f', { state: 'Thinking...' });
       expect(run.output).toEqual({ success: true, result: { wait_key: `evt:run:${run.run_id}:abstract.status`, name: 'abstract.status', scope: 'run', delivered: 0, delivered_to: [], resumed: [] } });
-      const emit = x.ledger(run.run_id).find((r) => r.effect?.type === 'emit_event' && r.node_id === 'node-4')!;
+      const emit = (await x.ledger(run.run_id)).find((r) => r.effect?.type === 'emit_event' && r.node_id === 'node-4')!;
       expect(emit.effect!.payload.payload).toEqual({ value: 'Thinking...' });
-      x.close();
+      await x.close();
     });
 
     test('ac-echo: two status subflows around a concat', async () => {
       const x = h();
       const run = await x.start('ac-echo', { prompt: 'hello' });
       expect(run.output).toEqual({ response: 'ECHO SERVER :  hello', result: null, meta: null, scratchpad: null, success: true });
-      const children = x.store.runs.children(run.run_id);
+      const children = await x.store.runs.children(run.run_id);
       expect(children.map((c) => [c.workflow_id, c.status, c.vars.state])).toEqual(
         expect.arrayContaining([['15f19f7f', 'completed', 'Starting..'], ['15f19f7f', 'completed', 'Ending..']]),
       );
-      x.close();
+      await x.close();
     });
 
     test('acagent_message_demo: emit, delay (resumed early), emit, end', async () => {
@@ -141,12 +141,12 @@ describeShared('conformance: shared VisualFlows', () => {
       expect(run.waiting!.reason).toBe('until');
       const done = await x.answer(run.run_id, {});
       expect(done.output).toEqual({ response: 'p', result: null, meta: null, scratchpad: null, success: true });
-      const emits = x.ledger(run.run_id).filter((r) => r.effect?.type === 'emit_event' && r.status === 'completed' && r.node_id.startsWith('emit'));
+      const emits = (await x.ledger(run.run_id)).filter((r) => r.effect?.type === 'emit_event' && r.status === 'completed' && r.node_id.startsWith('emit'));
       expect(emits.map((r) => [r.effect!.payload.name, r.effect!.payload.scope, r.effect!.payload.payload])).toEqual([
         ['abstract.message', 'run', { value: 'Hello from workflow' }],
         ['abstract.message', 'run', { text: 'Still working… (this is just a demo delay)', level: 'warning' }],
       ]);
-      x.close();
+      await x.close();
     });
 
     test('a49d80c3 schedule: recurrent on_schedule fires, answers, and re-arms', async () => {
@@ -155,22 +155,22 @@ describeShared('conformance: shared VisualFlows', () => {
       const first = run.waiting!.until!;
       expect(run.waiting!.reason).toBe('until');
       const again = await x.answer(run.run_id, {});
-      const answer = x.ledger(run.run_id).find((r) => r.effect?.type === 'answer_user' && r.status === 'completed')!;
+      const answer = (await x.ledger(run.run_id)).find((r) => r.effect?.type === 'answer_user' && r.status === 'completed')!;
       expect(answer.result).toEqual({ message: first, level: 'message' });
       expect(again.status).toBe('waiting');
       expect(again.waiting!.reason).toBe('until');
       expect(again.waiting!.until! >= first).toBe(true); // ms resolution: equal when answered within the same ms
-      x.close();
+      await x.close();
     });
 
     test('tg-agent-main: the root completes; its on_event node runs as a listener child waiting in the session', async () => {
       const x = h();
       const run = await x.start('tg-agent-main', {}, 'chat-1');
       expect(run.output).toEqual({ success: true });
-      const [listener] = x.store.runs.children(run.run_id);
+      const [listener] = await x.store.runs.children(run.run_id);
       expect(listener!.workflow_id).toBe('visual_event_listener:tg-agent-main:node-event');
-      expect(x.run(listener!.run_id).waiting).toMatchObject({ reason: 'event', wait_key: 'evt:session:chat-1:telegram.message' });
-      x.close();
+      expect((await x.run(listener!.run_id)).waiting).toMatchObject({ reason: 'event', wait_key: 'evt:session:chat-1:telegram.message' });
+      await x.close();
     });
   });
 });

@@ -39,7 +39,7 @@ describeShared('conformance: LLM bundles', () => {
     const body = stub.requests.at(-1)!.body;
     expect(body.model).toBe('stub-model');
     expect(body.messages.at(-1)).toEqual({ role: 'user', content: 'Hello' });
-    h.close();
+    await h.close();
   });
 
   test('basic@dev: the agent node runs the ReAct agent workflow as a child run and returns its answer', async () => {
@@ -48,12 +48,12 @@ describeShared('conformance: LLM bundles', () => {
     const run = await h.start('06af7170', { prompt: 'Say done' });
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ response: 'All done.', success: true });
-    const [child] = h.store.runs.children(run.run_id);
+    const [child] = await h.store.runs.children(run.run_id);
     expect(child!.workflow_id).toBe('abstractgateway.agent.react');
     expect(child!.vars).toMatchObject({ task: 'Say done', provider: 'openai', model: 'gpt-5-mini', max_iterations: 50 });
     // use_context: the turn joins the parent's conversation.
     expect(run.vars.context.messages.map((m: { role: string; content: string }) => [m.role, m.content])).toEqual([['user', 'Say done'], ['assistant', 'All done.']]);
-    h.close();
+    await h.close();
   });
 
   test('ralph@dev: one cycle — sequence with answer_user branches, coder + reviewer agents, structured review, final LLM', async () => {
@@ -68,9 +68,9 @@ describeShared('conformance: LLM bundles', () => {
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ output: 'Final: shipped.', success: true });
-    const answers = h.ledger(run.run_id).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed').map((r) => r.result!.message);
+    const answers = (await h.ledger(run.run_id)).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed').map((r) => r.result!.message);
     expect(answers).toEqual(['TASKS SET :  build a thing', 'build a thing']);
-    h.close();
+    await h.close();
   });
 
   test('basic-agent@0.0.1: status subflows around the agent (RunnableFlow abstractcode.agent.v1)', async () => {
@@ -79,9 +79,9 @@ describeShared('conformance: LLM bundles', () => {
     const run = await h.start('81795ea9', { prompt: 'Question?', provider: 'lmstudio', model: 'stub-model' });
     expect(run.status).toBe('completed');
     expect(run.output).toMatchObject({ response: 'Answer.', success: true, meta: { schema: 'abstractcode.agent.v1.meta' } });
-    const kids = h.store.runs.children(run.run_id).map((c) => [c.workflow_id, c.vars.state ?? c.vars.task]);
+    const kids = (await h.store.runs.children(run.run_id)).map((c) => [c.workflow_id, c.vars.state ?? c.vars.task]);
     expect(kids).toEqual(expect.arrayContaining([['15f19f7f', 'Thinking...'], ['15f19f7f', 'Done'], ['abstractgateway.agent.react', 'Question?']]));
-    h.close();
+    await h.close();
   });
 
   test('memory_compact node: the runtime compacts the run context and the node exposes the span id', async () => {
@@ -95,7 +95,7 @@ describeShared('conformance: LLM bundles', () => {
     expect(run.status).toBe('completed');
     expect(run.output!.span_id).toEqual(expect.any(String));
     expect(run.vars.context.messages).toHaveLength(3); // summary + 2 preserved
-    h.close();
+    await h.close();
   });
 
   test('a8f5b5f8 basic-followup: agent, then an ask_user While loop with fan-in back into the agent and the While', async () => {
@@ -110,7 +110,7 @@ describeShared('conformance: LLM bundles', () => {
     run = await h.answer(run.run_id, { response: 'OK thanks' });
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ response: 'Second answer.', success: true });
-    h.close();
+    await h.close();
   });
 
   test('ralph@dev: a reviewer asking for more work recurses into the flow itself with inherited context', async () => {
@@ -127,13 +127,13 @@ describeShared('conformance: LLM bundles', () => {
     const run = await h.start('ee1a6daa', { user_request: 'build it', max_cycles: 3, current_cycle: 1 });
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ output: { output: 'Final: v2 shipped.', success: true }, success: true });
-    const child = h.store.runs.children(run.run_id).find((c) => c.workflow_id === 'ee1a6daa')!;
+    const child = (await h.store.runs.children(run.run_id)).find((c) => c.workflow_id === 'ee1a6daa')!;
     // As authored, the `add` feeding current_cycle has no `a` edge (a defaults to 0), so every child runs as
     // cycle 1.0 and resets `tasks` to [user_request]: the reference runtime does the same.
     expect(child.vars).toMatchObject({ current_cycle: new PyFloat(1), tasks: ['build it'], user_request: 'build it' });
     expect(child.vars._temp.effects['node-25']).toBeUndefined();
     // The child started from the parent's conversation (inherit_context).
     expect(child.vars.context.messages.some((m: { content: string }) => m.content === 'Coded v1.')).toBe(true);
-    h.close();
+    await h.close();
   });
 });

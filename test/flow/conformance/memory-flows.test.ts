@@ -23,7 +23,7 @@ describeShared('conformance: memory, knowledge-graph and provider flows', () => 
     try {
       return await h.start(id, vars);
     } finally {
-      h.close();
+      await h.close();
     }
   }
 

@@ -205,7 +205,7 @@ describe('return to the active scheduler', () => {
     const done = await h.answer(run.run_id, { response: '2' });
     expect(done.status).toBe('completed');
     expect(done.vars._temp.effects).toMatchObject({ a1: { response: '1' }, a2: { response: '2' } });
-    h.close();
+    await h.close();
   });
 
   test('an explicit exec edge back into a While starts a fresh frame (HEAD re-entry rule)', async () => {

@@ -40,18 +40,18 @@ test('a ForEach with ask_user in its body survives a restart at every wait', asy
   await h.settle();
   const answers = ['yes', 'no', 'maybe'];
   for (let i = 0; i < 3; i++) {
-    const waiting = h.run(run.run_id);
+    const waiting = await h.run(run.run_id);
     expect(waiting.status).toBe('waiting');
     expect(waiting.waiting!.prompt).toBe(`Do you like ${['red', 'green', 'blue'][i]}`);
     // The loop frame advanced before the body ran: the item being asked is already consumed.
     expect(waiting.vars._temp._control.frames.loop.idx).toBe(i + 1);
-    h.close();
+    await h.close();
     h = open();
     await h.answer(run.run_id, { response: answers[i] });
   }
-  const done = h.run(run.run_id);
+  const done = await h.run(run.run_id);
   expect(done.status).toBe('completed');
   expect(done.output).toEqual({ answers, success: true });
   expect(done.vars._temp._control.stack).toEqual([]);
-  h.close();
+  await h.close();
 });

@@ -14,7 +14,7 @@ describe('ask_user / answer_user / waits', () => {
     expect(run.waiting).toMatchObject({ reason: 'user', prompt: 'Name?', wait_key: `user:${run.run_id}:q`, resume_to_node: 'e', result_key: '_temp.effects.q' });
     const done = await h.answer(run.run_id, { response: 'alice' });
     expect(done.output).toEqual({ name: 'alice', success: true });
-    h.close();
+    await h.close();
   });
 
   test('a terminal ask_user completes with {success, result: payload}; a null prompt fails the run', async () => {
@@ -28,7 +28,7 @@ describe('ask_user / answer_user / waits', () => {
     const bad = await h.start('nullp');
     expect(bad.status).toBe('failed');
     expect(bad.error).toContain('ask_user requires payload.prompt');
-    h.close();
+    await h.close();
   });
 
   test('answer_user stringifies Python-style and normalises the level', async () => {
@@ -50,7 +50,7 @@ describe('ask_user / answer_user / waits', () => {
     const w = await h.start('evt');
     expect(w.waiting).toMatchObject({ reason: 'event', wait_key: 'abstract.ask', prompt: 'Pick', choices: ['Red', 'Blue'] });
     expect((await h.answer(w.run_id, { response: 'Red' }, 'abstract.ask')).output).toEqual({ data: { response: 'Red' }, success: true });
-    h.close();
+    await h.close();
   });
 });
 
@@ -74,18 +74,18 @@ describe('events and listeners', () => {
     const root = await h.runtime.start('app', { sessionId: 'S1' });
     const wf = await h.flows.get('app');
     expect(wf!.listeners!()).toEqual(['visual_event_listener:app:on']);
-    const [listener] = h.store.runs.children(root.run_id);
+    const [listener] = await h.store.runs.children(root.run_id);
     expect(listener!.workflow_id).toBe('visual_event_listener:app:on');
     // The listener parks first, then the root emits.
     await h.runtime.tick(listener!.run_id);
-    expect(h.run(listener!.run_id).waiting!.wait_key).toBe('evt:session:S1:ping');
+    expect((await h.run(listener!.run_id)).waiting!.wait_key).toBe('evt:session:S1:ping');
     await h.settle();
-    expect(h.run(root.run_id).output).toEqual({ delivered: 1, success: true });
-    const l = h.run(listener!.run_id);
+    expect((await h.run(root.run_id)).output).toEqual({ delivered: 1, success: true });
+    const l = await h.run(listener!.run_id);
     expect(l.vars.got).toEqual({ value: [1, 2] }); // non-object payloads are wrapped
     expect(l.status).toBe('waiting'); // handled, then waiting again
     expect(l.waiting!.wait_key).toBe('evt:session:S1:ping');
-    h.close();
+    await h.close();
   });
 
   test('a blank on_event name listens to every event of the session and re-arms after each one', async () => {
@@ -93,15 +93,15 @@ describe('events and listeners', () => {
     const emitter = flow('emitter', [start('s', ['name', 'payload']), n('em', 'emit_event', { in: ['exec-in', 'name', 'payload'], out: ['exec-out'] })], ['s.exec-out>em.exec-in']);
     const h = flowHarness([listens, emitter]);
     const root = await h.start('wild', {}, 'S2');
-    const [listener] = h.store.runs.children(root.run_id);
-    expect(h.run(listener!.run_id).waiting!.wait_key).toBe('evt:session:S2:*');
+    const [listener] = await h.store.runs.children(root.run_id);
+    expect((await h.run(listener!.run_id)).waiting!.wait_key).toBe('evt:session:S2:*');
     for (const [name, payload] of [['a', { n: 1 }], ['b', { n: 2 }]] as const) {
       await h.start('emitter', { name, payload }, 'S2');
-      const l = h.run(listener!.run_id);
+      const l = await h.run(listener!.run_id);
       expect(l.vars.got).toMatchObject({ name, payload, scope: 'session', emitter: { workflow_id: 'emitter', node_id: 'em' } });
       expect(l.waiting!.wait_key).toBe('evt:session:S2:*');
     }
-    h.close();
+    await h.close();
   });
 
   test('emit_event with no listener still succeeds; event ids carry a per-node sequence', async () => {
@@ -109,9 +109,9 @@ describe('events and listeners', () => {
     const h = flowHarness([f]);
     const run = await h.start('st', { state: 'Thinking...' });
     expect(run.output).toEqual({ success: true, result: { wait_key: `evt:run:${run.run_id}:abstract.status`, name: 'abstract.status', scope: 'run', delivered: 0, delivered_to: [], resumed: [] } });
-    const rec = h.ledger(run.run_id).find((r) => r.effect?.type === 'emit_event' && r.status === 'completed' && r.node_id === 'em')!;
+    const rec = (await h.ledger(run.run_id)).find((r) => r.effect?.type === 'emit_event' && r.status === 'completed' && r.node_id === 'em')!;
     expect(rec.effect!.payload).toMatchObject({ payload: { value: 'Thinking...' }, event_id: `${run.run_id}:em:1`, max_steps: 0 });
-    h.close();
+    await h.close();
   });
 
   test('emit_event without a name fails the run with an actionable error', async () => {
@@ -133,9 +133,9 @@ describe('subflows', () => {
     const h = flowHarness([parent, child]);
     const run = await h.start('parent', { x: 'X' });
     expect(run.output).toEqual({ joined: 'X Y', whole: { joined: 'X Y', x: 'X', success: true }, success: true });
-    const [kid] = h.store.runs.children(run.run_id);
+    const [kid] = await h.store.runs.children(run.run_id);
     expect(kid!.session_id).toBe(run.session_id);
-    h.close();
+    await h.close();
   });
 
   test('recursion: a flow calling itself until number reaches 0', async () => {
@@ -147,8 +147,8 @@ describe('subflows', () => {
     expect(three.status).toBe('completed');
     // Each level returns the child's end output object on `output`.
     expect(JSON.stringify(three.output)).toContain('Final number :  0');
-    expect(h.runtime.tree(three.run_id)).toHaveLength(4);
-    h.close();
+    expect(await h.runtime.tree(three.run_id)).toHaveLength(4);
+    await h.close();
   });
 
   test('inherit_context merges the parent conversation into the child (system first, de-duplicated by message_id)', async () => {
@@ -163,15 +163,15 @@ describe('subflows', () => {
     const h = flowHarness([parent, ctxChild]);
     const run = await h.start('ctxparent', { context: { messages: [m('system', 'parent-sys', 'p0'), m('user', 'parent-user', 'p1')], attachments: [{ id: 'a' }] } });
     expect(run.output!.messages.map((x: Vars) => x.content)).toEqual(['child-sys', 'parent-sys', 'parent-user']);
-    const [kid] = h.store.runs.children(run.run_id);
+    const [kid] = await h.store.runs.children(run.run_id);
     expect(kid!.vars.context.attachments).toEqual([{ id: 'a' }]);
-    h.close();
+    await h.close();
   });
 
   test('a subflow node without a target is a compile error', async () => {
     const h = flowHarness([flow('bad', [start('s'), n('sub', 'subflow', { in: ['exec-in'], out: ['exec-out'] })], ['s.exec-out>sub.exec-in'])]);
     await expect(h.flows.get('bad')).rejects.toThrow("node 'sub' (subflow): no subflow selected");
-    h.close();
+    await h.close();
   });
 });
 
@@ -198,7 +198,7 @@ describe('LLM, agent and tool nodes (payload contract with src/llm)', () => {
       meta: { schema: 'abstractflow.llm_call.v1.meta', version: 1, output_mode: 'structured', tool_calls: 0, model: 'm1', finish_reason: 'stop' },
       success: true,
     });
-    h.close();
+    await h.close();
   });
 
   test('llm_call builds messages from a context pin and forwards schema, tools and context flags', async () => {
@@ -218,7 +218,7 @@ describe('LLM, agent and tool nodes (payload contract with src/llm)', () => {
       resume_to_node: null,
     });
     expect(run.output).toMatchObject({ success: true, result: { content: 'ok' } });
-    h.close();
+    await h.close();
   });
 
   test('agent runs the agent workflow as a child run and maps its output; context gets the turn', async () => {
@@ -232,7 +232,7 @@ describe('LLM, agent and tool nodes (payload contract with src/llm)', () => {
     const run = await h.start('ag', { prompt: 'fix it', context: { messages: [{ role: 'user', content: 'hi' }] } });
     expect(run.output).toEqual({ response: 'did: fix it', meta: { tools: ['read_file'], max: 5 }, scratchpad: { n: 1 }, success: true });
     expect(run.vars.context.messages.map((m: Vars) => [m.role, m.content])).toEqual([['user', 'hi'], ['user', 'fix it'], ['assistant', 'did: fix it']]);
-    h.close();
+    await h.close();
   });
 
   test('agent without any provider/model completes the node with a configuration error and continues', async () => {
@@ -247,7 +247,7 @@ describe('LLM, agent and tool nodes (payload contract with src/llm)', () => {
     const run = await h.start('tc');
     expect(seen[0]!.payload).toMatchObject({ tool_calls: [{ name: 'read_file', arguments: { p: 'a' } }], allowed_tools: [] });
     expect(run.output).toMatchObject({ success: false, results: [{ error: 'not allowed' }] });
-    h.close();
+    await h.close();
   });
 
   test('call_tool runs one call and exposes its output (or error) as `result`', async () => {
@@ -263,7 +263,7 @@ describe('LLM, agent and tool nodes (payload contract with src/llm)', () => {
     expect(seen[0]!.payload.tool_calls).toEqual([{ name: 'sum', arguments: { a: 1 } }]);
     expect((await h.start('ct')).output).toEqual({ result: 'boom', success: false });
     expect((await h.start('ct')).output).toEqual({ result: 'Tool execution not completed (mode=passthrough)', success: false });
-    h.close();
+    await h.close();
   });
 });
 

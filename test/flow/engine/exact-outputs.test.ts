@@ -13,11 +13,11 @@ describe('Python floats across persistence and subflows', () => {
     const h = flowHarness([recursive]);
     const three = await h.start('rec', { number: 3 });
     expect(three.status).toBe('completed');
-    const deepest = h.runtime.tree(three.run_id).map((id) => h.run(id)).find((r) => r.vars.number !== undefined && pyStr(r.vars.number) === '0.0')!;
+    const deepest = (await Promise.all((await h.runtime.tree(three.run_id)).map((id) => h.run(id)))).find((r) => r.vars.number !== undefined && pyStr(r.vars.number) === '0.0')!;
     expect(deepest.output).toEqual({ response: 'Final number :  0.0', success: true });
     // {number: 0} is an int from the caller: no float appears.
     expect((await h.start('rec', { number: 0 })).output).toEqual({ response: 'Final number :  0', success: true });
-    h.close();
+    await h.close();
   });
 
   test('an integral float set in one step still renders 5.0 after a wait (the checkpoint keeps it)', async () => {
@@ -38,13 +38,13 @@ describe('Python floats across persistence and subflows', () => {
     const run = await h.start('wait-float');
     expect(run.status).toBe('waiting');
     // The run was reloaded from SQLite: the float marker survived the checkpoint.
-    expect(pyStr(h.store.runs.get(run.run_id)!.vars.total)).toBe('5.0');
+    expect(pyStr((await h.store.runs.get(run.run_id))!.vars.total)).toBe('5.0');
     const done = await h.answer(run.run_id, { response: 'yes' });
     expect(done.output).toEqual({ response: 'total: 5.0', success: true });
     // The ledger stays plain wire JSON with an intact hash chain.
-    expect(h.store.ledger.verify(run.run_id).ok).toBe(true);
-    expect(JSON.stringify(h.ledger(run.run_id))).not.toContain('$py_float');
-    h.close();
+    expect((await h.store.ledger.verify(run.run_id)).ok).toBe(true);
+    expect(JSON.stringify(await h.ledger(run.run_id))).not.toContain('$py_float');
+    await h.close();
   });
 });
 
@@ -60,7 +60,7 @@ describe('exact output keys', () => {
     expect(Object.keys(childOut)).toEqual(['result', 'success', 'error']);
     expect(childOut).toMatchObject({ result: null, success: false });
     expect(String(childOut.error)).toContain('Division by zero');
-    h.close();
+    await h.close();
   });
 
   test('pinless start/end echo the caller\'s vars, not the gateway-injected workspace keys', async () => {
@@ -82,8 +82,8 @@ describe('exact output keys', () => {
     const h = flowHarness([doc]);
     const run = await h.start('no-end');
     expect(run.status).toBe('completed');
-    expect(h.store.runs.get(run.run_id)!.output).toEqual({ success: true, result: { message: 'hello', level: 'message' } });
-    h.close();
+    expect((await h.store.runs.get(run.run_id))!.output).toEqual({ success: true, result: { message: 'hello', level: 'message' } });
+    await h.close();
   });
 
   test('a literal float keeps its JSON form; math on ints returns floats', async () => {

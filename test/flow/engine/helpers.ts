@@ -32,7 +32,7 @@ export async function runFlow(doc: Vars, vars: Vars = {}, others: Vars[] = []): 
   try {
     return await h.start(doc.id as string, vars);
   } finally {
-    h.close();
+    await h.close();
   }
 }
 

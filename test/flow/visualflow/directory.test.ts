@@ -8,8 +8,9 @@ import { bundleFromBytes } from '../../../src/flow/bundle/bundle.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
 import { flowClosure, scanDirectory } from '../../../src/flow/visualflow/directory.ts';
 import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
-import { Store } from '../../../src/store/index.ts';
+import { SqliteStore } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
+import { sqliteSnapshots } from '../../support/snapshots.ts';
 import { end, flow, lit, n, start } from '../../support/visualflow.ts';
 
 const sub = (id: string, target: string) => n(id, 'subflow', { in: ['exec-in'], out: ['exec-out'], subflowId: target });
@@ -83,20 +84,20 @@ describe('packDirectory', () => {
 });
 
 describe('BundleRegistry in visualflow mode', () => {
-  test('a version used by a run comes back from the snapshots after the files changed, in a fresh registry', () => {
-    const store = Store.open(':memory:');
+  test('a version used by a run comes back from the snapshots after the files changed, in a fresh registry', async () => {
+    const store = SqliteStore.open(':memory:');
     put('main.json', calls('main', 'leaf'));
     put('leaf.json', leaf('leaf', 'old'));
     put('other.json', leaf('other'));
-    const reg = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const reg = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     reg.reload();
     const start1 = reg.resolveStart({ flow_id: 'main' });
     expect(start1.bundle_id).toBe(reg.directoryBundleId!);
     expect(reg.getWorkflow(start1.workflow_id)?.id).toBe(start1.workflow_id);
-    expect(store.flowSnapshots.documentCount()).toBe(2); // main + leaf, not the unrelated flow
+    expect(await store.flowSnapshots.documentCount()).toBe(2); // main + leaf, not the unrelated flow
 
     put('leaf.json', leaf('leaf', 'new'));
-    const fresh = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const fresh = new BundleRegistry({ flowsDir: tmp.path, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     fresh.reload();
     expect(fresh.resolveStart({ flow_id: 'main' }).workflow_id).not.toBe(start1.workflow_id);
     const leafId = start1.workflow_id.replace(/:main$/, ':leaf');
@@ -105,6 +106,6 @@ describe('BundleRegistry in visualflow mode', () => {
     expect(fresh.getWorkflow(start1.workflow_id)?.nodes.find((x: any) => x.id === 'c0').data.subflowId).toBe(leafId);
     expect(fresh.getWorkflow(start1.workflow_id.replace(/:main$/, ':other'))).toBeUndefined(); // never used, never stored
     expect(() => fresh.install(new Uint8Array([1]))).toThrow(/ABSTRACTGATEWAY_WORKFLOW_SOURCE=visualflow/);
-    store.close();
+    await store.close();
   });
 });

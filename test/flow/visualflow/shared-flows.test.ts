@@ -8,8 +8,9 @@ import { validateBundle } from '../../../src/cli/bundles.ts';
 import { BundleRegistry } from '../../../src/flow/bundle/registry.ts';
 import { packDirectory } from '../../../src/flow/visualflow/pack.ts';
 import { FlowWorkflows } from '../../../src/flow/workflows.ts';
-import { Store } from '../../../src/store/index.ts';
+import { SqliteStore } from '../../../src/store/index.ts';
 import { tempDir } from '../../support/harness.ts';
+import { sqliteSnapshots } from '../../support/snapshots.ts';
 import { describeShared, SHARED_FLOWS } from '../../support/shared.ts';
 
 const FLOWS = SHARED_FLOWS;
@@ -30,8 +31,8 @@ describeShared('../shared/flows as a visualflow directory', () => {
 
   test('tg-agent-main compiles with its telegram.message listener; subflow references are namespaced', async () => {
     const tmp = tempDir();
-    const store = Store.open(':memory:');
-    const reg = new BundleRegistry({ flowsDir: FLOWS, dataDir: tmp.path, source: 'visualflow', snapshots: store.flowSnapshots });
+    const store = SqliteStore.open(':memory:');
+    const reg = new BundleRegistry({ flowsDir: FLOWS, dataDir: tmp.path, source: 'visualflow', snapshots: sqliteSnapshots(store) });
     reg.reload();
     const flows = new FlowWorkflows({ source: reg });
     const tg = reg.resolveStart({ flow_id: 'tg-agent-main' });
@@ -40,8 +41,8 @@ describeShared('../shared/flows as a visualflow directory', () => {
     const adv = reg.resolveStart({ flow_id: '33853f39' }).workflow_id;
     const subs = reg.getWorkflow(adv)!.nodes.filter((x: any) => x.type === 'subflow').map((x: any) => x.data.subflowId);
     expect(subs.every((s: string) => s.startsWith(adv.split(':')[0] + ':'))).toBe(true);
-    expect(store.flowSnapshots.documentCount()).toBe(6); // tg-agent-main + 33853f39 and the 4 flows it reaches
-    store.close();
+    expect(await store.flowSnapshots.documentCount()).toBe(6); // tg-agent-main + 33853f39 and the 4 flows it reaches
+    await store.close();
     tmp.cleanup();
   });
 
