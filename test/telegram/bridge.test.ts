@@ -244,7 +244,7 @@ describe('agent tools', () => {
   test('a network failure names the method, never the token', async () => {
     const dead = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
     const url = `http://127.0.0.1:${dead.port}`;
-    dead.stop(true);
+    await dead.stop(true);
     const err = (await new TelegramClient(url, TOKEN).sendMessage(1, 'x').catch((e) => e)) as Error;
     expect(err.message).toMatch(/^Telegram sendMessage failed: /);
     expect(err.message).not.toContain(TOKEN);
