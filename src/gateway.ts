@@ -16,7 +16,9 @@ import { installMemoryNodes } from './memory/index.ts';
 import { createLlmDiscovery } from './llm/discovery.ts';
 import { installMedia } from './llm/media-effects.ts';
 import type { Workflow, WorkflowSource } from './runtime/types.ts';
-import { Store } from './store/index.ts';
+import { openStore, SqliteStore, type Store } from './store/index.ts';
+import type { FlowSnapshotStore } from './flow/visualflow/snapshots.ts';
+import type { FlowDoc } from './flow/bundle/flowdoc.ts';
 import { TelegramBridge } from './telegram/bridge.ts';
 import { TelegramClient } from './telegram/client.ts';
 import { loadTelegramConfig } from './telegram/config.ts';
@@ -79,10 +81,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const notices: string[] = [];
   const telegramConfig = loadTelegramConfig(env); // validated before anything is opened
 
-  const store = Store.open(config.dbPath, { synchronous: config.synchronous });
+  const store = await openStore({
+    backend: config.storeBackend, dbPath: config.dbPath, synchronous: config.synchronous,
+    databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax,
+  });
   const visualflow = config.workflowSource === 'visualflow';
   const registry = new BundleRegistry({
-    flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource, snapshots: store.flowSnapshots,
+    flowsDir: config.flowsDir, dataDir: config.dataDir, source: config.workflowSource, snapshots: snapshotStore(store, log),
   });
   const loaded = registry.reload();
   for (const e of loaded.errors) notices.push(`${visualflow ? 'flow' : 'bundle'} ${e.file} ${visualflow && /references missing/.test(e.reason) ? 'is not runnable' : 'not loaded'}: ${e.reason}`);
@@ -108,6 +113,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     provider: llmConfig.defaultProvider ?? null,
     model: llmConfig.defaultModel ?? null,
     clock: opts.clock,
+    claimMs: config.runClaimMs,
   });
   for (const [type, handler] of Object.entries(createLlmEffects(llmConfig))) runtime.registerEffect(type, handler, { external: true });
   runtime.treeLimits = { maxSubflowDepth: config.maxSubflowDepth, maxTreeRuns: config.maxTreeRuns };
@@ -156,8 +162,32 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       const stopping = runner.stop();
       runtime.abortAllInflight();
       await stopping;
-      store.close();
+      await store.close();
     },
   };
 }
 
+/**
+ * The flow layer resolves workflows synchronously. On SQLite its snapshots are read and written at once; on
+ * PostgreSQL a save is written in the background (a failure is logged) and past versions are served from what
+ * this process saved or loaded since it started (docs/scaling.md: the VisualFlow directory mode on PostgreSQL).
+ */
+function snapshotStore(store: Store, log: (m: string) => void): FlowSnapshotStore {
+  if (store instanceof SqliteStore) {
+    const repo = store.flowSnapshots;
+    return {
+      save: (version, docs) => repo.saveSync(version, docs),
+      load: (version) => repo.loadSync(version) as Map<string, FlowDoc> | null,
+    };
+  }
+  const known = new Map<string, Map<string, FlowDoc>>();
+  return {
+    save(version, docs) {
+      const cur = known.get(version) ?? new Map<string, FlowDoc>();
+      for (const [k, v] of docs) cur.set(k, v);
+      known.set(version, cur);
+      store.flowSnapshots.save(version, docs).catch((e) => log(`flow snapshot ${version} not saved: ${e instanceof Error ? e.message : String(e)}`));
+    },
+    load: (version) => known.get(version) ?? null,
+  };
+}

@@ -61,10 +61,10 @@ export async function serveGateway(config: GatewayConfig, opts: ServeOptions = {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
 
   let takeover: ReturnType<typeof setInterval> | null = null;
-  if (config.runner && !gw.runner.start()) {
+  if (config.runner && !(await gw.runner.start())) {
     gw.notices.push('another runner holds this data directory; serving the API only and taking over if it stops');
-    takeover = setInterval(() => {
-      if (gw.runner.start() && takeover) {
+    takeover = setInterval(async () => {
+      if ((await gw.runner.start()) && takeover) {
         clearInterval(takeover);
         takeover = null;
         print('runner: took over ticking runs for this data directory');

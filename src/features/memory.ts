@@ -105,12 +105,12 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
   const p = ctx.effect.payload;
   const targetId = typeof p.target_run_id === 'string' && p.target_run_id ? p.target_run_id : ctx.run.run_id;
   const isSelf = targetId === ctx.run.run_id;
-  const target = isSelf ? ctx.run : rt.store.runs.get(targetId);
+  const target = isSelf ? ctx.run : await rt.store.runs.get(targetId);
   if (!target) return { status: 'failed', error: `Run '${targetId}' not found` };
   if (!isSelf && rt.isInflight(targetId)) return { status: 'failed', error: `Run '${targetId}' is busy; retry compact_memory when it waits` };
   const commandKey = typeof p.command_id === 'string' ? `command:compact_memory:${p.command_id}` : null;
   if (commandKey) {
-    const prior = rt.store.ledger.findCompleted(targetId, commandKey);
+    const prior = await rt.store.ledger.findCompleted(targetId, commandKey);
     if (prior) return { status: 'completed', result: prior.result };
   }
   const preserve = Number.isInteger(p.preserve_recent) && p.preserve_recent >= 0 ? p.preserve_recent : 6;
@@ -141,11 +141,11 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
     from_message_id: older[0]!.metadata.message_id, to_message_id: older.at(-1)!.metadata.message_id, message_count: older.length,
   };
   // The archive row and the target's compaction record commit together (the blob file is written first).
-  const result = rt.store.tx(() => {
+  const result = await rt.store.tx(async () => {
     // The target moved on during the LLM call: committing the copy read before it would undo that progress.
-    if (!isSelf && (rt.isInflight(targetId) || rt.store.runs.updatedAt(targetId) !== target.updated_at)) return null;
+    if (!isSelf && (rt.isInflight(targetId) || (await rt.store.runs.updatedAt(targetId)) !== target.updated_at)) return null;
     // The archive's id is derived from the attempt, so a re-executed attempt overwrites its own row, never adds one.
-    const archive = rt.store.artifacts.putJson(
+    const archive = await rt.store.artifacts.putJson(
       { messages: older, span, created_at: nowIso() },
       { runId: targetId, artifactId: sha256Hex(`${ctx.run.run_id}\0${ctx.idempotencyKey}\0span`).slice(0, 32), tags: { kind: 'conversation_span', compression_mode: mode, preserve_recent: String(preserve), ...(focus ? { focus } : {}) } },
     );
@@ -170,7 +170,7 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
       const rec = effectRecord(target, target.current_node, { type: 'memory_compact', payload: p, result_key: null }, commandKey ?? ctx.idempotencyKey, 'completed');
       rec.ended_at = nowIso();
       rec.result = result;
-      rt.commit(target, [rec]);
+      await rt.commit(target, [rec]);
     }
     return result;
   });
@@ -180,15 +180,15 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
 }
 
 /** Picks the run to compact: explicit target, else the run, else its most recent descendant with messages. */
-function compactTarget(rt: Runtime, runId: string, explicit: unknown): RunState {
+async function compactTarget(rt: Runtime, runId: string, explicit: unknown): Promise<RunState> {
   if (typeof explicit === 'string' && explicit) {
-    const t = rt.store.runs.get(explicit);
+    const t = await rt.store.runs.get(explicit);
     if (!t) throw new RunNotFound(explicit);
     return t;
   }
-  const ids = rt.tree(runId);
+  const ids = await rt.tree(runId);
   const hasMessages = (r: RunState | null) => !!r && Array.isArray(r.vars?.context?.messages) && r.vars.context.messages.length > 0;
-  const candidates = ids.map((id) => rt.store.runs.get(id)).filter(hasMessages) as RunState[];
+  const candidates = (await Promise.all(ids.map((id) => rt.store.runs.get(id)))).filter(hasMessages) as RunState[];
   if (!candidates.length) throw new InvalidCommand(`No run with context.messages under '${runId}'`);
   const self = candidates.find((r) => r.run_id === runId);
   return self ?? candidates.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))[0]!;
@@ -203,16 +203,16 @@ const CompactPayload = commandPayload({
 
 export function installMemory(rt: Runtime): void {
   rt.registerEffect('memory_compact', (ctx) => compactMemory(rt, ctx), { external: true });
-  rt.registerCommand('compact_memory', (rt2, cmd) => {
-    if (!rt2.store.runs.get(cmd.run_id)) throw new RunNotFound(cmd.run_id);
+  rt.registerCommand('compact_memory', async (rt2, cmd) => {
+    if (!(await rt2.store.runs.get(cmd.run_id))) throw new RunNotFound(cmd.run_id);
     const p = parsePayload(CompactPayload, cmd.payload);
-    const target = compactTarget(rt2, cmd.run_id, p.target_run_id);
+    const target = await compactTarget(rt2, cmd.run_id, p.target_run_id);
     const preserve = p.preserve_recent;
     const mode = p.compression_mode;
     const request = { target_run_id: target.run_id, preserve_recent: preserve ?? 6, compression_mode: mode ?? 'standard', focus: p.focus ?? null, command_id: cmd.command_id };
     // A maintenance run created in the command's transaction: the runner ticks it without blocking the command
     // loop on the LLM call. Its outcome lands in the target's ledger.
-    rt2.createRun(memoryWorkflows()[1]!, { vars: { request }, sessionId: target.session_id });
+    await rt2.createRun(memoryWorkflows()[1]!, { vars: { request }, sessionId: target.session_id });
     return `compaction of ${target.run_id} started`;
   });
 }

@@ -154,15 +154,15 @@ export function upcomingFires(s: ScheduleMeta, n = 3, nowMs = Date.now()): strin
 /** The native scheduler workflow; `store` reads let it see whether the last execution is still running. */
 export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
   const waitUntil = (until: string, next: string) => ({ effect: { type: 'wait_until', payload: { until }, result_key: null }, next_node: next });
-  const lastRunning = (s: ScheduleMeta) => {
-    const child = s.last_child_run_id ? rt.store.runs.get(s.last_child_run_id) : null;
+  const lastRunning = async (s: ScheduleMeta) => {
+    const child = s.last_child_run_id ? await rt.store.runs.get(s.last_child_run_id) : null;
     return child && !isTerminal(child.status) ? child : null;
   };
   return graphWorkflow(workflowId, 'wait_start', {
     wait_start: (run) => waitUntil(scheduleOfRun(run).start_at, 'fire'),
-    fire: (run) => {
+    fire: async (run) => {
       const s = scheduleOfRun(run);
-      const running = lastRunning(s);
+      const running = await lastRunning(s);
       if (running && s.executions > 0) {
         if (s.overlap === 'queue') return { effect: joinEffect(running.run_id), next_node: 'fire' };
         s.skipped += 1;
@@ -191,11 +191,11 @@ export function scheduledWorkflow(rt: Runtime, workflowId: string): Workflow {
       scheduleOfRun(run).last_child_run_id = readTemp(run.vars).last_fire?.sub_run_id ?? null;
       return { next_node: 'plan_next' };
     },
-    plan_next: (run) => {
+    plan_next: async (run) => {
       const s = scheduleOfRun(run);
       if (done(s) || !isRecurrent(s)) {
         s.next_fire_at = null;
-        const running = lastRunning(s);
+        const running = await lastRunning(s);
         return running ? { effect: joinEffect(running.run_id), next_node: 'finish' } : { next_node: 'finish' };
       }
       const next = nextFireAfter(s, Math.max(rt.clock.now(), isoToMs(s.next_fire_at ?? s.start_at)));
@@ -249,23 +249,23 @@ export function describeScheduleFlow(workflowId: string, s: ScheduleMeta): Vars 
 }
 
 /** The scheduled root of a run: the run itself or the nearest ancestor whose workflow is `scheduled:*`. */
-export function scheduledRoot(rt: Runtime, runId: string): RunState | null {
+export async function scheduledRoot(rt: Runtime, runId: string): Promise<RunState | null> {
   const seen = new Set<string>();
-  let cur = rt.store.runs.get(runId);
+  let cur = await rt.store.runs.get(runId);
   while (cur && !seen.has(cur.run_id)) {
     seen.add(cur.run_id);
     if (cur.workflow_id.startsWith(SCHEDULED_PREFIX) || scheduleOf(cur.vars) !== null) return cur;
-    cur = cur.parent_run_id ? rt.store.runs.get(cur.parent_run_id) : null;
+    cur = cur.parent_run_id ? await rt.store.runs.get(cur.parent_run_id) : null;
   }
   return null;
 }
 
 /** A recurrent schedule waiting for its next fire is moved to fire now (resume of a paused schedule). */
-export function fireNowIfWaiting(rt: Runtime, runId: string): void {
-  const root = scheduledRoot(rt, runId);
+export async function fireNowIfWaiting(rt: Runtime, runId: string): Promise<void> {
+  const root = await scheduledRoot(rt, runId);
   if (!root || root.status !== 'waiting' || root.waiting?.reason !== 'until' || !isRecurrent(scheduleOfRun(root))) return;
   root.waiting.until = rt.clock.nowIso();
-  rt.commit(root, []);
+  await rt.commit(root, []);
 }
 
 const UpdateSchedulePayload = commandPayload({ interval: z.unknown().optional(), schedule: z.unknown().optional(), apply_immediately: z.unknown().optional() });
@@ -274,9 +274,9 @@ const UpdateSchedulePayload = commandPayload({ interval: z.unknown().optional(),
 export function installSchedules(rt: Runtime): void {
   rt.registerEffect(
     'schedule_join',
-    (ctx) => {
+    async (ctx) => {
       const id = String(ctx.effect.payload.sub_run_id);
-      const child = rt.store.runs.get(id);
+      const child = await rt.store.runs.get(id);
       if (!child || isTerminal(child.status)) return { status: 'completed', result: null };
       return {
         status: 'waiting',
@@ -291,13 +291,13 @@ export function installSchedules(rt: Runtime): void {
 
   rt.onTreeResumed(fireNowIfWaiting);
 
-  rt.registerCommand('update_schedule', (rt, cmd) => {
+  rt.registerCommand('update_schedule', async (rt, cmd) => {
     const p = parsePayload(UpdateSchedulePayload, cmd.payload);
     const interval = String(p.interval ?? p.schedule ?? '').trim();
     if (!interval || parseInterval(interval) === null) {
       throw new InvalidSchedule(`Invalid interval '${interval}' (expected e.g. 30s, 15m, 1h, 0.5d)`);
     }
-    const root = scheduledRoot(rt, cmd.run_id);
+    const root = await scheduledRoot(rt, cmd.run_id);
     if (!root) throw new InvalidSchedule(`Run '${cmd.run_id}' is not part of a scheduled run`);
     // A tick in flight would commit its own copy of the schedule over this change: refuse rather than lose it.
     if (rt.isInflight(root.run_id)) throw new Conflict('The schedule is firing right now; retry update_schedule', 'schedule_busy');
@@ -316,7 +316,7 @@ export function installSchedules(rt: Runtime): void {
     }
     const rtv = runtimeSection(root.vars);
     rtv.last_schedule_update = { command_id: cmd.command_id, interval, updated_at: now, requested_run_id: cmd.run_id, scheduled_root_run_id: root.run_id };
-    rt.commit(root, []);
+    await rt.commit(root, []);
     return `interval set to ${interval}`;
   });
 }

@@ -57,19 +57,19 @@ export class MediaEffects {
   private async loadRef(ctx: EffectContext, ref: unknown, what: string): Promise<MediaBytes | string> {
     const id = isPlainObject(ref) ? str(ref.$artifact ?? ref.artifact_id) : str(ref);
     if (!id) return `${what} is missing`;
-    const f = this.rt.store.artifacts.content(id);
-    const meta = this.rt.store.artifacts.meta(id);
+    const f = await this.rt.store.artifacts.content(id);
+    const meta = await this.rt.store.artifacts.meta(id);
     const owner = meta?.run_id ?? null;
     const sid = ctx.run.session_id;
-    const visible = owner === ctx.run.run_id || (!!sid && (owner === `session_memory_${sid}` || (!!owner && this.rt.store.runs.get(owner)?.session_id === sid)));
+    const visible = owner === ctx.run.run_id || (!!sid && (owner === `session_memory_${sid}` || (!!owner && (await this.rt.store.runs.get(owner))?.session_id === sid)));
     if (!f || !meta || !visible) return `${what}: artifact '${id}' not found in this run or its session`;
     return { bytes: new Uint8Array(await f.arrayBuffer()), contentType: meta.content_type, meta: {} };
   }
 
   /** One artifact per output of this effect: the id derives from the idempotency key (stable on re-run). */
-  private store(ctx: EffectContext, m: MediaBytes, kind: string, p: Vars, index = 0): Vars {
+  private async store(ctx: EffectContext, m: MediaBytes, kind: string, p: Vars, index = 0): Promise<Vars> {
     const artifactId = sha256Hex(`${ctx.idempotencyKey}\0${index}`).slice(0, 32);
-    const meta = this.rt.store.artifacts.put(m.bytes, { artifactId, contentType: m.contentType, runId: ctx.run.run_id, tags: { kind, node_id: ctx.nodeId, ...(str(p.task) ? { task: p.task } : {}) } });
+    const meta = await this.rt.store.artifacts.put(m.bytes, { artifactId, contentType: m.contentType, runId: ctx.run.run_id, tags: { kind, node_id: ctx.nodeId, ...(str(p.task) ? { task: p.task } : {}) } });
     return artifactRef(meta);
   }
 
@@ -90,12 +90,12 @@ export class MediaEffects {
         const audio = await this.loadRef(ctx, p.audio, `${node}: audio_artifact`);
         if (typeof audio === 'string') return failed(audio);
         const t = await transcribe(r.ep, { model: r.model, language: str(p.language), prompt: str(p.prompt), temperature: typeof p.temperature === 'number' ? p.temperature : null }, audio, policy);
-        const ref = this.store(ctx, { bytes: Buffer.from(JSON.stringify({ text: t.text, ...t.meta })), contentType: 'application/json', meta: {} }, 'transcript', p);
+        const ref = await this.store(ctx, { bytes: Buffer.from(JSON.stringify({ text: t.text, ...t.meta })), contentType: 'application/json', meta: {} }, 'transcript', p);
         return { status: 'completed', result: { success: true, text: t.text, transcript_artifact: ref, outputs: [ref], meta: { provider: r.ep.name, model: r.model, task, ...t.meta } } };
       }
       if (modality === 'voice') {
         const audio = await speech(r.ep, { model: r.model, input: String(p.prompt ?? ''), voice: str(p.voice), format, speed: typeof p.speed === 'number' ? p.speed : null, instructions: str(p.instructions) }, policy);
-        const ref = this.store(ctx, audio, 'audio', p);
+        const ref = await this.store(ctx, audio, 'audio', p);
         return { status: 'completed', result: { success: true, audio_artifact: ref, outputs: [ref], meta: { provider: r.ep.name, model: r.model, task, format } } };
       }
       const size = str(p.size) && p.size !== 'auto' ? p.size : p.width && p.height ? `${Number(p.width)}x${Number(p.height)}` : null;
@@ -111,7 +111,7 @@ export class MediaEffects {
         if (typeof mask === 'string') return failed(mask);
         images = await editImage(r.ep, req, src, mask, policy);
       } else images = await generateImages(r.ep, req, policy);
-      const refs = images.map((m, i) => this.store(ctx, m, 'image', p, i));
+      const refs = await Promise.all(images.map((m, i) => this.store(ctx, m, 'image', p, i)));
       return { status: 'completed', result: { success: true, image_artifact: refs[0], image_artifacts: refs, outputs: refs, meta: { provider: r.ep.name, model: r.model, task, format, ...images[0]!.meta } } };
     } catch (e) {
       return failed(`${node}: ${redact(e instanceof Error ? e.message : String(e), this.secrets)}`);

@@ -1,5 +1,5 @@
 // Knowledge-graph effects (docs/runtime.md "Span memory and knowledge graph"): memory_kg_assert, memory_kg_query,
-// memory_kg_resolve over the SQLite triple store (src/store/kg.ts). Query ranking: lexical (FTS5 bm25) when a
+// memory_kg_resolve over the store's triple store (store.kg). Query ranking: lexical (FTS5 bm25) when a
 // `query_text` is given; semantic (cosine over the configured provider's `/embeddings`) when the node asks for
 // `model` or `min_score`. Results are packed into `active_memory_text` within `max_input_tokens`.
 import type { LlmConfig } from '../llm/config.ts';
@@ -7,7 +7,7 @@ import { cosine, embed } from '../llm/media.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { EffectOutcome, Vars } from '../model/index.ts';
 import type { EffectContext } from '../runtime/types.ts';
-import { KgRepo, type KgAssertion, type KgFilter } from '../store/kg.ts';
+import type { KgAssertion, KgFilter, KgRepo } from '../store/index.ts';
 import { isPlainObject } from '../model/index.ts';
 import { normalizeIso } from '../util/time.ts';
 import { MemoryInputError, ownerRun, parseScope, type Scope } from './owners.ts';
@@ -27,14 +27,14 @@ const iso = (v: unknown): string | null => { const s = str(v); return s ? normal
 const predicateOf = (v: string): string => v.trim().toLowerCase().replace(/[\s-]+/g, '_');
 
 /** Owner keys of a KG scope: run → run id, session → session id (or tree root), global → "global". */
-function owners(rt: Runtime, ctx: EffectContext, scope: Scope, ownerId: string | null): { scope: string; owner_id: string }[] {
-  const one = (s: Exclude<Scope, 'all'>) => {
+async function owners(rt: Runtime, ctx: EffectContext, scope: Scope, ownerId: string | null): Promise<{ scope: string; owner_id: string }[]> {
+  const one = async (s: Exclude<Scope, 'all'>) => {
     if (ownerId) return { scope: s, owner_id: ownerId };
     if (s === 'global') return { scope: s, owner_id: 'global' };
-    const run = ownerRun(rt, ctx, s);
+    const run = await ownerRun(rt, ctx, s);
     return { scope: s, owner_id: s === 'session' ? (run.session_id ?? run.run_id) : run.run_id };
   };
-  return scope === 'all' ? (['run', 'session', 'global'] as const).map(one) : [one(scope)];
+  return Promise.all(scope === 'all' ? (['run', 'session', 'global'] as const).map(one) : [one(scope)]);
 }
 
 const render = (a: KgAssertion): string => `${a.subject} ${a.predicate} ${a.object}`;
@@ -43,26 +43,26 @@ const estimateTokens = (s: string): number => Math.ceil(s.length / 4);
 export class KgEffects {
   readonly repo: KgRepo;
   constructor(private readonly rt: Runtime, private readonly llm: LlmConfig) {
-    this.repo = new KgRepo(rt.store.db);
+    this.repo = rt.store.kg;
   }
 
-  assert(ctx: EffectContext): EffectOutcome {
+  async assert(ctx: EffectContext): Promise<EffectOutcome> {
     const p = ctx.effect.payload;
     const raw = p.assertions ?? p.triples ?? p.items;
     const list: unknown[] = Array.isArray(raw) ? raw : isPlainObject(raw) ? [raw] : [];
     const scope = parseScope(p.scope, false);
-    const owner = owners(this.rt, ctx, scope, str(p.owner_id))[0]!;
+    const owner = (await owners(this.rt, ctx, scope, str(p.owner_id)))[0]!;
     const defaults = isPlainObject(p.attributes_defaults) ? p.attributes_defaults : {};
     const ids: string[] = [];
     const warnings: string[] = [];
     let created = 0;
-    this.rt.store.tx(() => {
-      list.forEach((item, i) => {
-        if (!isPlainObject(item)) { warnings.push(`assertion ${i}: not an object`); return; }
+    await this.rt.store.tx(async () => {
+      for (const [i, item] of list.entries()) {
+        if (!isPlainObject(item)) { warnings.push(`assertion ${i}: not an object`); continue; }
         const subject = str(item.subject ?? item.s), predicate = str(item.predicate ?? item.p), object = str(item.object ?? item.o);
-        if (!subject || !predicate || !object) { warnings.push(`assertion ${i}: subject, predicate and object are required`); return; }
+        if (!subject || !predicate || !object) { warnings.push(`assertion ${i}: subject, predicate and object are required`); continue; }
         const attributes = { ...defaults, ...(isPlainObject(item.attributes) ? item.attributes : {}) };
-        const r = this.repo.assert({
+        const r = await this.repo.assert({
           scope: owner.scope, owner_id: owner.owner_id, subject, predicate: predicateOf(predicate), object,
           subject_type: str(item.subject_type), object_type: str(item.object_type), confidence: num(item.confidence),
           valid_from: iso(item.valid_from), valid_until: iso(item.valid_until), observed_at: iso(item.observed_at) ?? ctx.nowIso(),
@@ -70,13 +70,13 @@ export class KgEffects {
         });
         ids.push(r.assertion.assertion_id);
         if (r.created) created++;
-      });
+      }
     });
     return { status: 'completed', result: { ok: ids.length > 0 || list.length === 0, count: ids.length, assertion_ids: ids, created, deduplicated: ids.length - created, warnings } };
   }
 
-  private filter(ctx: EffectContext, p: Vars, limit: number): KgFilter {
-    const f: KgFilter = { owners: owners(this.rt, ctx, parseScope(p.scope, true), str(p.owner_id)), limit, order: p.order === 'asc' ? 'asc' : 'desc' };
+  private async filter(ctx: EffectContext, p: Vars, limit: number): Promise<KgFilter> {
+    const f: KgFilter = { owners: await owners(this.rt, ctx, parseScope(p.scope, true), str(p.owner_id)), limit, order: p.order === 'asc' ? 'asc' : 'desc' };
     const subject = str(p.subject), predicate = str(p.predicate), object = str(p.object);
     if (subject) f.subject = subject;
     if (predicate) f.predicate = predicateOf(predicate);
@@ -104,11 +104,15 @@ export class KgEffects {
     }
     const model = str(p.model) ?? this.llm.defaultModel ?? '';
     const policy = { timeoutMs: this.llm.timeoutMs, maxAttempts: this.llm.maxAttempts, retryBaseMs: this.llm.retryBaseMs, retryMaxMs: this.llm.retryMaxMs, signal: ctx.signal, secrets: ep.apiKey ? [ep.apiKey] : [] };
-    const missing = items.filter((a) => !this.repo.embedding(a.assertion_id, model));
+    const known = await Promise.all(items.map((a) => this.repo.embedding(a.assertion_id, model)));
+    const missing = items.filter((_, i) => !known[i]);
     const vectors = await embed(ep, model, [query, ...missing.map(render)], policy);
-    this.rt.store.tx(() => missing.forEach((a, i) => this.repo.saveEmbedding(a.assertion_id, model, vectors[i + 1]!)));
+    await this.rt.store.tx(async () => {
+      for (const [i, a] of missing.entries()) await this.repo.saveEmbedding(a.assertion_id, model, vectors[i + 1]!);
+    });
     const q = vectors[0]!;
-    return new Map(items.map((a) => [a.assertion_id, cosine(q, this.repo.embedding(a.assertion_id, model) ?? [])]));
+    const fresh = new Map(missing.map((a, i) => [a.assertion_id, vectors[i + 1]!]));
+    return new Map(items.map((a, i) => [a.assertion_id, cosine(q, known[i] ?? fresh.get(a.assertion_id) ?? [])]));
   }
 
   async query(ctx: EffectContext): Promise<EffectOutcome> {
@@ -120,11 +124,11 @@ export class KgEffects {
     const warnings: string[] = [];
     let scored: { a: KgAssertion; score: number | null }[];
     if (queryText) {
-      const f = this.filter(ctx, p, limit * 4);
-      const lexical = this.repo.search(queryText, f);
+      const f = await this.filter(ctx, p, limit * 4);
+      const lexical = await this.repo.search(queryText, f);
       scored = lexical.map((r) => ({ a: r.assertion, score: r.score }));
-      if (!scored.length) scored = this.repo.query(f).map((a) => ({ a, score: null }));
-    } else scored = this.repo.query(this.filter(ctx, p, limit)).map((a) => ({ a, score: null }));
+      if (!scored.length) scored = (await this.repo.query(f)).map((a) => ({ a, score: null }));
+    } else scored = (await this.repo.query(await this.filter(ctx, p, limit))).map((a) => ({ a, score: null }));
     const minScore = num(p.min_score);
     if (queryText && (str(p.model) || minScore !== null) && scored.length) {
       try {
@@ -170,7 +174,7 @@ export class KgEffects {
     const max = Math.max(1, num(p.max_candidates ?? p.limit) ?? 10);
     const expected = str(p.expected_type)?.toLowerCase() ?? null;
     if (!label) return { status: 'completed', result: { ok: false, count: 0, candidates: [], warnings: ['memory_kg_resolve needs a label'] } };
-    const f = this.filter(ctx, { scope: p.scope, owner_id: p.owner_id }, 500);
+    const f = await this.filter(ctx, { scope: p.scope, owner_id: p.owner_id }, 500);
     const byEntity = new Map<string, { entity: string; label: string; types: string[]; score: number; assertion_count: number }>();
     const add = (entity: string, name: string, type: string | null) => {
       const score = similarity(label, name);
@@ -181,13 +185,13 @@ export class KgEffects {
       cur.assertion_count++;
       byEntity.set(entity, cur);
     };
-    for (const { assertion: a } of this.repo.search(label, f)) {
+    for (const { assertion: a } of await this.repo.search(label, f)) {
       if (LABEL_PREDICATE.test(a.predicate)) add(a.subject, a.object, a.subject_type);
       add(a.subject, a.subject.replace(/^[\w-]+:/, '').replace(/[-_]/g, ' '), a.subject_type);
       if (!LABEL_PREDICATE.test(a.predicate)) add(a.object, a.object, a.object_type);
     }
     for (const c of byEntity.values()) {
-      for (const pred of ['rdf:type', 'type', 'is_a']) for (const t of this.repo.query({ ...f, subject: c.entity, predicate: pred, limit: 20 })) if (!c.types.includes(t.object)) c.types.push(t.object);
+      for (const pred of ['rdf:type', 'type', 'is_a']) for (const t of await this.repo.query({ ...f, subject: c.entity, predicate: pred, limit: 20 })) if (!c.types.includes(t.object)) c.types.push(t.object);
     }
     const minScore = num(p.min_score) ?? 0;
     const candidates = [...byEntity.values()]

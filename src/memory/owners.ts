@@ -34,10 +34,10 @@ function memoryRun(runId: string, workflowId: string, sessionId: string | null):
   };
 }
 
-function rootOf(rt: Runtime, run: RunState): RunState {
+async function rootOf(rt: Runtime, run: RunState): Promise<RunState> {
   let cur = run;
   for (let i = 0; i < 1000 && cur.parent_run_id; i++) {
-    const p = rt.store.runs.get(cur.parent_run_id);
+    const p = await rt.store.runs.get(cur.parent_run_id);
     if (!p) break;
     cur = p;
   }
@@ -45,21 +45,21 @@ function rootOf(rt: Runtime, run: RunState): RunState {
 }
 
 /** The owner run of one concrete scope (never `all`). Throws MemoryInputError for an unknown target run. */
-export function ownerRun(rt: Runtime, ctx: EffectContext, scope: Exclude<Scope, 'all'>, targetRunId?: unknown): RunState {
-  const base = typeof targetRunId === 'string' && targetRunId && targetRunId !== ctx.run.run_id ? rt.store.runs.get(targetRunId) : ctx.run;
+export async function ownerRun(rt: Runtime, ctx: EffectContext, scope: Exclude<Scope, 'all'>, targetRunId?: unknown): Promise<RunState> {
+  const base = typeof targetRunId === 'string' && targetRunId && targetRunId !== ctx.run.run_id ? await rt.store.runs.get(targetRunId) : ctx.run;
   if (!base) throw new MemoryInputError(`target run '${String(targetRunId)}' not found`);
   if (scope === 'run') return base;
-  if (scope === 'global') return rt.store.runs.get(GLOBAL_MEMORY_RUN) ?? memoryRun(GLOBAL_MEMORY_RUN, GLOBAL_MEMORY_WORKFLOW, null);
+  if (scope === 'global') return (await rt.store.runs.get(GLOBAL_MEMORY_RUN)) ?? memoryRun(GLOBAL_MEMORY_RUN, GLOBAL_MEMORY_WORKFLOW, null);
   if (!base.session_id) return rootOf(rt, base);
   const id = `session_memory_${base.session_id}`;
-  return rt.store.runs.get(id) ?? memoryRun(id, SESSION_MEMORY_WORKFLOW, base.session_id);
+  return (await rt.store.runs.get(id)) ?? memoryRun(id, SESSION_MEMORY_WORKFLOW, base.session_id);
 }
 
-export function ownerRuns(rt: Runtime, ctx: EffectContext, scope: Scope, targetRunId?: unknown): RunState[] {
-  if (scope !== 'all') return [ownerRun(rt, ctx, scope, targetRunId)];
+export async function ownerRuns(rt: Runtime, ctx: EffectContext, scope: Scope, targetRunId?: unknown): Promise<RunState[]> {
+  if (scope !== 'all') return [await ownerRun(rt, ctx, scope, targetRunId)];
   const out: RunState[] = [];
   for (const s of ['run', 'session', 'global'] as const) {
-    const r = ownerRun(rt, ctx, s, targetRunId);
+    const r = await ownerRun(rt, ctx, s, targetRunId);
     if (!out.some((o) => o.run_id === r.run_id)) out.push(r);
   }
   return out;
@@ -72,10 +72,10 @@ export function spansOf(owner: RunState): Vars[] {
 }
 
 /** Owner runs other than the current one are saved at once (the current run is saved with its step). */
-export function saveOwner(rt: Runtime, ctx: EffectContext, owner: RunState): void {
+export async function saveOwner(rt: Runtime, ctx: EffectContext, owner: RunState): Promise<void> {
   if (owner.run_id === ctx.run.run_id) return;
   owner.updated_at = nowIso();
-  rt.store.tx(() => rt.store.runs.save(owner));
+  await rt.store.tx(() => rt.store.runs.save(owner));
 }
 
 /** Tool-results shape every memory effect returns (docs/runtime.md "Span memory and knowledge graph"). */

@@ -1,8 +1,7 @@
 // What a user can do with stored memory, without HTTP or CLI concerns: list, inspect and delete span memory
 // (the index in an owner run's `vars._runtime.memory_spans` + its artifact) and knowledge-graph assertions.
 // Used by src/http/memory/ and src/cli/memory.ts. Errors are domain errors (mapped once at the edge).
-import type { Store } from '../store/index.ts';
-import { KgRepo, type KgAssertion } from '../store/kg.ts';
+import type { KgAssertion, KgRepo, Store } from '../store/index.ts';
 import { Conflict, isPlainObject, NotFound } from '../model/index.ts';
 import { nowIso } from '../util/time.ts';
 import { GLOBAL_MEMORY_RUN } from './owners.ts';
@@ -27,7 +26,7 @@ export interface SpanQuery {
 export class MemoryService {
   readonly kg: KgRepo;
   constructor(private readonly store: Store, private readonly isBusy: (runId: string) => boolean = () => false) {
-    this.kg = new KgRepo(store.db);
+    this.kg = store.kg;
   }
 
   /** The owner run ids a query addresses (global memory when nothing is named). */
@@ -39,11 +38,11 @@ export class MemoryService {
     return ids;
   }
 
-  listSpans(q: SpanQuery): SpanItem[] {
-    if (q.runId && !this.store.runs.exists(q.runId)) throw new NotFound(`Run '${q.runId}' not found`, 'run_not_found');
+  async listSpans(q: SpanQuery): Promise<SpanItem[]> {
+    if (q.runId && !(await this.store.runs.exists(q.runId))) throw new NotFound(`Run '${q.runId}' not found`, 'run_not_found');
     const out: SpanItem[] = [];
     for (const ownerId of this.owners(q)) {
-      const owner = this.store.runs.get(ownerId);
+      const owner = await this.store.runs.get(ownerId);
       const spans: unknown[] = Array.isArray(owner?.vars?._runtime?.memory_spans) ? owner!.vars._runtime.memory_spans : [];
       for (const s of spans) if (isPlainObject(s)) out.push(item(ownerId, s));
     }
@@ -51,27 +50,27 @@ export class MemoryService {
   }
 
   async getSpan(ownerRunId: string, spanId: string): Promise<SpanItem & { body: unknown }> {
-    const s = this.findSpan(ownerRunId, spanId);
-    const file = this.store.artifacts.content(spanId);
+    const s = await this.findSpan(ownerRunId, spanId);
+    const file = await this.store.artifacts.content(spanId);
     let body: unknown = null;
     if (file) { try { body = await file.json(); } catch { body = null; } }
     return { ...item(ownerRunId, s), body };
   }
 
-  deleteSpan(ownerRunId: string, spanId: string): void {
+  async deleteSpan(ownerRunId: string, spanId: string): Promise<void> {
     if (this.isBusy(ownerRunId)) throw new Conflict(`Run '${ownerRunId}' is executing a step; retry when it waits or ends`, 'run_busy');
-    this.store.tx(() => {
-      const owner = this.store.runs.get(ownerRunId);
-      this.findSpan(ownerRunId, spanId);
+    await this.store.tx(async () => {
+      const owner = await this.store.runs.get(ownerRunId);
+      await this.findSpan(ownerRunId, spanId);
       const spans: unknown[] = owner!.vars._runtime.memory_spans;
       owner!.vars._runtime.memory_spans = spans.filter((s) => !(isPlainObject(s) && s.artifact_id === spanId));
       owner!.updated_at = nowIso();
-      this.store.runs.save(owner!);
+      await this.store.runs.save(owner!);
     });
   }
 
-  private findSpan(ownerRunId: string, spanId: string): Record<string, any> {
-    const owner = this.store.runs.get(ownerRunId);
+  private async findSpan(ownerRunId: string, spanId: string): Promise<Record<string, any>> {
+    const owner = await this.store.runs.get(ownerRunId);
     if (!owner) throw new NotFound(`Memory owner run '${ownerRunId}' not found`, 'run_not_found');
     const spans: unknown[] = Array.isArray(owner.vars?._runtime?.memory_spans) ? owner.vars._runtime.memory_spans : [];
     const s = spans.find((x) => isPlainObject(x) && x.artifact_id === spanId);
@@ -79,20 +78,20 @@ export class MemoryService {
     return s;
   }
 
-  listKg(q: { scope?: string; ownerId?: string; subject?: string; limit: number }): KgAssertion[] {
+  async listKg(q: { scope?: string; ownerId?: string; subject?: string; limit: number }): Promise<KgAssertion[]> {
     const owners = q.scope && q.ownerId ? [{ scope: q.scope, owner_id: q.ownerId }] : undefined;
-    const rows = this.kg.query({ owners, subject: q.subject, limit: q.scope && !q.ownerId ? 10_000 : q.limit, order: 'desc' });
+    const rows = await this.kg.query({ owners, subject: q.subject, limit: q.scope && !q.ownerId ? 10_000 : q.limit, order: 'desc' });
     return (q.scope && !q.ownerId ? rows.filter((r) => r.scope === q.scope) : rows).slice(0, q.limit);
   }
 
-  getKg(id: string): KgAssertion {
-    const a = this.kg.get(id);
+  async getKg(id: string): Promise<KgAssertion> {
+    const a = await this.kg.get(id);
     if (!a) throw new NotFound(`Assertion '${id}' not found`, 'assertion_not_found');
     return a;
   }
 
-  deleteKg(id: string): void {
-    if (!this.kg.delete(id)) throw new NotFound(`Assertion '${id}' not found`, 'assertion_not_found');
+  async deleteKg(id: string): Promise<void> {
+    if (!(await this.kg.delete(id))) throw new NotFound(`Assertion '${id}' not found`, 'assertion_not_found');
   }
 }
 

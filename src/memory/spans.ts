@@ -20,7 +20,7 @@ const RECALL_LEVELS: Record<string, { spans: number; messages: number }> = {
 const failed = (error: string): EffectOutcome => ({ status: 'failed', error });
 
 async function loadJson(rt: Runtime, artifactId: string): Promise<Vars | null> {
-  const f = rt.store.artifacts.content(artifactId);
+  const f = await rt.store.artifacts.content(artifactId);
   if (!f) return null;
   try {
     const v = await f.json();
@@ -49,14 +49,14 @@ export async function memoryNote(rt: Runtime, ctx: EffectContext): Promise<Effec
   const p = ctx.effect.payload;
   const note = typeof p.note === 'string' ? p.note : p.note === undefined || p.note === null ? '' : JSON.stringify(p.note);
   if (!note.trim()) return { status: 'completed', result: toolResults(p, 'remember', false, null, {}, 'memory_note needs non-empty note content') };
-  const owner = ownerRun(rt, ctx, parseScope(p.scope, false) as 'run', p.target_run_id);
+  const owner = await ownerRun(rt, ctx, parseScope(p.scope, false) as 'run', p.target_run_id);
   const createdAt = ctx.nowIso();
   const src = isPlainObject(p.sources) ? p.sources : {};
   const sources = { run_id: typeof src.run_id === 'string' ? src.run_id : ctx.run.run_id, span_ids: strList(src.span_ids), message_ids: strList(src.message_ids) };
   const location = typeof p.location === 'string' && p.location.trim() ? p.location.trim() : null;
   const tags = tagMap(p.tags);
   const body: Vars = { note, sources, created_at: createdAt, ...(location ? { location } : {}), actor_id: ctx.run.actor_id, session_id: ctx.run.session_id };
-  const art = rt.store.artifacts.putJson(body, { runId: owner.run_id, tags: { ...tags, kind: 'memory_note' } });
+  const art = await rt.store.artifacts.putJson(body, { runId: owner.run_id, tags: { ...tags, kind: 'memory_note' } });
   const span: Vars = {
     kind: 'memory_note', artifact_id: art.artifact_id, created_at: createdAt, from_timestamp: createdAt, to_timestamp: createdAt,
     message_count: 0, note_preview: note.slice(0, PREVIEW), ...(location ? { location } : {}), ...(Object.keys(tags).length ? { tags } : {}),
@@ -64,7 +64,7 @@ export async function memoryNote(rt: Runtime, ctx: EffectContext): Promise<Effec
   };
   const spans = spansOf(owner);
   if (!spans.some((s) => s.artifact_id === art.artifact_id)) spans.push(span);
-  saveOwner(rt, ctx, owner);
+  await saveOwner(rt, ctx, owner);
   if (p.keep_in_context === true) insertMessages(ctx.run, [noteMessage(art.artifact_id, note, createdAt)], 'end', 'message_id');
   return { status: 'completed', result: toolResults(p, 'remember', true, `Stored memory note span_id=${art.artifact_id}`, { span_id: art.artifact_id, owner_run_id: owner.run_id, created_at: createdAt }) };
 }
@@ -101,7 +101,7 @@ async function bodyText(rt: Runtime, span: Vars, maxMessages: number): Promise<s
 export async function memoryQuery(rt: Runtime, ctx: EffectContext): Promise<EffectOutcome> {
   const p = ctx.effect.payload;
   const { level, budget } = recallLevel(p);
-  const owners = ownerRuns(rt, ctx, parseScope(p.scope, true), p.target_run_id);
+  const owners = await ownerRuns(rt, ctx, parseScope(p.scope, true), p.target_run_id);
   const warnings: string[] = [];
   let limit = posInt(p.limit_spans, 5);
   if (budget && limit > budget.spans) { warnings.push(`limit_spans clamped to ${budget.spans} by recall_level=${level}`); limit = budget.spans; }
@@ -194,7 +194,7 @@ export async function memoryTag(rt: Runtime, ctx: EffectContext): Promise<Effect
   const tags = tagMap(p.tags);
   if (!Object.keys(tags).length) return { status: 'completed', result: toolResults(p, 'tag_memory', false, null, {}, 'memory_tag needs at least one tag') };
   const ref = p.span_id;
-  const owners = ownerRuns(rt, ctx, scope, p.target_run_id);
+  const owners = await ownerRuns(rt, ctx, scope, p.target_run_id);
   let hit: { owner: RunState; span: Vars } | null = null;
   const asIndex = typeof ref === 'number' || (typeof ref === 'string' && /^\d+$/.test(ref.trim()));
   if (asIndex && scope === 'all') return { status: 'completed', result: toolResults(p, 'tag_memory', false, null, {}, "a span index is ambiguous with scope 'all': pass the span id") };
@@ -208,7 +208,7 @@ export async function memoryTag(rt: Runtime, ctx: EffectContext): Promise<Effect
   hit.span.tags = p.merge === false ? tags : { ...before, ...tags };
   hit.span.tagged_at = ctx.nowIso();
   hit.span.tagged_by = ctx.run.actor_id ?? null;
-  saveOwner(rt, ctx, hit.owner);
+  await saveOwner(rt, ctx, hit.owner);
   const out = `Tagged span_id=${hit.span.artifact_id}: ${JSON.stringify(hit.span.tags)}`;
   return { status: 'completed', result: toolResults(p, 'tag_memory', true, out, { span_id: hit.span.artifact_id, tags: hit.span.tags, owner_run_id: hit.owner.run_id }) };
 }
@@ -250,14 +250,14 @@ export async function memoryRehydrate(rt: Runtime, ctx: EffectContext): Promise<
   const { level, budget } = recallLevel(p);
   const placement: Placement = p.placement === 'after_system' || p.placement === 'end' ? p.placement : 'after_summary';
   const dedupBy = typeof p.dedup_by === 'string' && p.dedup_by ? p.dedup_by : 'message_id';
-  const target = typeof p.target_run_id === 'string' && p.target_run_id && p.target_run_id !== ctx.run.run_id ? rt.store.runs.get(p.target_run_id) : ctx.run;
+  const target = typeof p.target_run_id === 'string' && p.target_run_id && p.target_run_id !== ctx.run.run_id ? await rt.store.runs.get(p.target_run_id) : ctx.run;
   if (!target) return failed(`memory_rehydrate: target run '${p.target_run_id}' not found`);
   const ids = [...strList(p.span_ids), ...strList(p.span_id)];
   const warnings: string[] = [];
   let budgetLeft = posInt(p.max_messages, budget?.messages ?? Number.MAX_SAFE_INTEGER);
   const artifacts: Vars[] = [];
   let inserted = 0, skipped = 0;
-  const owners = ownerRuns(rt, { ...ctx, run: target }, 'all');
+  const owners = await ownerRuns(rt, { ...ctx, run: target }, 'all');
   for (const id of ids) {
     const span = owners.flatMap((o) => spansOf(o)).find((s) => s?.artifact_id === id);
     const kind = span?.kind ?? null;
@@ -278,6 +278,6 @@ export async function memoryRehydrate(rt: Runtime, ctx: EffectContext): Promise<
     inserted += r.inserted;
     skipped += r.skipped;
   }
-  if (target !== ctx.run && inserted) saveOwner(rt, ctx, target);
+  if (target !== ctx.run && inserted) await saveOwner(rt, ctx, target);
   return { status: 'completed', result: { inserted, skipped, artifacts, effort: level ? { recall_level: level } : null, warnings } };
 }

@@ -40,8 +40,11 @@ export async function deliverEvent(rt: Runtime, ev: EventSpec, excludeRunId?: st
   };
   const out: Delivery = { wait_key: key, name: envelope.name, scope, delivered: 0, delivered_to: [], resumed: [] };
   await rt.store.tx(async () => {
-    for (const run of await rt.store.runs.listWaitingOnKeys(key === wildcard ? [key] : [key, wildcard])) {
-      if (run.run_id === excludeRunId || run.waiting?.reason !== 'event') continue;
+    for (const listed of await rt.store.runs.listWaitingOnKeys(key === wildcard ? [key] : [key, wildcard])) {
+      // Many processes: read again with the row locked, and check it still waits on this event.
+      const run = rt.store.multiRunner ? await rt.store.runs.get(listed.run_id) : listed;
+      if (!run || run.run_id === excludeRunId || run.status !== 'waiting' || run.waiting?.reason !== 'event') continue;
+      if (run.waiting.wait_key !== key && run.waiting.wait_key !== wildcard) continue;
       if (isPaused(run)) {
         // Held for the listener, delivered when it is resumed and waits on this key again (none lost).
         await holdEvent(rt, run, run.waiting.wait_key!, envelope);

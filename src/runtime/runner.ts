@@ -10,7 +10,7 @@ import type { Store } from '../store/index.ts';
 import { nowIso } from '../util/time.ts';
 import { applyCommand } from './commands.ts';
 import { RunnerLease } from './lock.ts';
-import { CLAIM_MS, type Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
 import { hostname } from 'node:os';
 
 export interface RunnerOptions {
@@ -138,7 +138,7 @@ export class Runner {
     this.lastRenew = Date.now();
     if (this.store.multiRunner) {
       // Claims of the ticks in flight (long LLM calls) are extended well before they lapse.
-      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], this.runtime.clock.now() + CLAIM_MS);
+      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], this.runtime.clock.now() + this.runtime.claimMs);
       return;
     }
     if (!(await this.lease.acquire())) {
@@ -195,7 +195,7 @@ export class Runner {
       return false;
     }
     const now = this.runtime.clock;
-    const ids = await this.store.claims.claim(this.owner, this.opts.runScanLimit, GATEWAY_ACTOR, now.nowIso(), now.now(), now.now() + CLAIM_MS);
+    const ids = await this.store.claims.claim(this.owner, this.opts.runScanLimit, GATEWAY_ACTOR, now.nowIso(), now.now(), now.now() + this.runtime.claimMs);
     const owner = this.store.multiRunner ? this.owner : null;
     let started = 0;
     const unused: string[] = [];

@@ -51,8 +51,8 @@ function treeOf(run: RunState): { root: string; depth: number } {
   return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
 }
 
-/** How long a runner's claim on a run lasts without renewal (many-runner stores; the runner renews it). */
-export const CLAIM_MS = 15_000;
+/** How long a runner's claim on a run lasts without renewal (many-runner stores; the runner renews it every second). */
+export const DEFAULT_CLAIM_MS = 15_000;
 
 /** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
 const ATOMIC_BUILTINS = new Set(['emit_event']);
@@ -104,13 +104,16 @@ export class Runtime {
   /** Time as the runtime sees it: due `until` waits, schedule fire times, pause/resume stamps, run timestamps. */
   readonly clock: Clock;
   readonly defaults: { provider?: string | null; model?: string | null };
+  /** How long a claim on a run lasts without renewal (many-runner stores): a dead runner's runs wait this long. */
+  readonly claimMs: number;
 
   constructor(
     readonly store: Store,
     readonly workflows: WorkflowSource,
-    opts: { provider?: string | null; model?: string | null; clock?: Clock } = {},
+    opts: { provider?: string | null; model?: string | null; clock?: Clock; claimMs?: number } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.claimMs = opts.claimMs ?? DEFAULT_CLAIM_MS;
     this.defaults = { provider: opts.provider, model: opts.model };
     this.ctx = { nowIso: () => this.clock.nowIso() };
     for (const [type, handler] of Object.entries(BUILTIN_EFFECTS(this))) {
@@ -328,7 +331,7 @@ export class Runtime {
     const owner = this.tickStates.get(parentRunId)?.claimOwner ?? null;
     if (!owner || !this.store.multiRunner) return this.tick(childRunId, maxSteps, owner);
     const now = this.clock.now();
-    if (!(await this.store.claims.claimRun(owner, childRunId, now, now + CLAIM_MS))) {
+    if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
       const cur = await this.store.runs.get(childRunId);
       if (!cur) throw new RunNotFound(childRunId);
       return cur;
@@ -596,6 +599,8 @@ export class Runtime {
   commit(run: RunState, records: StepRecord[]): Promise<void> {
     run.updated_at = this.clock.nowIso();
     return this.store.tx(async () => {
+      // Many processes: lock the run's row before its ledger (every path takes them in this order: no deadlock).
+      if (this.store.multiRunner) await this.store.runs.updatedAt(run.run_id);
       for (const r of records) await this.store.ledger.append(stripHash(r));
       // An event held while this listener was paused is delivered as soon as it waits on that key again.
       const held = takeHeldEvent(run);

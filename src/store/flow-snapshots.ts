@@ -10,9 +10,21 @@ export class SqliteFlowSnapshotRepo implements FlowSnapshotRepo {
   constructor(private readonly db: Database, private readonly inTx: <T>(fn: () => T) => Promise<T>) {}
 
   async save(version: string, docs: ReadonlyMap<string, unknown>): Promise<void> {
+    await this.inTx(() => this.saveSync(version, docs));
+  }
+
+  async load(version: string): Promise<Map<string, unknown> | null> {
+    return this.loadSync(version);
+  }
+
+  /**
+   * Synchronous forms for the flow layer's FlowSnapshotStore (its registry resolves workflows synchronously):
+   * a save outside a transaction commits at once; inside one it joins it.
+   */
+  saveSync(version: string, docs: ReadonlyMap<string, unknown>): void {
     const putDoc = this.db.query('INSERT OR IGNORE INTO flow_snapshots (sha256, doc_json, created_at) VALUES (?, ?, ?)');
     const putMember = this.db.query('INSERT OR IGNORE INTO flow_snapshot_members (version, flow_id, sha256) VALUES (?, ?, ?)');
-    await this.inTx(() => {
+    this.db.transaction(() => {
       const now = nowIso();
       for (const [flowId, doc] of docs) {
         const json = canonicalJson(doc);
@@ -20,10 +32,10 @@ export class SqliteFlowSnapshotRepo implements FlowSnapshotRepo {
         putDoc.run(sha, json, now);
         putMember.run(version, flowId, sha);
       }
-    });
+    })();
   }
 
-  async load(version: string): Promise<Map<string, unknown> | null> {
+  loadSync(version: string): Map<string, unknown> | null {
     const rows = this.db
       .query(
         `SELECT m.flow_id AS flow_id, s.doc_json AS doc_json FROM flow_snapshot_members m

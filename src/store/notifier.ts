@@ -84,6 +84,13 @@ export class Notifier {
     }
   }
 
+  /** An event another process committed (PostgreSQL LISTEN/NOTIFY): fires the subscribers now, nothing queued. */
+  deliverRemote(kind: 'ledger' | 'command' | 'run', runId?: string): void {
+    const subs = kind === 'ledger' ? (runId === undefined ? undefined : this.ledgerSubs.get(runId))
+      : kind === 'command' ? this.commandSubs : this.runSubs;
+    if (subs) for (const cb of [...subs]) safe(cb);
+  }
+
   onLedger(runId: string, cb: Listener): () => void {
     let subs = this.ledgerSubs.get(runId);
     if (!subs) this.ledgerSubs.set(runId, (subs = new Set()));

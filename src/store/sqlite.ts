@@ -48,8 +48,11 @@ export class SqliteStore implements Store {
   readonly telegram: SqliteTelegramRepo;
   readonly kg: SqliteKgRepo;
   readonly notifier = new Notifier();
-  /** Set while a transaction body runs (in its async chain): nested calls join it. */
-  private readonly scope = new AsyncLocalStorage<true>();
+  /**
+   * Set while a transaction body runs (in its async chain): nested calls join it. Closed when the body returns, so
+   * a timer or detached promise started inside never joins a later transaction by mistake.
+   */
+  private readonly scope = new AsyncLocalStorage<{ open: boolean }>();
   /** The tail of this process's transaction queue. */
   private tail: Promise<void> = Promise.resolve();
   private savepoints = 0;
@@ -114,14 +117,19 @@ export class SqliteStore implements Store {
    * rolls the whole unit back, which is what callers want; `savepoint` isolates a part explicitly).
    */
   async tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (this.scope.getStore()) return fn();
+    if (this.scope.getStore()?.open) return fn();
     const release = await this.acquire();
     const t0 = this.notifier.observed ? performance.now() : 0;
     let out: T;
     try {
       this.stmt.begin.run();
       try {
-        out = await this.scope.run(true, fn);
+        const ctx = { open: true };
+        try {
+          out = await this.scope.run(ctx, fn);
+        } finally {
+          ctx.open = false;
+        }
         this.fault('precommit');
         this.stmt.commit.run();
       } catch (err) {
@@ -152,7 +160,7 @@ export class SqliteStore implements Store {
 
   /** Inside a transaction: runs `fn` so that its failure undoes only its own writes. */
   async savepoint<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (!this.scope.getStore()) return this.tx(fn);
+    if (!this.scope.getStore()?.open) return this.tx(fn);
     const name = `sp${++this.savepoints}`;
     this.db.exec(`SAVEPOINT ${name}`);
     try {

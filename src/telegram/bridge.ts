@@ -14,8 +14,7 @@
 import type { BundleRegistry } from '../flow/bundle/registry.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { readRuntime, type RunState } from '../model/index.ts';
-import type { Store } from '../store/index.ts';
-import type { TelegramBinding } from '../store/telegram.ts';
+import type { Store, TelegramBinding } from '../store/index.ts';
 import { TelegramApiError, type TelegramClient, type TgFileRef, type TgMessage, type TgUpdate } from './client.ts';
 import type { TelegramConfig } from './config.ts';
 
@@ -81,7 +80,7 @@ export class TelegramBridge {
     log(`telegram: bridge polling the Bot API for flow ${config.flowId} (bot ${config.botKey})`);
     while (!signal.aborted) {
       try {
-        const offset = this.o.store.telegram.offset(config.botKey);
+        const offset = await this.o.store.telegram.offset(config.botKey);
         const updates = await client.getUpdates(offset, config.pollTimeoutS, signal);
         for (const u of [...updates].sort((a, b) => a.update_id - b.update_id)) {
           if (signal.aborted) break;
@@ -104,11 +103,11 @@ export class TelegramBridge {
     const { config, store } = this.o;
     const msg = u.message ?? u.edited_message ?? u.channel_post;
     if (!msg?.chat) {
-      store.tx(() => store.telegram.saveOffset(config.botKey, u.update_id + 1));
+      await store.tx(() => store.telegram.saveOffset(config.botKey, u.update_id + 1));
       return;
     }
     const chatId = String(msg.chat.id);
-    const binding = store.telegram.binding(config.botKey, chatId) ?? (await this.bind(chatId));
+    const binding = (await store.telegram.binding(config.botKey, chatId)) ?? (await this.bind(chatId));
     await this.listenersReady(binding.run_id, signal);
     const fetched = await this.fetchMedia(msg, signal);
     if (signal.aborted) return; // not committed: fetched again after restart
@@ -123,23 +122,23 @@ export class TelegramBridge {
       edited: !!u.edited_message,
       media: [] as MediaItem[],
     };
-    store.tx(() => {
+    await store.tx(async () => {
       for (const { item, bytes } of fetched) {
         if (bytes) {
           const tags: Record<string, string> = { source: 'telegram', kind: item.kind, chat_id: chatId, message_id: String(msg.message_id) };
           if (item.file_name) tags.filename = item.file_name;
-          item.artifact_id = store.artifacts.put(bytes, { contentType: item.mime_type, runId: binding.run_id, tags }).artifact_id;
+          item.artifact_id = (await store.artifacts.put(bytes, { contentType: item.mime_type, runId: binding.run_id, tags })).artifact_id;
         }
         telegram.media.push(item);
       }
-      store.commands.append({
+      await store.commands.append({
         command_id: `telegram-${config.botKey}-${u.update_id}`,
         run_id: binding.run_id,
         type: 'emit_event',
         payload: { name: config.eventName, scope: 'session', session_id: binding.session_id, payload: { telegram }, event_id: `telegram:${config.botKey}:${u.update_id}` },
         client_id: 'telegram-bridge',
       });
-      store.telegram.saveOffset(config.botKey, u.update_id + 1);
+      await store.telegram.saveOffset(config.botKey, u.update_id + 1);
     });
   }
 
@@ -150,12 +149,12 @@ export class TelegramBridge {
     const wf = await runtime.getWorkflow(target.workflow_id);
     const listeners = await Promise.all((wf.listeners?.() ?? []).map((id) => runtime.getWorkflow(id)));
     const sessionId = `${config.sessionPrefix}${chatId}`;
-    return store.tx(() => {
-      const again = store.telegram.binding(config.botKey, chatId);
+    return store.tx(async () => {
+      const again = await store.telegram.binding(config.botKey, chatId);
       if (again) return again;
-      const run = runtime.createRun(wf, { sessionId, vars: { telegram: { chat_id: chatId } } }, listeners);
+      const run = await runtime.createRun(wf, { sessionId, vars: { telegram: { chat_id: chatId } } }, listeners);
       const b = { chat_id: chatId, run_id: run.run_id, session_id: sessionId, workflow_id: run.workflow_id };
-      store.telegram.saveBinding(config.botKey, b);
+      await store.telegram.saveBinding(config.botKey, b);
       this.o.log(`telegram: chat ${chatId} bound to run ${run.run_id} (${run.workflow_id})`);
       return { ...b, created_at: run.created_at };
     });
@@ -164,13 +163,13 @@ export class TelegramBridge {
   /** Waits (bounded) until every live listener of the binding waits on its event, so the event is not missed. */
   private async listenersReady(rootId: string, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + (this.o.listenerWaitMs ?? 120_000);
-    const ready = (): boolean => {
-      const root = this.o.store.runs.get(rootId);
+    const ready = async (): Promise<boolean> => {
+      const root = await this.o.store.runs.get(rootId);
       if (!root) return true;
       if (readRuntime(root.vars).listeners_pending) return false;
-      return this.o.store.runs.children(rootId).filter(isListener).every((r) => r.status !== 'running' && (r.status !== 'waiting' || r.waiting?.reason === 'event'));
+      return (await this.o.store.runs.children(rootId)).filter(isListener).every((r) => r.status !== 'running' && (r.status !== 'waiting' || r.waiting?.reason === 'event'));
     };
-    while (!ready()) {
+    while (!(await ready())) {
       if (signal.aborted) return;
       if (Date.now() > deadline) {
         this.o.log(`telegram: listeners of run ${rootId} are not waiting for events yet; delivering anyway`);

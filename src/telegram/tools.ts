@@ -28,10 +28,10 @@ const apiFailure = (e: unknown): never => {
 /** Runs `send` at most once per runtime call id (when the context has one). */
 function once(store: Store, send: ExternalTool): ExternalTool {
   return async (args, ctx) => {
-    const done = ctx.callId ? store.telegram.sentFor(ctx.callId) : null;
+    const done = ctx.callId ? await store.telegram.sentFor(ctx.callId) : null;
     if (done) return { ...done, replayed: true };
     const out = (await send(args, ctx)) as Record<string, unknown>;
-    if (ctx.callId) store.tx(() => store.telegram.recordSent(ctx.callId!, out));
+    if (ctx.callId) await store.tx(() => store.telegram.recordSent(ctx.callId!, out));
     return out;
   };
 }
@@ -50,8 +50,8 @@ export function telegramTools(client: TelegramClient, store: Store): Map<string,
     ['send_telegram_artifact', once(store, async (args, ctx) => {
       const chatId = chatIdArg(args);
       const artifactId = str(args, 'artifact_id').trim();
-      const meta = store.artifacts.meta(artifactId);
-      const file = meta ? store.artifacts.content(artifactId) : null;
+      const meta = await store.artifacts.meta(artifactId);
+      const file = meta ? await store.artifacts.content(artifactId) : null;
       if (!meta || !file) throw new ToolError(`Artifact '${artifactId}' not found`);
       const method = methodFor(meta.content_type);
       const name = meta.tags.filename || `${artifactId}${method === 'sendPhoto' ? '.jpg' : method === 'sendVoice' ? '.ogg' : ''}`;
