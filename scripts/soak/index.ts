@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { parseRunJson } from '../../src/store/runs.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { SoakGateway } from './gateway.ts';
@@ -167,14 +167,14 @@ async function step(api: Api, it: Item): Promise<void> {
 }
 
 /** Every check, read from the database after the final clean stop. */
-function check(store: Store, items: Item[]): { violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number } {
+async function check(store: SqliteStore, items: Item[]): Promise<{ violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number }> {
   const violations: string[] = [];
   // Checkpoints keep Python floats tagged: decode them like the store does (the wire form is plain JSON).
   const runs = (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).flatMap((r) => parseRunJson(r.run_json) ?? []);
   const byId = new Map(runs.map((r) => [r.run_id, r]));
   const children = new Map<string, RunState[]>();
   for (const r of runs) if (r.parent_run_id) children.set(r.parent_run_id, [...(children.get(r.parent_run_id) ?? []), r]);
-  const ledger = (id: string): StepRecord[] => store.ledger.listAfter(id, 0, 1_000_000);
+  const ledger = (id: string): Promise<StepRecord[]> => store.ledger.listAfter(id, 0, 1_000_000);
 
   const kinds = new Map<Kind, KindRow>(KINDS.map((k) => [k, { kind: k, acknowledged: 0, ok: 0, failed: 0 }]));
   for (const it of items) {
@@ -184,7 +184,7 @@ function check(store: Store, items: Item[]): { violations: string[]; kinds: Kind
     const bad: string[] = [];
     const run = byId.get(it.runId);
     const kids = children.get(it.runId) ?? [];
-    const outcome = it.commandId ? store.commands.get(it.commandId) : null;
+    const outcome = it.commandId ? await store.commands.get(it.commandId) : null;
     if (!run) bad.push('acknowledged run is missing');
     else if (run.status !== 'completed') bad.push(`ended ${run.status} (${run.error ?? ''})`);
     else {
@@ -209,7 +209,7 @@ function check(store: Store, items: Item[]): { violations: string[]; kinds: Kind
           break;
         case 'event': {
           const l = it.listenerId ? byId.get(it.listenerId) : null;
-          const resumes = l ? ledger(l.run_id).filter((r) => r.effect?.type === 'resume') : [];
+          const resumes = l ? (await ledger(l.run_id)).filter((r) => r.effect?.type === 'resume') : [];
           if (resumes.length !== 1) bad.push(`listener woke ${resumes.length} times (expected 1)`);
           if (it.emitRunId) {
             const em = byId.get(it.emitRunId);
@@ -237,9 +237,9 @@ function check(store: Store, items: Item[]): { violations: string[]; kinds: Kind
   let records = 0;
   let chains = 0;
   for (const r of runs) {
-    const recs = ledger(r.run_id);
+    const recs = await ledger(r.run_id);
     records += recs.length;
-    const v = store.ledger.verify(r.run_id);
+    const v = await store.ledger.verify(r.run_id);
     if (v.ok) chains++;
     else violations.push(`chain of ${r.workflow_id} ${r.run_id} broken at seq ${v.first_bad_seq}: ${JSON.stringify(v.errors[0])}`);
     const seqs = store.db.query('SELECT seq FROM ledger WHERE run_id = ? ORDER BY seq').all(r.run_id) as { seq: number }[];
@@ -316,12 +316,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       await Bun.sleep(100);
     }
     await gw.stop();
-    const store = Store.open(join(dataDir, 'gateway.sqlite3'), { fault: null });
+    const store = SqliteStore.open(join(dataDir, 'gateway.sqlite3'), { fault: null });
     let res;
     try {
-      res = check(store, items);
+      res = await check(store, items);
     } finally {
-      store.close();
+      await store.close();
     }
     const notDone = items.filter((it) => it.state !== 'done' && it.runId);
     for (const it of notDone) res.violations.push(`${it.kind} #${it.i}: the driver never got past '${it.state}'`);
