@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps) {
     .decorate('ledgerHub', hub)
     .decorate('metrics', metrics)
     .onStop(() => {
-      hub.close();
+      void hub.close(); // serve.ts awaits the final flush itself (before stopping the server)
       if (!deps.metrics) metrics.close();
     });
 }

@@ -1,10 +1,12 @@
 // Ledger tailing for SSE: a per-run fan-out hub plus the wire framing.
 //
 // Push, not poll: a run's channel is woken by the store notifier right after an in-process commit, and by one
-// hub-wide timer that notices commits from other processes through `store.dataVersion()`. On a wake the channel
-// reads the run status and then the ledger ONCE for all of its waiting subscribers (from the smallest cursor)
-// and hands each its own slice. Reading the status before the ledger makes "terminal + nothing left to read"
-// a safe moment to send `done`: every record committed up to the final status is in that read.
+// hub-wide timer that notices commits from other processes through `store.dataVersion()` (one poll at a time:
+// a slow store never stacks polls). On a wake the channel reads the run status and then the ledger ONCE for all
+// of its waiting subscribers (from the smallest cursor) and hands each its own slice. Reading the status before
+// the ledger makes "terminal + nothing left to read" a safe moment to send `done`: every record committed up to
+// the final status is in that read. The store is asynchronous: a channel runs at most one read at a time (wakes
+// during a read are picked up by the next one), so a subscriber is never sent the same records twice.
 //
 // Each stream is attached to the security plugin's stream pool, which may evict it (a `: stream replaced`
 // comment, then the end of the stream) to make room for a new subscriber: see docs/reliability.md.
@@ -44,6 +46,11 @@ export class Subscription {
   busySince: number | null = null;
   /** When this subscriber last received something (heartbeats are due `heartbeatMs` after it). */
   lastSent = Date.now();
+  /** Not yet served: its first read answers at once, with the backlog or a keep-alive. */
+  fresh = true;
+  private served!: () => void;
+  /** Settles once the first delivery has been handed to the sink (or the subscription ended first). */
+  private readonly firstDelivery = new Promise<void>((r) => (this.served = r));
   private readonly ended: (() => void)[] = [];
   /** Settles once the last write handed to the socket has been flushed (awaited on shutdown). */
   drained: Promise<unknown> = Promise.resolve();
@@ -52,11 +59,13 @@ export class Subscription {
     this.cursor = after;
   }
 
-  /** First delivery, synchronous: the client gets its backlog (or a keep-alive) at once. */
-  start(): void {
-    const ev = this.channel.read([this]).get(this) ?? { kind: 'idle' as const };
-    if (ev.kind === 'idle') this.send(KEEP_ALIVE);
-    else this.deliver(ev);
+  /**
+   * First delivery: the channel's next read gives the client its backlog (or a keep-alive) at once. Resolves
+   * once that first delivery has been written (or the subscription has ended).
+   */
+  start(): Promise<void> {
+    this.channel.schedule();
+    return this.firstDelivery;
   }
 
   onEnd(cb: () => void): void {
@@ -67,7 +76,11 @@ export class Subscription {
   /** Pushes an event straight to the socket: no per-subscriber promise or generator on the hot path. */
   deliver(ev: TailEvent): void {
     if (this.closed) return;
-    if (ev.kind === 'records') {
+    const first = this.fresh;
+    this.fresh = false;
+    if (ev.kind === 'idle') {
+      if (first) this.send(KEEP_ALIVE);
+    } else if (ev.kind === 'records') {
       this.send(ev.frames);
       if (this.seen === -1) this.channel.schedule(); // a full batch: there is more to read
     } else if (ev.kind === 'done') {
@@ -76,6 +89,7 @@ export class Subscription {
     } else if (ev.kind === 'closed' || ev.kind === 'shutdown') {
       this.close(ev.kind);
     }
+    if (first) this.served();
   }
 
   /** Called by the hub's heartbeat timer. */
@@ -118,6 +132,7 @@ export class Subscription {
     if (kind === 'shutdown') this.send(SHUTDOWN);
     else if (kind === 'evicted' && !this.busy) this.send(EVICTED);
     this.closed = true;
+    this.served();
     this.channel.remove(this);
     try { this.sink.close(); } catch {}
     for (const cb of this.ended.splice(0)) cb();
@@ -129,7 +144,8 @@ const isPromise = (v: unknown): v is Promise<unknown> => !!v && typeof (v as Pro
 class RunChannel {
   readonly subs = new Set<Subscription>();
   wakes = 0;
-  private scheduled = false;
+  /** A drain is queued or running (it re-checks who is behind after each read, so wakes are never lost). */
+  private draining = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly hub: LedgerHub, private readonly store: Store, readonly runId: string) {
@@ -141,21 +157,33 @@ class RunChannel {
     this.schedule();
   }
 
-  /** Coalesces wakes made in the same tick into one read for every subscriber that is behind. */
+  /**
+   * Coalesces wakes into one read for every subscriber that is behind. One drain per channel at a time: wakes
+   * that arrive while a read is in flight are served by the drain's next round (it loops until nobody is behind).
+   */
   schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      const behind: Subscription[] = [];
-      for (const s of this.subs) if (!s.closed && !s.busy && s.seen !== this.wakes) behind.push(s);
-      if (!behind.length) return;
-      for (const [sub, ev] of this.read(behind)) sub.deliver(ev);
-    });
+    if (this.draining) return;
+    this.draining = true;
+    queueMicrotask(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const behind: Subscription[] = [];
+        for (const s of this.subs) if (!s.closed && !s.busy && s.seen !== this.wakes) behind.push(s);
+        if (!behind.length) return;
+        for (const [sub, ev] of await this.read(behind)) sub.deliver(ev);
+      }
+    } catch (err) {
+      console.error(`[sse] delivery failed for run ${this.runId}:`, err);
+    } finally {
+      this.draining = false;
+    }
   }
 
   /** One status read + one ledger read shared by `targets`; returns what each should receive (idle = keep waiting). */
-  read(targets: Subscription[]): Map<Subscription, TailEvent> {
+  private async read(targets: Subscription[]): Promise<Map<Subscription, TailEvent>> {
     const out = new Map<Subscription, TailEvent>();
     const wakes = this.wakes;
     let terminal: boolean;
@@ -163,10 +191,10 @@ class RunChannel {
     let rows: RawRecord[];
     try {
       this.hub.reads++;
-      const run = this.store.runs.get(this.runId);
+      const run = await this.store.runs.get(this.runId);
       terminal = !run || isTerminal(run.status);
       from = Math.min(...targets.map((s) => s.cursor));
-      rows = this.store.ledger.listRawAfter(this.runId, from, BATCH);
+      rows = await this.store.ledger.listRawAfter(this.runId, from, BATCH);
     } catch (err) {
       console.error(`[sse] ledger read failed for run ${this.runId}:`, err);
       for (const s of targets) out.set(s, { kind: 'closed' });
@@ -185,7 +213,13 @@ class RunChannel {
       let mine = rows.filter((r) => r.seq > sub.cursor);
       let full = rows.length === BATCH;
       if (!mine.length && full && sub.cursor >= end) {
-        mine = this.store.ledger.listRawAfter(this.runId, sub.cursor, BATCH); // ahead of the shared window (rare)
+        try {
+          mine = await this.store.ledger.listRawAfter(this.runId, sub.cursor, BATCH); // ahead of the shared window (rare)
+        } catch (err) {
+          console.error(`[sse] ledger read failed for run ${this.runId}:`, err);
+          out.set(sub, { kind: 'closed' });
+          continue;
+        }
         full = mine.length === BATCH;
       }
       if (mine.length) sub.cursor = mine[mine.length - 1]!.seq;
@@ -214,6 +248,8 @@ export class LedgerHub {
   private timer: ReturnType<typeof setInterval> | null = null;
   private version = -1;
   private lastVersionCheck = 0;
+  /** A `dataVersion()` poll is in flight (never two at once). */
+  private polling = false;
   /** Ledger reads performed (observability and tests of read sharing). */
   reads = 0;
 
@@ -273,16 +309,29 @@ export class LedgerHub {
 
   /** Another process committed (the runner in split mode): wake every channel once. */
   private checkOtherProcesses(): void {
-    let v: number;
-    try { v = this.store.dataVersion(); } catch { return; }
-    if (v === this.version) return;
-    this.version = v;
-    for (const ch of this.channels.values()) ch.wake();
+    void this.pollVersion(true);
+  }
+
+  /** Reads the store's data version (skipped while a poll is in flight); `wake`: wake every channel if it moved. */
+  private async pollVersion(wake: boolean): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const v = await this.store.dataVersion();
+      if (v === this.version) return;
+      this.version = v;
+      if (wake) for (const ch of this.channels.values()) ch.wake();
+    } catch {
+      // a failed poll: the next tick tries again
+    } finally {
+      this.polling = false;
+    }
   }
 
   private startTimer(): void {
     if (this.timer) return;
-    this.version = this.store.dataVersion();
+    this.lastVersionCheck = Date.now();
+    void this.pollVersion(false); // the baseline: commits after it wake the channels
     this.timer = setInterval(() => this.onTimer(), Math.min(HEARTBEAT_TICK_MS, this.crossProcessPollMs));
     this.timer.unref?.();
   }
@@ -333,7 +382,7 @@ export function sseResponse(hub: LedgerHub, runId: string, after: number, heartb
           releaseSseSlot(request);
           resolve();
         });
-        opened.start();
+        void opened.start();
       });
     },
     cancel() {

@@ -1,7 +1,6 @@
 // /api/gateway/runs/{id}/artifacts: list, metadata, content (streamed from the blob file).
 import { Elysia } from 'elysia';
-import { isSafeArtifactId } from '../../store/artifacts.ts';
-import type { Store } from '../../store/index.ts';
+import { isSafeArtifactId, type Store } from '../../store/index.ts';
 import { InvalidInput, NotFound, RunNotFound } from '../../model/index.ts';
 import { errors } from '../common.ts';
 import { RunIdParams } from '../runs/schemas.ts';
@@ -11,13 +10,13 @@ import { ArtifactList, ArtifactListQuery, ArtifactMetaSchema, ArtifactParams } f
 const isSessionOwnerId = (runId: string) => /^session_memory_[A-Za-z0-9_-]+$/.test(runId);
 
 export const artifactRoutes = (store: Store) => {
-  const requireRun = (runId: string) => {
-    if (!store.runs.exists(runId) && !isSessionOwnerId(runId)) throw new RunNotFound(runId);
+  const requireRun = async (runId: string) => {
+    if (!isSessionOwnerId(runId) && !(await store.runs.exists(runId))) throw new RunNotFound(runId);
   };
-  const metaOf = (runId: string, artifactId: string) => {
+  const metaOf = async (runId: string, artifactId: string) => {
     if (!isSafeArtifactId(artifactId)) throw new InvalidInput(`Invalid artifact id: ${artifactId}`, 'invalid_artifact_id');
-    requireRun(runId);
-    const meta = store.artifacts.meta(artifactId);
+    await requireRun(runId);
+    const meta = await store.artifacts.meta(artifactId);
     if (!meta || meta.run_id !== runId) throw new NotFound(`Artifact '${artifactId}' not found`, 'artifact_not_found');
     return meta;
   };
@@ -25,9 +24,9 @@ export const artifactRoutes = (store: Store) => {
   return new Elysia({ name: 'artifacts', prefix: '/api/gateway/runs', tags: ['artifacts'] })
     .get(
       '/:run_id/artifacts',
-      ({ params, query }) => {
-        requireRun(params.run_id);
-        const items = store.artifacts.listByRun(params.run_id, query.limit).map(
+      async ({ params, query }) => {
+        await requireRun(params.run_id);
+        const items = (await store.artifacts.listByRun(params.run_id, query.limit)).map(
           ({ artifact_id, content_type, size_bytes, created_at, tags }) => ({ artifact_id, content_type, size_bytes, created_at, tags }),
         );
         return { items };
@@ -46,9 +45,9 @@ export const artifactRoutes = (store: Store) => {
     })
     .get(
       '/:run_id/artifacts/:artifact_id/content',
-      ({ params }) => {
-        const meta = metaOf(params.run_id, params.artifact_id);
-        const file = store.artifacts.content(meta.artifact_id);
+      async ({ params }) => {
+        const meta = await metaOf(params.run_id, params.artifact_id);
+        const file = await store.artifacts.content(meta.artifact_id);
         if (!file) throw new NotFound(`Artifact '${meta.artifact_id}' not found`, 'artifact_not_found');
         return new Response(file, {
           headers: { 'content-type': meta.content_type || 'application/octet-stream', 'content-length': String(meta.size_bytes) },

@@ -60,10 +60,10 @@ export class BundleService {
    * A dynamic workflow (`scheduled:<uuid>`, described from its parent run) → `{workflow_id, flow, source}`;
    * `bundle:flow` / `bundle@ver:flow` → the bundle flow body; anything else is unknown.
    */
-  workflowFlow(workflowId: string) {
+  async workflowFlow(workflowId: string) {
     if (workflowId.startsWith(SCHEDULED_PREFIX)) {
-      const row = this.store.runs.list({ workflowId, limit: 1 }).items[0];
-      const schedule = row ? scheduleOf(this.store.runs.get(row.run_id)?.vars) : null;
+      const row = (await this.store.runs.list({ workflowId, limit: 1 })).items[0];
+      const schedule = row ? scheduleOf((await this.store.runs.get(row.run_id))?.vars) : null;
       if (schedule) return { workflow_id: workflowId, flow: describeScheduleFlow(workflowId, schedule), source: 'dynamic' as const };
     }
     // A directory of VisualFlow JSON (one implicit bundle): its flows are also addressed by their bare id.

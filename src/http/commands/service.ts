@@ -7,13 +7,13 @@ import type { SubmitCommandBody } from './schemas.ts';
 export class CommandService {
   constructor(private readonly store: Store) {}
 
-  submit(cmd: SubmitCommandBody): { accepted: boolean; duplicate: boolean; seq: number } {
+  async submit(cmd: SubmitCommandBody): Promise<{ accepted: boolean; duplicate: boolean; seq: number }> {
     if (!(COMMAND_TYPES as readonly string[]).includes(cmd.type)) {
       throw new InvalidInput(`type must be one of ${COMMAND_TYPES.join('|')}`, 'invalid_command_type');
     }
     if (!cmd.run_id.trim()) throw new InvalidInput('Failed to append command: run_id must be a non-empty string', 'append_failed');
     try {
-      return this.store.commands.append({
+      return await this.store.commands.append({
         command_id: cmd.command_id,
         run_id: cmd.run_id,
         type: cmd.type,
@@ -26,8 +26,8 @@ export class CommandService {
     }
   }
 
-  outcome(commandId: string) {
-    const c = this.store.commands.get(commandId);
+  async outcome(commandId: string) {
+    const c = await this.store.commands.get(commandId);
     if (!c) throw new NotFound(`Command '${commandId}' not found`, 'command_not_found');
     return { command_id: c.command_id, seq: c.seq, status: c.status, reason: c.reason };
   }

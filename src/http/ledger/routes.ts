@@ -1,7 +1,6 @@
 // /api/gateway/runs/{id}/ledger: replay by cursor, batch replay, the SSE tail, and hash-chain verification.
 import { Elysia } from 'elysia';
-import type { Store } from '../../store/index.ts';
-import { newChainWalk } from '../../store/ledger.ts';
+import { newChainWalk, type Store } from '../../store/index.ts';
 import { RunNotFound, Unprocessable } from '../../model/index.ts';
 import { errors } from '../common.ts';
 import { sseResponse, type LedgerHub } from '../sse.ts';
@@ -26,19 +25,19 @@ function lastEventId(header: string | undefined): number {
 const VERIFY_PAGE = 500;
 
 export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
-  const page = (runId: string, after: number, limit: number) => {
-    const items = store.ledger.listAfter(runId, after, limit);
+  const page = async (runId: string, after: number, limit: number) => {
+    const items = await store.ledger.listAfter(runId, after, limit);
     return { items, next_after: after + items.length };
   };
 
   return new Elysia({ name: 'ledger', prefix: '/api/gateway/runs', tags: ['ledger'] })
     .get(
       '/:run_id/ledger',
-      ({ params, query }) => {
-        if (!store.runs.exists(params.run_id)) throw new RunNotFound(params.run_id);
+      async ({ params, query }) => {
+        if (!(await store.runs.exists(params.run_id))) throw new RunNotFound(params.run_id);
         // Records are immutable JSON text in the store: send them as stored, without parse/validate/serialize
         // (a 2,000-record page is the hot path of replay-first clients).
-        const rows = store.ledger.listRawAfter(params.run_id, query.after, query.limit);
+        const rows = await store.ledger.listRawAfter(params.run_id, query.after, query.limit);
         const body = `{"items":[${rows.map((r) => r.json).join(',')}],"next_after":${query.after + rows.length}}`;
         return new Response(body, { headers: { 'content-type': 'application/json' } });
       },
@@ -54,12 +53,12 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     )
     .post(
       '/ledger/batch',
-      ({ body }) => {
-        const runs: Record<string, ReturnType<typeof page>> = {};
+      async ({ body }) => {
+        const runs: Record<string, Awaited<ReturnType<typeof page>>> = {};
         const wanted = new Map(body.runs.map((r) => [r.run_id, r.after])); // a repeated run: the last entry wins, read once
         for (const [runId, after] of wanted) {
-          if (!runId || !store.runs.exists(runId)) continue; // unknown runs are omitted
-          runs[runId] = page(runId, after, body.limit);
+          if (!runId || !(await store.runs.exists(runId))) continue; // unknown runs are omitted
+          runs[runId] = await page(runId, after, body.limit);
         }
         return { runs };
       },
@@ -72,10 +71,10 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     .get(
       '/:run_id/ledger/verify',
       async ({ params }) => {
-        if (!store.runs.exists(params.run_id)) throw new RunNotFound(params.run_id);
+        if (!(await store.runs.exists(params.run_id))) throw new RunNotFound(params.run_id);
         // A page at a time, yielding between pages: a long ledger never holds the event loop.
         const walk = newChainWalk();
-        while (store.ledger.verifyPage(params.run_id, walk, VERIFY_PAGE)) await new Promise((r) => setImmediate(r));
+        while (await store.ledger.verifyPage(params.run_id, walk, VERIFY_PAGE)) await new Promise((r) => setImmediate(r));
         return walk.report;
       },
       {
@@ -91,8 +90,8 @@ export const ledgerRoutes = ({ store, hub }: LedgerRouteDeps) => {
     )
     .get(
       '/:run_id/ledger/stream',
-      ({ params, query, headers, request, server }) => {
-        if (!store.runs.exists(params.run_id)) throw new RunNotFound(params.run_id);
+      async ({ params, query, headers, request, server }) => {
+        if (!(await store.runs.exists(params.run_id))) throw new RunNotFound(params.run_id);
         const after = query.after ?? lastEventId(headers['last-event-id']);
         // Bun cuts connections idle for `idleTimeout` (10 s by default); heartbeat_s may be up to 60 s.
         server?.timeout(request, 0);

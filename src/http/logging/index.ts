@@ -4,8 +4,7 @@
 // lines otherwise (or as `--log-format` says); `quiet` writes nothing. Lines go to stderr through the stream's
 // own buffered writes: no sync fs on the request path.
 import { Elysia } from 'elysia';
-import type { Store } from '../../store/index.ts';
-import type { AppendedRecord } from '../../store/notifier.ts';
+import type { AppendedRecord, Store } from '../../store/index.ts';
 import { lifecycleEvents } from '../metrics/index.ts';
 
 export type LogFormat = 'json' | 'text';

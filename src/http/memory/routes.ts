@@ -1,5 +1,5 @@
 // /api/gateway/memory/…: list, inspect and delete span memory and knowledge-graph assertions (behind the token
-// like every /api/gateway route). Thin: MemoryService does the work.
+// like every /api/gateway route). Thin: MemoryService does the work (asynchronously: the store is).
 import { Elysia } from 'elysia';
 import type { MemoryService } from '../../memory/service.ts';
 import { errors } from '../common.ts';
@@ -7,7 +7,7 @@ import { Deleted, KgAssertionSchema, KgList, KgListQuery, KgParams, SpanDetail, 
 
 export const memoryRoutes = (memory: MemoryService) =>
   new Elysia({ name: 'memory', prefix: '/api/gateway/memory', tags: ['memory'] })
-    .get('/spans', ({ query }) => ({ items: memory.listSpans({ runId: query.run_id, sessionId: query.session_id, global: query.global === 'true', limit: query.limit }) }), {
+    .get('/spans', async ({ query }) => ({ items: await memory.listSpans({ runId: query.run_id, sessionId: query.session_id, global: query.global === 'true', limit: query.limit }) }), {
       query: SpanListQuery,
       response: { 200: SpanList, ...errors(404, 422) },
       detail: { summary: 'Memory spans of a run, a session and/or global memory (global when nothing is named), newest first' },
@@ -17,12 +17,12 @@ export const memoryRoutes = (memory: MemoryService) =>
       response: { 200: SpanDetail, ...errors(404, 422) },
       detail: { summary: 'One span with its stored body (note or archived messages)' },
     })
-    .delete('/spans/:owner_run_id/:span_id', ({ params }) => { memory.deleteSpan(params.owner_run_id, params.span_id); return { deleted: true as const }; }, {
+    .delete('/spans/:owner_run_id/:span_id', async ({ params }) => { await memory.deleteSpan(params.owner_run_id, params.span_id); return { deleted: true as const }; }, {
       params: SpanParams,
       response: { 200: Deleted, ...errors(404, 409, 422) },
       detail: { summary: "Remove a span from its owner's memory index (recall no longer finds it)" },
     })
-    .get('/kg', ({ query }) => ({ items: memory.listKg({ scope: query.scope, ownerId: query.owner_id, subject: query.subject, limit: query.limit }) }), {
+    .get('/kg', async ({ query }) => ({ items: await memory.listKg({ scope: query.scope, ownerId: query.owner_id, subject: query.subject, limit: query.limit }) }), {
       query: KgListQuery,
       response: { 200: KgList, ...errors(422) },
       detail: { summary: 'Knowledge-graph assertions, newest first' },
@@ -32,7 +32,7 @@ export const memoryRoutes = (memory: MemoryService) =>
       response: { 200: KgAssertionSchema, ...errors(404, 422) },
       detail: { summary: 'One knowledge-graph assertion' },
     })
-    .delete('/kg/:assertion_id', ({ params }) => { memory.deleteKg(params.assertion_id); return { deleted: true as const }; }, {
+    .delete('/kg/:assertion_id', async ({ params }) => { await memory.deleteKg(params.assertion_id); return { deleted: true as const }; }, {
       params: KgParams,
       response: { 200: Deleted, ...errors(404, 422) },
       detail: { summary: 'Delete a knowledge-graph assertion (and its cached embeddings)' },

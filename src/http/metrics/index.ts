@@ -1,11 +1,10 @@
 // The gateway's metrics, fed from the existing notification points: store.notifier's observer (every committed
 // ledger append, every transaction's and tick's duration) and the HTTP response wrap (429s by limit). Gauges that
 // describe stored state (runs by status, commands by type and outcome) are read at scrape time with one GROUP BY
-// each, so nothing on the hot path counts them and they survive restarts. Per process: a split deployment
+// each (`render` awaits both, then formats), so nothing on the hot path counts them and they survive restarts. Per process: a split deployment
 // (`serve --no-runner` + `runner`) reports ticks in the runner process, which serves no /metrics.
 import { RUN_STATUSES } from '../../model/index.ts';
-import type { Store } from '../../store/index.ts';
-import type { AppendedRecord } from '../../store/notifier.ts';
+import type { AppendedRecord, Store } from '../../store/index.ts';
 import { Counter, Gauge, Histogram, exposition } from './registry.ts';
 
 const TERMINAL_PREFIX = 'system:terminal_status:';
@@ -20,19 +19,19 @@ export class GatewayMetrics {
   readonly commit = new Histogram('abstractgateway_commit_duration_seconds', 'Duration of one store transaction (group commit included)');
   private readonly unobserve: () => void;
   private readonly families;
+  /** The stored-state counts of the scrape being rendered (read by `render` just before formatting). */
+  private snapshot: { runs: { status: string; n: number }[]; commands: { type: string; outcome: string; n: number }[] } = { runs: [], commands: [] };
 
   constructor(private readonly store: Store) {
-    const runsByStatus = store.db.query('SELECT status, COUNT(*) AS n FROM runs WHERE internal = 0 GROUP BY status');
-    const commands = store.db.query('SELECT type, outcome, COUNT(*) AS n FROM commands GROUP BY type, outcome');
     this.families = [
       new Gauge('abstractgateway_runs', 'Runs by status (internal runs excluded)', () => {
-        const counts = new Map((runsByStatus.all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+        const counts = new Map(this.snapshot.runs.map((r) => [r.status, r.n]));
         return RUN_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
       }),
       this.starts,
       this.runEvents,
       new Gauge('abstractgateway_commands', 'Commands in the durable inbox by type and outcome (pending, applied, rejected)', () =>
-        (commands.all() as { type: string; outcome: string; n: number }[]).map((r) => ({ labels: { type: r.type, outcome: r.outcome }, value: r.n }))),
+        this.snapshot.commands.map((r) => ({ labels: { type: r.type, outcome: r.outcome }, value: r.n }))),
       this.ledgerAppends,
       new Gauge('abstractgateway_sse_subscribers', 'Open ledger streams (SSE) waiting for records', () => [{ value: store.notifier.ledgerSubscriberCount() }]),
       this.tick,
@@ -61,7 +60,10 @@ export class GatewayMetrics {
     if (status === 429) this.rejected429.inc({ limit: limit ?? 'unknown' });
   }
 
-  render(): string {
+  async render(): Promise<string> {
+    const [runs, commands] = await Promise.all([this.store.runs.countByStatus(), this.store.commands.countByOutcome()]);
+    // Formatting is synchronous: concurrent scrapes cannot mix their snapshots.
+    this.snapshot = { runs, commands };
     return exposition(this.families);
   }
 

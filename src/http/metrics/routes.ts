@@ -33,7 +33,7 @@ export function metricsRoutes(metrics: GatewayMetrics, opts: { security: Securit
       if (out instanceof Response) observe(request.method, out);
       return out;
     })
-    .get('/metrics', ({ request }) => {
+    .get('/metrics', async ({ request }) => {
       if (guarded) {
         const token = bearerToken(request.headers.get('authorization'));
         if (token === null || !matches(token)) {
@@ -43,6 +43,6 @@ export function metricsRoutes(metrics: GatewayMetrics, opts: { security: Securit
           );
         }
       }
-      return new Response(metrics.render(), { headers: { 'content-type': CONTENT_TYPE } });
+      return new Response(await metrics.render(), { headers: { 'content-type': CONTENT_TYPE } });
     }, { detail: { summary: 'Prometheus metrics (text exposition format)', tags: ['operations'] } });
 }

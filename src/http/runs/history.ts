@@ -14,11 +14,11 @@ export interface HistoryOptions {
 }
 
 /** The run and its descendants (breadth first, cycle-safe). */
-function runTree(store: Store, root: RunState): RunState[] {
+async function runTree(store: Store, root: RunState): Promise<RunState[]> {
   const out = [root];
   const seen = new Set([root.run_id]);
   for (let i = 0; i < out.length; i++) {
-    for (const child of store.runs.children(out[i]!.run_id)) {
+    for (const child of await store.runs.children(out[i]!.run_id)) {
       if (!seen.has(child.run_id)) {
         seen.add(child.run_id);
         out.push(child);
@@ -34,14 +34,14 @@ const runView = (r: RunState) => ({
   waiting: r.waiting,
 });
 
-export function historyBundle(store: Store, root: RunState, o: HistoryOptions) {
-  const runs = o.includeSubruns ? runTree(store, root) : [root];
+export async function historyBundle(store: Store, root: RunState, o: HistoryOptions) {
+  const runs = o.includeSubruns ? await runTree(store, root) : [root];
   const ledgers: Record<string, { run_id: string; total: number; cursor_start: number; cursor_end: number; items: { cursor: number; record: StepRecord }[] }> = {};
   const timeline: Vars[] = [];
   for (const run of runs) {
-    const total = store.ledger.count(run.run_id);
+    const total = await store.ledger.count(run.run_id);
     const start = o.ledgerMode === 'full' || o.ledgerMaxItems === 0 ? 0 : Math.max(0, total - o.ledgerMaxItems);
-    const items = store.ledger.listAfter(run.run_id, start, Math.max(1, total - start)).map((record, i) => ({ cursor: start + i + 1, record }));
+    const items = (await store.ledger.listAfter(run.run_id, start, Math.max(1, total - start))).map((record, i) => ({ cursor: start + i + 1, record }));
     ledgers[run.run_id] = { run_id: run.run_id, total, cursor_start: start, cursor_end: start + items.length, items };
     for (const { cursor, record: r } of items) {
       const ms = r.ended_at ? isoToMs(r.ended_at) - isoToMs(r.started_at) : NaN;
@@ -59,13 +59,13 @@ export function historyBundle(store: Store, root: RunState, o: HistoryOptions) {
     input_data: Object.fromEntries(Object.entries(root.vars ?? {}).filter(([k]) => !k.startsWith('_'))),
     ledgers,
     timeline,
-    session: o.includeSession && root.session_id ? sessionView(store, root.session_id, o.sessionTurnLimit) : null,
+    session: o.includeSession && root.session_id ? await sessionView(store, root.session_id, o.sessionTurnLimit) : null,
   };
 }
 
 /** The session's root runs, oldest first (one turn per run). */
-function sessionView(store: Store, sessionId: string, limit: number) {
-  const rows = store.runs.list({ sessionId, rootOnly: true, limit }).items.reverse();
+async function sessionView(store: Store, sessionId: string, limit: number) {
+  const rows = (await store.runs.list({ sessionId, rootOnly: true, limit })).items.reverse();
   return {
     session_id: sessionId,
     turns: rows.map((r) => ({ kind: 'run', run_id: r.run_id, workflow_id: r.workflow_id, status: r.status, created_at: r.created_at, updated_at: r.updated_at })),

@@ -150,7 +150,7 @@ export const HistoryQuery = z.object({
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
-export const HistoryBundle = typedAs<ReturnType<typeof historyBundle>>(z
+export const HistoryBundle = typedAs<Awaited<ReturnType<typeof historyBundle>>>(z
   .object({
     version: z.literal(1),
     generated_at: z.string(),

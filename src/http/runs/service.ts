@@ -9,8 +9,7 @@ import { startScheduledRun, validateSchedule, type ScheduleRequest } from '../..
 import {
   AmbiguousStart, DomainError, errorMessage, InvalidInput, InvalidReference, NotFound, RunNotFound, WorkflowNotFound,
   SCHEDULED_PREFIX, scheduleOf, RUN_STATUSES, type RunState, type RunStatus, type Vars, isPlainObject } from '../../model/index.ts';
-import type { Store } from '../../store/index.ts';
-import { decodeRunCursor } from '../../store/runs.ts';
+import { decodeRunCursor, type Store } from '../../store/index.ts';
 import { sha256Hex } from '../../util/json.ts';
 import { nowIso } from '../../util/time.ts';
 import type { WorkspacePolicy } from '../deps.ts';
@@ -49,7 +48,7 @@ export class RunService {
     } catch (err) {
       throw startFailure(err); // a refused start leaves nothing behind (not even the session's owner run)
     }
-    if (sessionId) this.ensureSessionOwner(sessionId);
+    if (sessionId) await this.ensureSessionOwner(sessionId);
     return { run_id: run.run_id };
   }
 
@@ -108,12 +107,12 @@ export class RunService {
   }
 
   /** The internal completed run that owns session-scoped artifacts (hidden from lists). */
-  private ensureSessionOwner(sessionId: string): void {
+  private async ensureSessionOwner(sessionId: string): Promise<void> {
     const runId = sessionMemoryRunId(sessionId);
-    this.d.store.tx(() => {
-      if (this.d.store.runs.exists(runId)) return;
+    await this.d.store.tx(async () => {
+      if (await this.d.store.runs.exists(runId)) return;
       const now = nowIso();
-      this.d.store.runs.save({
+      await this.d.store.runs.save({
         run_id: runId, workflow_id: SESSION_MEMORY_WORKFLOW, status: 'completed', current_node: '', vars: {},
         waiting: null, output: null, error: null, created_at: now, updated_at: now, actor_id: null,
         session_id: sessionId, parent_run_id: null,
@@ -121,17 +120,17 @@ export class RunService {
     });
   }
 
-  getRun(runId: string): RunState {
-    const run = this.d.store.runs.get(runId);
+  async getRun(runId: string): Promise<RunState> {
+    const run = await this.d.store.runs.get(runId);
     if (!run) throw new RunNotFound(runId);
     return run;
   }
 
-  summary(runId: string): RunSummary {
-    return toSummary(this.getRun(runId));
+  async summary(runId: string): Promise<RunSummary> {
+    return toSummary(await this.getRun(runId));
   }
 
-  list(q: RunListQuery): { items: RunListItem[]; next_cursor: string | null } {
+  async list(q: RunListQuery): Promise<{ items: RunListItem[]; next_cursor: string | null }> {
     let status: RunStatus | undefined;
     if (q.status?.trim()) {
       const s = q.status.trim().toLowerCase();
@@ -141,7 +140,7 @@ export class RunService {
       status = s as RunStatus;
     }
     if (q.cursor && !decodeRunCursor(q.cursor)) throw new InvalidInput('Invalid cursor', 'invalid_cursor');
-    const page = this.d.store.runs.list({
+    const page = await this.d.store.runs.list({
       status,
       workflowId: q.workflow_id || undefined,
       sessionId: q.session_id || undefined,
@@ -150,22 +149,23 @@ export class RunService {
       cursor: q.cursor || null,
     });
     const ids = page.items.map((r) => r.run_id);
-    const lens = q.include_ledger_len ? this.d.store.ledger.countMany(ids) : null;
-    const metrics = q.include_metrics ? this.d.store.ledger.metricsMany(ids) : null;
-    const items = page.items.map((row) => {
+    const lens = q.include_ledger_len ? await this.d.store.ledger.countMany(ids) : null;
+    const metrics = q.include_metrics ? await this.d.store.ledger.metricsMany(ids) : null;
+    const items: RunListItem[] = [];
+    for (const row of page.items) {
       // Only scheduled parents need their vars (for `schedule`); everything else comes from the index.
-      const schedule = row.workflow_id.startsWith(SCHEDULED_PREFIX) ? scheduleView(this.d.store.runs.get(row.run_id)?.vars) : null;
+      const schedule = row.workflow_id.startsWith(SCHEDULED_PREFIX) ? scheduleView((await this.d.store.runs.get(row.run_id))?.vars) : null;
       const item = toListItem(row, schedule);
       if (lens) item.ledger_len = lens.get(row.run_id) ?? 0;
       if (metrics) Object.assign(item, metrics.get(row.run_id));
-      return item;
-    });
+      items.push(item);
+    }
     return { items, next_cursor: page.next_cursor };
   }
 
-  history(runId: string, q: HistoryQuery) {
+  async history(runId: string, q: HistoryQuery) {
     if (q.ledger_mode !== 'tail' && q.ledger_mode !== 'full') throw new InvalidInput("ledger_mode must be 'tail' or 'full'", 'invalid_ledger_mode');
-    return historyBundle(this.d.store, this.getRun(runId), {
+    return historyBundle(this.d.store, await this.getRun(runId), {
       includeSubruns: q.include_subruns,
       includeSession: q.include_session,
       sessionTurnLimit: q.session_turn_limit,
@@ -175,8 +175,8 @@ export class RunService {
   }
 
   /** Best-effort view of the start inputs (docs/api.md "Runs"). */
-  inputData(runId: string) {
-    const run = this.getRun(runId);
+  async inputData(runId: string) {
+    const run = await this.getRun(runId);
     const schedule = scheduleOf(run.vars);
     const target = schedule ? String(schedule.target_workflow_id ?? '') : run.workflow_id;
     const source: Vars = schedule ? (isPlainObject(run.vars.vars) ? run.vars.vars : {}) : run.vars;
