@@ -22,7 +22,8 @@ test('closing the hub (server shutdown) ends every stream with a final comment',
   await store.tx(() => store.runs.save({ run_id: 'r', workflow_id: 'w', status: 'waiting', current_node: 'n', vars: {}, waiting: null, output: null, error: null, created_at: now, updated_at: now, actor_id: 'gateway', session_id: 'r', parent_run_id: null }));
   const hub = new LedgerHub(store, 50);
   const sinks = [collector(), collector()];
-  for (const sink of sinks) hub.open('r', 0, 60_000, sink, new AbortController().signal).start();
+  // start() resolves once the first delivery (here: a keep-alive, the run is idle) has been written.
+  for (const sink of sinks) await hub.open('r', 0, 60_000, sink, new AbortController().signal).start();
   expect(hub.subscriberCount('r')).toBe(2);
   await hub.close();
   for (const sink of sinks) {
