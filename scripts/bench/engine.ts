@@ -44,7 +44,7 @@ export async function loopSteps(dir: string, iterations = 10_000): Promise<Figur
 export async function ledgerAppends(dir: string, iterations = 5000): Promise<Figure> {
   const { gw, run, secs, raw } = await runToEnd(dir, 'chatty');
   try {
-    const records = gw.store.ledger.count(run.run_id);
+    const records = await gw.store.ledger.count(run.run_id);
     if (run.status !== 'completed' || records < iterations * 2) throw new Error(`chatty run ended ${run.status} with ${records} records`);
     return {
       name: `ledger appends/s in one run (answer_user in a loop of ${fmt(iterations)}, hash-chained)`,

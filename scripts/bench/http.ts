@@ -1,7 +1,7 @@
 // HTTP-level figures against the real gateway in its own process (see common.ts).
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { seedRuns } from './load.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { AUTH, fmt, get, ms, pct, percentRatio, post, q, rawInsertTx, rawSseClient, readSse, ref, startServer, timesRatio, writeBenchBundles, type Figure } from './common.ts';
@@ -139,19 +139,19 @@ export async function fanOut(dir: string, subscribers = 1000, resumes = 20): Pro
 /** Ledger replay by cursor of a 100,000-record run vs a raw range scan on the same index. */
 export async function ledgerReplay(dir: string, records = 100_000, page = 2000): Promise<Figure> {
   writeBenchBundles(join(dir, 'flows'));
-  const store = Store.open(join(dir, 'gateway.sqlite3'));
+  const store = SqliteStore.open(join(dir, 'gateway.sqlite3'));
   const runId = crypto.randomUUID();
   const base = { run_id: runId, node_id: 'n', status: 'completed' as const, error: null, started_at: nowIso(), ended_at: nowIso(), actor_id: 'gateway', session_id: runId, attempt: 1 };
   for (let i = 0; i < records; i += 5000) {
-    store.tx(() => {
+    await store.tx(async () => {
       for (let j = i; j < Math.min(records, i + 5000); j++) {
-        store.ledger.append({ ...base, step_id: crypto.randomUUID(), effect: { type: 'answer_user', payload: { message: `m${j}` }, result_key: null }, result: { message: `m${j}`, level: 'message' }, idempotency_key: String(j) });
+        await store.ledger.append({ ...base, step_id: crypto.randomUUID(), effect: { type: 'answer_user', payload: { message: `m${j}` }, result_key: null }, result: { message: `m${j}`, level: 'message' }, idempotency_key: String(j) });
       }
     });
   }
   const now = nowIso();
-  store.tx(() => store.runs.save({ run_id: runId, workflow_id: 'bench', status: 'completed', current_node: 'n', vars: {}, waiting: null, output: {}, error: null, created_at: now, updated_at: now, actor_id: 'gateway', session_id: runId, parent_run_id: null }));
-  store.close();
+  await store.tx(() => store.runs.save({ run_id: runId, workflow_id: 'bench', status: 'completed', current_node: 'n', vars: {}, waiting: null, output: {}, error: null, created_at: now, updated_at: now, actor_id: 'gateway', session_id: runId, parent_run_id: null }));
+  await store.close();
   const raw = new Database(join(dir, 'gateway.sqlite3'), { readonly: true });
   const scan = raw.query('SELECT record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');
   let t = performance.now();
@@ -190,9 +190,9 @@ export async function ledgerReplay(dir: string, records = 100_000, page = 2000):
 
 /** GET /runs?status=waiting&limit=50 latency with 100,000 runs vs with 1,000 (must stay flat). */
 export async function runsList(dirSmall: string, dirLarge: string): Promise<Figure> {
-  const seed = (dir: string, count: number) => {
+  const seed = async (dir: string, count: number) => {
     writeBenchBundles(join(dir, 'flows'));
-    seedRuns(dir, count, ['completed', 'waiting', 'failed', 'running', 'cancelled']);
+    await seedRuns(dir, count, ['completed', 'waiting', 'failed', 'running', 'cancelled']);
   };
   const measure = async (dir: string) => {
     const server = await startServer(dir, { ABSTRACTGATEWAY_RUNNER: '0' });
@@ -209,8 +209,8 @@ export async function runsList(dirSmall: string, dirLarge: string): Promise<Figu
       await server.stop();
     }
   };
-  seed(dirSmall, 1000);
-  seed(dirLarge, 100_000);
+  await seed(dirSmall, 1000);
+  await seed(dirLarge, 100_000);
   const small = await measure(dirSmall);
   const large = await measure(dirLarge);
   return {

@@ -2,7 +2,7 @@
 // latency and throughput, start latency under a 200-client mixed load, memory over a long session, and how start
 // cost grows with the number of runs already in the database. Each figure carries a reference from the same run.
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 import {
   AUTH, fmt, get, ms, pct, post, q, rawInsertTx, readSse, ref, rssMiB, startServer, timesRatio, writeBenchBundles,
@@ -178,15 +178,15 @@ export async function memory(dir: string, total = Number(process.env.AG_BENCH_ME
 }
 
 /** Inserts completed runs straight into the store (seeding a database of a given size). */
-export function seedRuns(dir: string, count: number, statuses: readonly string[] = ['completed']): void {
-  const store = Store.open(join(dir, 'gateway.sqlite3'), { synchronous: 'NORMAL' });
+export async function seedRuns(dir: string, count: number, statuses: readonly string[] = ['completed']): Promise<void> {
+  const store = SqliteStore.open(join(dir, 'gateway.sqlite3'), { synchronous: 'NORMAL' });
   for (let i = 0; i < count; i += 10_000) {
-    store.tx(() => {
+    await store.tx(async () => {
       for (let j = i; j < Math.min(count, i + 10_000); j++) {
         const id = crypto.randomUUID();
         const now = nowIso();
         const status = statuses[j % statuses.length]! as 'completed';
-        store.runs.save({
+        await store.runs.save({
           run_id: id, workflow_id: `bench@1.0.0:f${j % 7}`, status, current_node: 'n', vars: { i: j }, output: null, error: null,
           waiting: (status as string) === 'waiting'
             ? { reason: 'user', wait_key: `user:${id}:n`, until: null, resume_to_node: 'n', result_key: null, prompt: 'p', choices: null, allow_free_text: true, details: null }
@@ -196,7 +196,7 @@ export function seedRuns(dir: string, count: number, statuses: readonly string[]
       }
     });
   }
-  store.close();
+  await store.close();
 }
 
 /** Trivial runs/s and start latency with 1k, 10k, 100k and 1M runs already in the database. */
@@ -206,7 +206,7 @@ export async function growth(dir: string, sizes = (process.env.AG_BENCH_GROWTH ?
   const rows: { size: number; rate: number; p50: number; p99: number }[] = [];
   for (const size of sizes) {
     const t = performance.now();
-    seedRuns(dir, size - have);
+    await seedRuns(dir, size - have);
     process.stderr.write(`seeded ${fmt(size)} runs in ${((performance.now() - t) / 1000).toFixed(1)} s … `);
     const server = await startServer(dir);
     try {

@@ -9,7 +9,7 @@ const BINARY = resolve(import.meta.dir, '../../dist/abstractgateway');
 async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, fetch: () => new Response() });
   const port = s.port!;
-  s.stop(true);
+  await s.stop(true);
   return port;
 }
 

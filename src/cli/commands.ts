@@ -18,12 +18,12 @@ const common = {
 } as const;
 
 type Args = Record<string, any>;
-interface Target { store: Store | null; remote: Remote | null; close(): void }
+interface Target { store: Store | null; remote: Remote | null; close(): Promise<void> }
 
 async function target(args: Args): Promise<Target> {
   const config = configFrom(args);
   const remote = remoteFrom(args, config.dataDir);
-  if (remote) return { store: null, remote, close() {} };
+  if (remote) return { store: null, remote, async close() {} };
   const store = await openStore(config, { mustExist: true });
   return { store, remote: null, close: () => store.close() };
 }
@@ -31,7 +31,7 @@ async function target(args: Args): Promise<Target> {
 /** The run as the target sees it (local checkpoint or the HTTP summary); fails with a hint when unknown. */
 async function getRun(t: Target, runId: string): Promise<{ status: string; waiting: { wait_key: string | null; prompt: string | null } | null }> {
   if (t.remote) return call(t.remote, 'GET', `/api/gateway/runs/${encodeURIComponent(runId)}`);
-  const run = t.store!.runs.get(runId);
+  const run = await t.store!.runs.get(runId);
   if (!run) throw new CliFailure(`Run '${runId}' not found`, 'List runs with `abstractgateway runs list` (check --data-dir).');
   return run;
 }
@@ -41,7 +41,7 @@ async function submit(t: Target, args: Args, runId: string, type: string, payloa
   const body = { command_id: commandId, run_id: runId, type, payload, client_id: (args['client-id'] as string) || 'cli' };
   const res: { accepted: boolean; duplicate: boolean; seq: number } = t.remote
     ? await call(t.remote, 'POST', '/api/gateway/commands', body)
-    : t.store!.commands.append(body);
+    : await t.store!.commands.append(body);
   let outcome: { status: string; reason: string | null } | null = null;
   if (args.wait) outcome = await waitOutcome(t, commandId, (intArg('timeout', args.timeout, 1, 86_400) ?? 30) * 1000);
   if (args.json) printJson({ ...res, command_id: commandId, type, run_id: runId, ...(outcome ? { outcome } : {}) });
@@ -59,7 +59,7 @@ async function waitOutcome(t: Target, commandId: string, timeoutMs: number) {
   while (Date.now() < deadline) {
     const o = t.remote
       ? await call<{ status: string; reason: string | null }>(t.remote, 'GET', `/api/gateway/commands/${encodeURIComponent(commandId)}`)
-      : t.store!.commands.get(commandId);
+      : await t.store!.commands.get(commandId);
     if (o && o.status !== 'pending') return { status: o.status, reason: o.reason };
     await Bun.sleep(100);
   }
@@ -80,7 +80,7 @@ function simple(type: 'pause' | 'resume' | 'cancel', description: string, withRe
         const reason = (args as Args).reason;
         await submit(t, args, args.run_id, type, typeof reason === 'string' && reason ? { reason } : {});
       } finally {
-        t.close();
+        await t.close();
       }
     },
   });
@@ -109,7 +109,7 @@ const answer = defineCommand({
       }
       await submit(t, args, args.run_id, 'resume', { wait_key: run.waiting.wait_key, payload: { response } });
     } finally {
-      t.close();
+      await t.close();
     }
   },
 });
@@ -138,7 +138,7 @@ const emit = defineCommand({
       // The command's run_id doubles as the default session id (docs/api.md "Commands").
       await submit(t, args, args.session || args.run || args.workflow || 'global', 'emit_event', payload);
     } finally {
-      t.close();
+      await t.close();
     }
   },
 });

@@ -2,6 +2,7 @@
 // (no store, no HTTP) so `--help` stays fast; commands import what they need inside `run`.
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type ConfigOverrides, type GatewayConfig } from '../config.ts';
+import type { Store } from '../store/index.ts';
 
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2 } as const;
 
@@ -75,9 +76,12 @@ export function intArg(name: string, value: unknown, min: number, max: number): 
   return n;
 }
 
-/** Fails with a hint when there is no gateway database yet (read-only commands must not create one). */
+/**
+ * Fails with a hint when there is no gateway database yet (read-only commands must not create one). SQLite only:
+ * a PostgreSQL database is the operator's to create (opening it fails with the server's own reason).
+ */
 export function requireDatabase(config: GatewayConfig): void {
-  if (!existsSync(config.dbPath)) {
+  if (config.storeBackend === 'sqlite' && !existsSync(config.dbPath)) {
     throw new CliFailure(
       `No gateway database at ${config.dbPath}`,
       'Check --data-dir (or ABSTRACTGATEWAY_DATA_DIR), or start the gateway once with `abstractgateway serve`.',
@@ -85,11 +89,21 @@ export function requireDatabase(config: GatewayConfig): void {
   }
 }
 
-/** Opens the store of a data directory (created on demand unless `mustExist`). */
-export async function openStore(config: GatewayConfig, opts: { mustExist?: boolean } = {}) {
+/**
+ * Opens the configured store (ABSTRACTGATEWAY_STORE_BACKEND: the data directory's SQLite file, created on demand
+ * unless `mustExist`, or the PostgreSQL database). Callers `await store.close()`.
+ */
+export async function openStore(config: GatewayConfig, opts: { mustExist?: boolean } = {}): Promise<Store> {
   if (opts.mustExist) requireDatabase(config);
-  const { Store } = await import('../store/index.ts');
-  return Store.open(config.dbPath, { synchronous: config.synchronous, artifactsDir: `${config.dataDir}/artifacts` });
+  const store = await import('../store/index.ts');
+  return store.openStore({
+    backend: config.storeBackend,
+    dbPath: config.dbPath,
+    databaseUrl: config.databaseUrl,
+    poolMax: config.databasePoolMax,
+    synchronous: config.synchronous,
+    artifactsDir: `${config.dataDir}/artifacts`,
+  });
 }
 
 export function printJson(value: unknown): void {

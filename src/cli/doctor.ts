@@ -1,4 +1,6 @@
 // `doctor`: checks an installation and says what to fix. Exit 1 when something is broken (warnings are fine).
+// The database check names the backend and where it is: SQLite is opened read-only (never created or migrated
+// here); PostgreSQL is opened through the store (ABSTRACTGATEWAY_DATABASE_URL), which applies pending migrations.
 import { Database } from 'bun:sqlite';
 import { defineCommand } from 'citty';
 import { accessSync, constants, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ function checkDataDir(config: GatewayConfig): Check {
 }
 
 async function checkDatabase(config: GatewayConfig): Promise<Check[]> {
+  if (config.storeBackend === 'postgres') return checkPostgres(config);
   if (!existsSync(config.dbPath)) return [warn('database', `${config.dbPath} does not exist yet`, 'It is created on first `abstractgateway serve`.')];
   const { SCHEMA_VERSION } = await import('../store/schema.ts');
   let db: Database | null = null;
@@ -46,7 +49,7 @@ async function checkDatabase(config: GatewayConfig): Promise<Check[]> {
     const res = (db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
     const version = (db.query('PRAGMA user_version').get() as { user_version: number }).user_version;
     const out: Check[] = [];
-    if (res.length === 1 && res[0] === 'ok') out.push(ok('database', `${config.dbPath}: integrity ok, schema v${version}`));
+    if (res.length === 1 && res[0] === 'ok') out.push(ok('database', `sqlite ${config.dbPath}: integrity ok, schema v${version}`));
     else out.push(fail('database', `${config.dbPath}: integrity_check reported ${res.slice(0, 3).join('; ')}`, 'Stop the gateway and restore the latest `abstractgateway backup` file.'));
     if (version > SCHEMA_VERSION) out.push(fail('database', `schema v${version} is newer than this binary supports (v${SCHEMA_VERSION})`, 'Upgrade abstractgateway.'));
     const lease = db.query('SELECT host, pid, expires_at FROM runner_lease WHERE id = 1').get() as { host: string; pid: number; expires_at: number } | null;
@@ -58,6 +61,31 @@ async function checkDatabase(config: GatewayConfig): Promise<Check[]> {
     return [fail('database', `${config.dbPath} cannot be read: ${errMessage(e)}`, 'Check file permissions, or restore from a backup.')];
   } finally {
     db?.close();
+  }
+}
+
+/** PostgreSQL: reachable, schema applied, something stored; runners there claim runs per tick (no single lease). */
+async function checkPostgres(config: GatewayConfig): Promise<Check[]> {
+  const { openStore } = await import('./common.ts');
+  const { redactUrl } = await import('../store/postgres/index.ts');
+  const where = config.databaseUrl ? redactUrl(config.databaseUrl) : '(no ABSTRACTGATEWAY_DATABASE_URL)';
+  let store;
+  try {
+    store = await openStore(config);
+  } catch (e) {
+    return [fail('database', `postgres ${where} cannot be opened: ${errMessage(e)}`,
+      config.databaseUrl ? 'Check that the server runs and the URL (user, host, port, database) is right; `psql "<url>"` should connect.' : 'Set ABSTRACTGATEWAY_DATABASE_URL=postgres://user@host:5432/db.')];
+  }
+  try {
+    const [version, runs] = await Promise.all([store.schemaVersion(), store.runs.count()]);
+    return [
+      ok('database', `${store.backend} ${store.location}: reachable, schema v${version}, ${runs} run(s)`),
+      ok('runner', 'several runners may share this database (each claims runs per tick): not checked here'),
+    ];
+  } catch (e) {
+    return [fail('database', `postgres ${store.location} cannot be read: ${errMessage(e)}`, 'Check the role\'s privileges on the gateway tables.')];
+  } finally {
+    await store.close().catch(() => {});
   }
 }
 
@@ -163,7 +191,7 @@ export default defineCommand({
       ...(await checkLlm()),
     ];
     const healthy = !checks.some((x) => x.status === 'fail');
-    if (args.json) printJson({ ok: healthy, data_dir: config.dataDir, checks });
+    if (args.json) printJson({ ok: healthy, data_dir: config.dataDir, backend: config.storeBackend, checks });
     else {
       const mark = { ok: c.green('ok  '), warn: c.yellow('warn'), fail: c.red('FAIL') };
       const lines = checks.flatMap((x) => [`${mark[x.status]}  ${x.name.padEnd(9)} ${x.detail}`, ...(x.fix && x.status !== 'ok' ? [`      ${' '.repeat(9)} ${c.dim('-> ' + x.fix)}`] : [])]);

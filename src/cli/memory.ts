@@ -12,7 +12,7 @@ async function withMemory<T>(args: Args, fn: (m: MemoryService) => T | Promise<T
   try {
     return await fn(new MemoryService(store));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -27,16 +27,16 @@ const list = defineCommand({
     limit: { type: 'string', valueHint: 'n', description: 'How many (default 50, max 1000)' },
     ...common,
   },
-  run: ({ args }) => withMemory(args, (m) => {
+  run: ({ args }) => withMemory(args, async (m) => {
     const limit = intArg('limit', args.limit, 1, 1000) ?? 50;
     if (args.kg) {
-      const items = m.listKg({ scope: args.scope, subject: args.subject, limit });
+      const items = await m.listKg({ scope: args.scope, subject: args.subject, limit });
       if (args.json) return printJson({ items });
       if (!items.length) return void process.stdout.write('No assertions.\n');
       process.stdout.write(table(['ASSERTION_ID', 'SCOPE', 'OWNER', 'TRIPLE'], items.map((a) => [a.assertion_id, a.scope, a.owner_id, `${a.subject} ${a.predicate} ${a.object}`])) + '\n');
       return;
     }
-    const items = m.listSpans({ runId: args.run, sessionId: args.session, limit });
+    const items = await m.listSpans({ runId: args.run, sessionId: args.session, limit });
     if (args.json) return printJson({ items });
     if (!items.length) return void process.stdout.write('No memory spans.\n');
     process.stdout.write(table(['OWNER_RUN', 'SPAN_ID', 'KIND', 'CREATED (UTC)', 'PREVIEW'], items.map((s) => [s.owner_run_id, s.span_id, s.kind, (s.created_at ?? '').slice(0, 19).replace('T', ' '), (s.preview ?? '').slice(0, 60)])) + '\n');
@@ -52,7 +52,7 @@ const show = defineCommand({
     ...common,
   },
   run: ({ args }) => withMemory(args, async (m) => {
-    if (args.kg) return printJson(m.getKg(args.id));
+    if (args.kg) return printJson(await m.getKg(args.id));
     if (!args.span_id) throw new UsageError('memory show needs <owner_run_id> <span_id>', 'List them with `abstractgateway memory list`.');
     const s = await m.getSpan(args.id, args.span_id);
     if (args.json) return printJson(s);
@@ -68,10 +68,10 @@ const del = defineCommand({
     kg: { type: 'boolean', description: 'Delete a knowledge-graph assertion' },
     ...common,
   },
-  run: ({ args }) => withMemory(args, (m) => {
-    if (args.kg) m.deleteKg(args.id);
+  run: ({ args }) => withMemory(args, async (m) => {
+    if (args.kg) await m.deleteKg(args.id);
     else if (!args.span_id) throw new UsageError('memory delete needs <owner_run_id> <span_id>', 'List them with `abstractgateway memory list`.');
-    else m.deleteSpan(args.id, args.span_id);
+    else await m.deleteSpan(args.id, args.span_id);
     if (args.json) return printJson({ deleted: true });
     process.stdout.write('Deleted.\n');
   }),

@@ -21,11 +21,10 @@ export default defineCommand({
     const bar = progressReporter(process.stderr, { quiet: !!args.json });
     const state = new Map<string, number>();
     try {
-      if (!args.json) process.stderr.write(`Importing ${args.from} into ${config.dataDir}\n`);
+      if (!args.json) process.stderr.write(`Importing ${args.from} into ${store.backend === 'sqlite' ? config.dataDir : `${store.backend} ${store.location}`}\n`);
       const summary = await migrate({
         from: args.from,
         store,
-        artifactsDir: `${config.dataDir}/artifacts`,
         onProgress: ({ phase, done, total }) => {
           const key = `${phase}`;
           if (done >= total) {
@@ -67,7 +66,7 @@ export default defineCommand({
       if (err instanceof MigrateError) throw new CliFailure(err.message, err.hint);
       throw err;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });

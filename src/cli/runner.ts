@@ -45,8 +45,8 @@ export default defineCommand({
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-    const holder = () => {
-      const row = gw.store.lease.holder(Date.now());
+    const holder = async () => {
+      const row = await gw.store.lease.holder(Date.now());
       return row ? `${row.host} pid ${row.pid}` : 'another process';
     };
     const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
@@ -54,8 +54,8 @@ export default defineCommand({
     // lease), go back to waiting instead of exiting.
     let waited = false;
     while (!stopping) {
-      if (!gw.runner.start()) {
-        if (!waited) log(`waiting: the runner for ${config.dataDir} is held by ${holder()}; this process takes over when it stops`);
+      if (!(await gw.runner.start())) {
+        if (!waited) log(`waiting: the runner for ${config.dataDir} is held by ${await holder()}; this process takes over when it stops`);
         waited = true;
         await sleep(1000);
         continue;

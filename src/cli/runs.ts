@@ -9,8 +9,8 @@ import { renderRecord, renderRunSummary, statusText } from './render.ts';
 
 const common = { ...dataDirArgs, ...jsonArgs } as const;
 
-function mustRun(store: Store, runId: string): RunState {
-  const run = store.runs.get(runId);
+async function mustRun(store: Store, runId: string): Promise<RunState> {
+  const run = await store.runs.get(runId);
   if (!run) throw new CliFailure(`Run '${runId}' not found`, 'List runs with `abstractgateway runs list` (check --data-dir).');
   return run;
 }
@@ -26,7 +26,7 @@ const list = defineCommand({
     const limit = intArg('limit', args.limit, 1, 1000) ?? 20;
     const store = await openStore(configFrom(args), { mustExist: true });
     try {
-      const page = store.runs.list({ status: args.status as RunState['status'] | undefined, limit });
+      const page = await store.runs.list({ status: args.status as RunState['status'] | undefined, limit });
       // Booleans as the HTTP API shows them (the store row keeps SQLite's 0/1).
       if (args.json) return printJson({ ...page, items: page.items.map((r) => ({ ...r, paused: !!r.paused })) });
       if (!page.items.length) return void process.stdout.write('No runs.\n');
@@ -34,7 +34,7 @@ const list = defineCommand({
       process.stdout.write(table(['RUN_ID', 'STATUS', 'WORKFLOW', 'UPDATED (UTC)'], rows) + '\n');
       if (page.next_cursor) process.stdout.write(c.dim(`… more; raise --limit\n`));
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -45,12 +45,12 @@ const show = defineCommand({
   async run({ args }) {
     const store = await openStore(configFrom(args), { mustExist: true });
     try {
-      const run = mustRun(store, args.run_id);
-      const ledgerLen = store.ledger.count(run.run_id);
+      const run = await mustRun(store, args.run_id);
+      const ledgerLen = await store.ledger.count(run.run_id);
       if (args.json) return printJson({ ...run, ledger_len: ledgerLen });
       process.stdout.write(renderRunSummary(run, ledgerLen) + '\n');
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -61,8 +61,8 @@ const verify = defineCommand({
   async run({ args }) {
     const store = await openStore(configFrom(args), { mustExist: true });
     try {
-      mustRun(store, args.run_id);
-      const rep = store.ledger.verify(args.run_id);
+      await mustRun(store, args.run_id);
+      const rep = await store.ledger.verify(args.run_id);
       if (args.json) printJson({ run_id: args.run_id, ...rep });
       else if (rep.ok) process.stdout.write(`${c.green('ok')} ledger of ${args.run_id}: ${rep.count} records, chain intact, head ${rep.head_hash ?? '-'}\n`);
       else {
@@ -72,7 +72,7 @@ const verify = defineCommand({
       }
       if (!rep.ok) process.exitCode = EXIT.FAIL;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 });
@@ -140,7 +140,7 @@ async function startLocal(config: ReturnType<typeof configFrom>, bundle: string,
     }
     const resolved = gw.registry.resolveStart({ bundle_id: bundle, flow_id: flow });
     const run = await gw.runtime.start(resolved.workflow_id, { vars, sessionId: session });
-    if (!runnerAlive(gw.store)) {
+    if (!(await runnerAlive(gw.store))) {
       process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}: the run starts once \`abstractgateway serve\` or \`abstractgateway runner\` runs.\n`);
     }
     return run.run_id;
@@ -149,9 +149,13 @@ async function startLocal(config: ReturnType<typeof configFrom>, bundle: string,
   }
 }
 
-/** Is any runner holding this data dir's lease right now? (Only for a helpful hint.) */
-function runnerAlive(store: Store): boolean {
-  return store.lease.holder(Date.now()) !== null;
+/**
+ * Is any runner holding this data dir's lease right now? (Only for a helpful hint.) A many-runner store
+ * (PostgreSQL) has no lease to look at: assume yes rather than nag.
+ */
+async function runnerAlive(store: Store): Promise<boolean> {
+  if (store.multiRunner) return true;
+  return (await store.lease.holder(Date.now())) !== null;
 }
 
 export async function tailRun(
@@ -167,12 +171,12 @@ export async function tailRun(
   const onSig = () => { stop = true; };
   process.once('SIGINT', onSig);
   try {
-    mustRun(store, runId);
+    await mustRun(store, runId);
     let cursor = opts.after ?? 0;
     let idleSince = Date.now();
     let hinted = false;
     for (;;) {
-      const batch = store.ledger.listRawAfter(runId, cursor, 500);
+      const batch = await store.ledger.listRawAfter(runId, cursor, 500);
       for (const { seq, json } of batch) {
         if (opts.json) process.stdout.write(json + '\n');
         else {
@@ -183,7 +187,7 @@ export async function tailRun(
       }
       if (batch.length) idleSince = Date.now();
       if (batch.length === 500) continue;
-      const run = store.runs.get(runId)!;
+      const run = (await store.runs.get(runId))!;
       if (!opts.follow || stop) break;
       if (isTerminal(run.status)) {
         if (!opts.json) process.stdout.write(`run ${statusText(run.status)}${run.error ? `: ${run.error}` : ''}\n`);
@@ -202,8 +206,8 @@ export async function tailRun(
           asking = new AbortController();
           const prompt = `${c.bold(w.prompt || 'Your answer')}${w.choices?.length ? ` [${w.choices.join(' / ')}]` : ''} > `;
           const waitKey = w.wait_key;
-          const stillWaiting = () => {
-            const cur = store.runs.get(runId)!;
+          const stillWaiting = async () => {
+            const cur = (await store.runs.get(runId))!;
             return cur.status === 'waiting' && cur.waiting?.wait_key === waitKey ? null : cur;
           };
           // Follow the run while the prompt is up: when the wait ends elsewhere (answered by another client,
@@ -214,7 +218,7 @@ export async function tailRun(
             while (!answered && !stop) {
               await Bun.sleep(100);
               if (answered || stop) return;
-              ended = stillWaiting();
+              ended = await stillWaiting();
               if (ended) return asking!.abort();
             }
           })();
@@ -222,21 +226,21 @@ export async function tailRun(
           answered = true;
           await watch;
           if (stop) break;
-          ended ??= answer ? stillWaiting() : null; // answered elsewhere while this one was typed
+          ended ??= answer ? await stillWaiting() : null; // answered elsewhere while this one was typed
           if (ended) {
             const how = ended.status === 'cancelled' || ended.status === 'failed' ? `the run was ${ended.status}` : 'the wait was answered elsewhere';
             process.stdout.write(`\n${c.dim(`prompt withdrawn: ${how}${answer ? '; your answer was not sent' : ''}`)}\n`);
             continue;
           }
           if (answer) {
-            const res = store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: waitKey, payload: { response: answer } }, client_id: 'cli' });
+            const res = await store.commands.append({ command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: waitKey, payload: { response: answer } }, client_id: 'cli' });
             process.stdout.write(c.dim(`sent (command seq ${res.seq})\n`));
           }
         } else {
           process.stdout.write(c.dim(`waiting for an answer: abstractgateway commands answer ${runId} "<text>"\n`));
         }
       }
-      if (!hinted && run.status === 'running' && Date.now() - idleSince > 3000 && !runnerAlive(store)) {
+      if (!hinted && run.status === 'running' && Date.now() - idleSince > 3000 && !(await runnerAlive(store))) {
         hinted = true;
         process.stderr.write(`${ce.yellow('note:')} no runner is active for ${config.dataDir}; start \`abstractgateway serve\` or \`abstractgateway runner\`.\n`);
       }
@@ -246,7 +250,7 @@ export async function tailRun(
   } finally {
     process.off('SIGINT', onSig);
     rl?.close();
-    store.close();
+    await store.close();
   }
 }
 

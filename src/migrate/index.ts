@@ -9,8 +9,11 @@
 //   import (the Python gateway did not chain, so they were null) and `signature` is reset to null.
 // - `waiting.until` is normalised to the canonical timestamp form so due checks compare correctly.
 // - Idempotent and incremental: a run is written only when new or when the source's `updated_at` is newer;
-//   a ledger only gets the records beyond the ones we already hold; commands are INSERT OR IGNORE by seq and
-//   command_id; the cursor only moves forward; artifacts are keyed by id. A second run imports nothing new.
+//   a ledger only gets the records beyond the ones we already hold; commands are inserted only when neither
+//   their seq nor their command_id is taken; the cursor only moves forward; artifacts are keyed by id. A second
+//   run imports nothing new.
+// - Everything goes through the store contract (runs.save, ledger.append, commands.importRecord,
+//   artifacts.put), so the target may be any backend (SQLite or PostgreSQL).
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NewStepRecord, Store } from '../store/index.ts';
@@ -25,8 +28,8 @@ export interface Progress { phase: Phase; done: number; total: number }
 export interface MigrateOptions {
   from: string;
   store: Store;
-  /** Our artifacts directory (`<data_dir>/artifacts`). */
-  artifactsDir: string;
+  /** @deprecated Ignored: the target store keeps artifact bytes where its backend does (kept for old callers). */
+  artifactsDir?: string;
   onProgress?: (p: Progress) => void;
 }
 
@@ -61,7 +64,7 @@ export function detectSources(from: string, store: Store): Source[] {
   if (hasFiles) sources.push(fileSource(dir));
   const dbPath = join(dir, 'gateway.sqlite3');
   if (existsSync(dbPath)) {
-    if (resolve(dbPath) === resolve(store.path)) {
+    if (store.backend === 'sqlite' && resolve(dbPath) === resolve(store.location)) {
       throw new MigrateError(`--from ${dir} is the target data directory itself`, 'Migrate into a different --data-dir.');
     }
     if (isPythonSqlite(dbPath)) sources.push(sqliteSource(dbPath));
@@ -129,7 +132,7 @@ interface Ctx {
   summary: MigrateSummary;
   skip: (b: Bad) => void;
   /** Runs `fn` over `items`, reporting progress and yielding every `every` items so a bar can repaint. */
-  each: <T>(phase: Phase, items: T[], every: number, fn: (item: T) => void) => Promise<void>;
+  each: <T>(phase: Phase, items: T[], every: number, fn: (item: T) => Promise<void> | void) => Promise<void>;
 }
 
 export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
@@ -137,13 +140,14 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
   const { store } = opts;
   const from = resolve(opts.from);
   const sources = detectSources(from, store);
+  const cursor = (await store.commands.cursor()) ?? 0;
   const summary: MigrateSummary = {
     from,
     sources: sources.map((s) => ({ kind: s.kind, location: s.location })),
     runs: { imported: 0, updated: 0, unchanged: 0 },
     ledger: { runs: 0, records: 0, unchanged: 0 },
     commands: { imported: 0, unchanged: 0 },
-    cursor: { source: null, before: store.commands.cursor(), after: store.commands.cursor() },
+    cursor: { source: null, before: cursor, after: cursor },
     artifacts: { imported: 0, unchanged: 0 },
     skipped: [],
     duration_ms: 0,
@@ -155,7 +159,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
     async each(phase, items, every, fn) {
       opts.onProgress?.({ phase, done: 0, total: items.length });
       for (let i = 0; i < items.length; i++) {
-        fn(items[i]!);
+        await fn(items[i]!);
         if ((i + 1) % every === 0) {
           opts.onProgress?.({ phase, done: i + 1, total: items.length });
           await new Promise<void>((r) => setImmediate(r));
@@ -171,8 +175,8 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
       await importCommands(ctx, src);
     }
     // Artifacts are file-based under both Python backends.
-    await ctx.each('artifacts', listArtifacts(from), 100, (cand) => {
-      const r = importArtifact(store.db, from, opts.artifactsDir, cand);
+    await ctx.each('artifacts', listArtifacts(from), 100, async (cand) => {
+      const r = await importArtifact(store, from, cand);
       if (r === true) summary.artifacts.imported++;
       else if (r === false) summary.artifacts.unchanged++;
       else ctx.skip(r);
@@ -186,14 +190,14 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
 
 /** A run is written when new, or when the source checkpoint is newer than ours. */
 function importRuns({ store, summary, skip, each }: Ctx, src: Source): Promise<void> {
-  return each('runs', src.runs(), 200, (item) => {
+  return each('runs', src.runs(), 200, async (item) => {
     if (!item.ok) return skip(item);
     const { expectedId, run: raw } = item.value as { expectedId: string; run: unknown };
     const run = toRunState(raw, expectedId);
     if (typeof run === 'string') return skip({ where: item.where, reason: run });
-    const existing = store.runs.get(run.run_id);
+    const existing = await store.runs.get(run.run_id);
     if (existing && run.updated_at <= existing.updated_at) { summary.runs.unchanged++; return; }
-    store.tx(() => store.runs.save(run));
+    await store.tx(() => store.runs.save(run));
     if (existing) summary.runs.updated++;
     else summary.runs.imported++;
   });
@@ -201,7 +205,7 @@ function importRuns({ store, summary, skip, each }: Ctx, src: Source): Promise<v
 
 /** Appends only the records beyond the ones we already hold for that run (position = count of good records). */
 function importLedgers({ store, summary, skip, each }: Ctx, src: Source): Promise<void> {
-  return each('ledger', src.ledgers(), 50, (l) => {
+  return each('ledger', src.ledgers(), 50, async (l) => {
     const valid: Record<string, unknown>[] = [];
     for (const rec of l.records) {
       if (!rec.ok) { skip(rec); continue; }
@@ -212,15 +216,15 @@ function importLedgers({ store, summary, skip, each }: Ctx, src: Source): Promis
         skip({ where: rec.where, reason: 'missing status' });
       } else valid.push(v);
     }
-    const have = store.ledger.count(l.runId);
+    const have = await store.ledger.count(l.runId);
     const fresh = valid.slice(have);
     summary.ledger.unchanged += Math.min(have, valid.length);
     if (!fresh.length) return;
     for (let i = 0; i < fresh.length; i += 1000) {
-      store.tx(() => {
+      await store.tx(async () => {
         for (const v of fresh.slice(i, i + 1000)) {
           // Every original field is kept; the ledger recomputes prev_hash/record_hash and resets signature.
-          store.ledger.append({ ...v, run_id: l.runId, idempotency_key: str(v.idempotency_key), effect: v.effect ?? null } as unknown as NewStepRecord);
+          await store.ledger.append({ ...v, run_id: l.runId, idempotency_key: str(v.idempotency_key), effect: v.effect ?? null } as unknown as NewStepRecord);
         }
       });
     }
@@ -233,12 +237,7 @@ function importLedgers({ store, summary, skip, each }: Ctx, src: Source): Promis
 async function importCommands({ store, summary, skip, each }: Ctx, src: Source): Promise<void> {
   const srcCursor = src.cursor();
   if (srcCursor) summary.cursor.source = Math.max(summary.cursor.source ?? 0, srcCursor.cursor);
-  const insert = store.db.query(
-    `INSERT OR IGNORE INTO commands (seq, command_id, run_id, type, payload_json, ts, client_id, outcome, reason, applied_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const existing = store.db.query('SELECT 1 FROM commands WHERE seq = ? AND command_id = ?');
-  await each('commands', src.commands(), 500, (item) => {
+  await each('commands', src.commands(), 500, async (item) => {
     if (!item.ok) return skip(item);
     const v = item.value;
     const seq = Number(v.seq);
@@ -248,18 +247,19 @@ async function importCommands({ store, summary, skip, each }: Ctx, src: Source):
     const payload = v.payload && typeof v.payload === 'object' && !Array.isArray(v.payload) ? v.payload : {};
     // Commands at or below the Python runner's cursor were processed there; it recorded no outcome.
     const applied = srcCursor !== null && seq <= srcCursor.cursor;
-    const res = store.tx(() => insert.run(
-      seq, String(v.command_id), String(v.run_id), String(v.type), JSON.stringify(payload), String(v.ts), str(v.client_id),
-      applied ? 'applied' : 'pending',
-      applied ? 'processed by the Python gateway before migration (outcome not recorded there)' : null,
-      applied ? (srcCursor!.updated_at ?? String(v.ts)) : null,
-    ));
-    if (res.changes === 1) summary.commands.imported++;
-    else if (existing.get(seq, String(v.command_id))) summary.commands.unchanged++;
+    const commandId = String(v.command_id);
+    const inserted = await store.tx(() => store.commands.importRecord({
+      seq, command_id: commandId, run_id: String(v.run_id), type: String(v.type), payload, ts: String(v.ts), client_id: str(v.client_id),
+      status: applied ? 'applied' : 'pending',
+      reason: applied ? 'processed by the Python gateway before migration (outcome not recorded there)' : null,
+      applied_at: applied ? (srcCursor!.updated_at ?? String(v.ts)) : null,
+    }));
+    if (inserted) summary.commands.imported++;
+    else if ((await store.commands.get(commandId))?.seq === seq) summary.commands.unchanged++;
     else skip({ where: item.where, reason: `seq ${seq} or command_id ${JSON.stringify(v.command_id)} is already used by another command in the target` });
   });
-  if (summary.cursor.source !== null && summary.cursor.source > store.commands.cursor()) {
-    store.tx(() => store.commands.saveCursor(summary.cursor.source!));
+  if (summary.cursor.source !== null && summary.cursor.source > ((await store.commands.cursor()) ?? 0)) {
+    await store.tx(() => store.commands.saveCursor(summary.cursor.source!)); // never moves it backwards
   }
-  summary.cursor.after = store.commands.cursor();
+  summary.cursor.after = (await store.commands.cursor()) ?? summary.cursor.after;
 }
