@@ -1,8 +1,10 @@
 // The runner process must not load the HTTP stack (as the reference: importing the runner does not import the web
-// framework): walk the static import graph of the core composition root. Below: the whole layer table.
+// framework): walk the static import graph of the core composition root. Below: the whole layer table, and the
+// floating-promise check over src/ (the project has no linter: this guards the async store against a forgotten await).
 import { expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { floatingPromises } from '../scripts/check-promises.ts';
 
 function importGraph(entry: string): Set<string> {
   const transpiler = new Bun.Transpiler({ loader: 'ts' });
@@ -156,3 +158,12 @@ test('the console bundle imports no server module (its schema imports are type-o
   expect(outside).toEqual([]);
   expect([...seen].some((f) => f.endsWith('src/console/views/run.tsx'))).toBe(true);
 });
+
+// ---- no floating promises in src/ ------------------------------------------------------------------------------
+// The store is asynchronous: a store call whose promise is dropped would run outside its transaction (and its
+// failure would go unseen). Every promise in src/ is awaited, returned, chained or explicitly discarded with `void`.
+
+test('src/ has no floating promises (scripts/check-promises.ts)', () => {
+  const root = resolve(import.meta.dir, '..'); // absolute: the test may run from another directory
+  expect(floatingPromises([`${root}/src`], `${root}/tsconfig.json`)).toEqual([]);
+}, 60_000);

@@ -33,9 +33,9 @@ describe('bundles pack', () => {
       const target = gw.registry.resolveStart({ flow_id: 'main' });
       expect(target.workflow_id).toBe('demo@1.0.0:main');
       const run = await gw.runtime.start(target.workflow_id);
-      gw.runner.start();
+      await gw.runner.start();
       await gw.runner.idle();
-      expect(gw.store.runs.get(run.run_id)).toMatchObject({ status: 'completed', output: { tag: 'from-child' } });
+      expect(await gw.store.runs.get(run.run_id)).toMatchObject({ status: 'completed', output: { tag: 'from-child' } });
     } finally {
       await gw.close();
     }

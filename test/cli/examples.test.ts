@@ -33,7 +33,7 @@ test('hello echoes its input', async () => {
   const run = await h.runToEnd(await start('hello', { name: 'Ada' }));
   expect(run.status).toBe('completed');
   expect(run.output).toMatchObject({ greeting: 'Hello, Ada' });
-  const said = h.ledger(run.run_id).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed');
+  const said = (await h.ledger(run.run_id)).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed');
   expect(said.map((r) => r.effect!.payload.message)).toEqual(['Hello, Ada']);
 });
 
@@ -50,6 +50,6 @@ test('ask waits for the user, then echoes the answer', async () => {
 test('countdown says every step', async () => {
   const run = await h.runToEnd(await start('countdown'));
   expect(run.status).toBe('completed');
-  const said = h.ledger(run.run_id).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed');
+  const said = (await h.ledger(run.run_id)).filter((r) => r.effect?.type === 'answer_user' && r.status === 'completed');
   expect(said.map((r) => r.effect!.payload.message)).toEqual(['3', '2', '1', 'liftoff!']);
 });

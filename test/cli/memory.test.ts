@@ -4,25 +4,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
-import { Store } from '../../src/store/index.ts';
-import { KgRepo } from '../../src/store/kg.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { cli, cliJson } from './helpers.ts';
 
 let dir: string;
 let spanId: string;
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ag-cli-mem-'));
-  const store = Store.open(loadConfig({}, { dataDir: dir }).dbPath);
-  const art = store.artifacts.putJson({ note: 'remember the milk' }, { runId: 'global_memory', tags: { kind: 'memory_note' } });
+  const store = SqliteStore.open(loadConfig({}, { dataDir: dir }).dbPath);
+  const art = await store.artifacts.putJson({ note: 'remember the milk' }, { runId: 'global_memory', tags: { kind: 'memory_note' } });
   spanId = art.artifact_id;
   const now = new Date().toISOString();
-  store.runs.save({
+  await store.runs.save({
     run_id: 'global_memory', workflow_id: '__global_memory__', status: 'completed', current_node: 'memory', waiting: null, output: null, error: null,
     vars: { _runtime: { memory_spans: [{ kind: 'memory_note', artifact_id: spanId, created_at: now, note_preview: 'remember the milk' }] } },
     created_at: now, updated_at: now, actor_id: null, session_id: null, parent_run_id: null,
   });
-  new KgRepo(store.db).assert({ scope: 'global', owner_id: 'global', subject: 'milk', predicate: 'is', object: 'white', subject_type: null, object_type: null, confidence: null, valid_from: null, valid_until: null, observed_at: now, span_id: null, run_id: null, attributes: {} });
-  store.close();
+  await store.kg.assert({ scope: 'global', owner_id: 'global', subject: 'milk', predicate: 'is', object: 'white', subject_type: null, object_type: null, confidence: null, valid_from: null, valid_until: null, observed_at: now, span_id: null, run_id: null, attributes: {} });
+  await store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

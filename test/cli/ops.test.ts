@@ -3,7 +3,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { tempDir } from '../support/harness.ts';
 import { cli, cliJson, dataDirWithExamples } from './helpers.ts';
 import { startStubLlm } from '../support/stub-llm.ts';
@@ -63,7 +63,7 @@ describe('doctor: LLM providers', () => {
 describe('doctor', () => {
   test('healthy installation: exit 0, every check reported', async () => {
     const { dataDir } = dataDirWithExamples(join(tmp.path, 'doc'));
-    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    await SqliteStore.open(join(dataDir, 'gateway.sqlite3')).close();
     await cli(['token', '--data-dir', dataDir]);
     const r = await cli(['doctor', '--data-dir', dataDir, '--port', '0', '--json']);
     expect(r.code).toBe(0);
@@ -78,7 +78,7 @@ describe('doctor', () => {
 
   test('problems exit 1 and say how to fix them', async () => {
     const { dataDir, flowsDir } = dataDirWithExamples(join(tmp.path, 'sick'));
-    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    await SqliteStore.open(join(dataDir, 'gateway.sqlite3')).close();
     const tok = await cliJson(['token', '--data-dir', dataDir]);
     chmodSync(tok.path, 0o644);
     writeFileSync(join(flowsDir, 'broken.flow'), 'not a zip');
@@ -97,7 +97,7 @@ describe('doctor', () => {
 
   test('a corrupt database fails the integrity check', async () => {
     const dataDir = join(tmp.path, 'corrupt');
-    Store.open(join(dataDir, 'gateway.sqlite3')).close();
+    await SqliteStore.open(join(dataDir, 'gateway.sqlite3')).close();
     writeFileSync(join(dataDir, 'gateway.sqlite3'), 'garbage'.repeat(1000));
     const r = await cliJson(['doctor', '--data-dir', dataDir, '--port', '0']).catch(() => null);
     expect(r).toBeNull(); // exit 1
@@ -110,11 +110,11 @@ describe('doctor', () => {
 describe('backup', () => {
   test('writes a consistent copy; refuses to overwrite without --overwrite', async () => {
     const dataDir = join(tmp.path, 'bk');
-    const store = Store.open(join(dataDir, 'gateway.sqlite3'));
-    store.commands.append({ run_id: 'r1', type: 'pause' });
+    const store = SqliteStore.open(join(dataDir, 'gateway.sqlite3'));
+    await store.commands.append({ run_id: 'r1', type: 'pause' });
     const dest = join(tmp.path, 'backup.sqlite3');
     const r = await cliJson(['backup', dest, '--data-dir', dataDir]); // while another connection holds the db open
-    store.close();
+    await store.close();
     expect(r).toMatchObject({ ok: true, file: dest });
     const copy = new Database(dest, { readonly: true });
     expect((copy.query('SELECT COUNT(*) AS n FROM commands').get() as { n: number }).n).toBe(1);

@@ -148,7 +148,7 @@ describe.skipIf(process.platform !== 'linux' || !Bun.which('script'))('tail in a
   async function ptyTail(runId: string) {
     const inner = [process.execPath, join(import.meta.dir, '..', '..', 'src', 'cli.ts'), 'runs', 'tail', runId, ...dd].map((a) => `'${a}'`).join(' ');
     const proc = Bun.spawn(['script', '-qfec', inner, '/dev/null'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
-    const term = { proc, out: '', type: async (s: string) => { proc.stdin.write(s); await proc.stdin.flush(); } };
+    const term = { proc, out: '', type: async (s: string) => { await proc.stdin.write(s); await proc.stdin.flush(); } };
     void (async () => { for await (const ch of proc.stdout) term.out += new TextDecoder().decode(ch); })();
     await until(() => term.out.includes('What is your name? >'), 'the interactive prompt');
     return term;

@@ -41,7 +41,7 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
     await seedFlows(join(dir, 'flows'));
     const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 50 };
     gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
-    gw.runner.start();
+    await gw.runner.start();
     app = createHttpApp(gw).app;
     app.listen({ port: 0, hostname: '127.0.0.1' });
     base = `http://127.0.0.1:${app.server!.port}`;
@@ -351,7 +351,7 @@ describe.skipIf(!hasBrowser)('web console in Chromium', () => {
       env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, LMSTUDIO_BASE_URL: `${stub.url}/v1`, ABSTRACTGATEWAY_TOOL_MODE: 'passthrough' },
       log: () => {},
     });
-    agw.runner.start();
+    await agw.runner.start();
     const aapp = createHttpApp(agw).app;
     aapp.listen({ port: 0, hostname: '127.0.0.1' });
     const abase = `http://127.0.0.1:${aapp.server!.port}`;

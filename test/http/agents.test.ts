@@ -29,7 +29,7 @@ describeShared('conformance: basic-agent over HTTP', () => {
       env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, LMSTUDIO_BASE_URL: `${stub.url}/v1`, ABSTRACTGATEWAY_TOOL_MODE: toolMode, ABSTRACTGATEWAY_LLM_STREAM: '1' },
       log: () => {},
     });
-    gw.runner.start();
+    await gw.runner.start();
     const app: GatewayApp = createHttpApp(gw).app;
     app.listen({ port: 0, hostname: '127.0.0.1' });
     const base = `http://127.0.0.1:${app.server!.port}/api/gateway`;

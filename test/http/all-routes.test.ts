@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { GatewayApp } from '../../src/http/app.ts';
 import { createHttpApp } from '../../src/serve.ts';
+import type { SqliteStore } from '../../src/store/index.ts';
 import { assertNoTokenLeak } from './security/leak.ts';
 import { bundleZip } from './support.ts';
 
@@ -122,7 +123,7 @@ const BODIES: [string, RequestInit["body"], string][] = [
 ];
 
 function dbFingerprint(): string {
-  const db = gw.store.db;
+  const db = (gw.store as SqliteStore).db; // this gateway runs on SQLite
   const q = (sql: string) => JSON.stringify(db.query(sql).all());
   return [
     q('SELECT COUNT(*) AS n, MAX(updated_at) AS u FROM runs'),

@@ -7,10 +7,10 @@ afterAll(() => gw.close());
 
 describe('run artifacts', () => {
   test('list (newest first), metadata and content of a run artifact', async () => {
-    const run = gw.seedRun();
-    const a = gw.store.artifacts.put(new TextEncoder().encode('hello world'), { runId: run.run_id, contentType: 'text/plain', tags: { kind: 'note' } });
+    const run = await gw.seedRun();
+    const a = await gw.store.artifacts.put(new TextEncoder().encode('hello world'), { runId: run.run_id, contentType: 'text/plain', tags: { kind: 'note' } });
     await Bun.sleep(2);
-    const b = gw.store.artifacts.put(new TextEncoder().encode('{"x":1}'), { runId: run.run_id, contentType: 'application/json' });
+    const b = await gw.store.artifacts.put(new TextEncoder().encode('{"x":1}'), { runId: run.run_id, contentType: 'application/json' });
     const list = await gw.json(`/api/gateway/runs/${run.run_id}/artifacts`);
     expect(list.status).toBe(200);
     expect(list.body.items.map((i: any) => i.artifact_id)).toEqual([b.artifact_id, a.artifact_id]);
@@ -24,9 +24,9 @@ describe('run artifacts', () => {
   });
 
   test("another run's artifact → 404; malformed id → 400; unknown run → 404; limit range → 422", async () => {
-    const mine = gw.seedRun();
-    const theirs = gw.seedRun();
-    const art = gw.store.artifacts.put(new TextEncoder().encode('secret'), { runId: theirs.run_id });
+    const mine = await gw.seedRun();
+    const theirs = await gw.seedRun();
+    const art = await gw.store.artifacts.put(new TextEncoder().encode('secret'), { runId: theirs.run_id });
     expect((await gw.json(`/api/gateway/runs/${mine.run_id}/artifacts/${art.artifact_id}`)).status).toBe(404);
     expect((await fetch(gw.url(`/api/gateway/runs/${mine.run_id}/artifacts/${art.artifact_id}/content`))).status).toBe(404);
     const bad = await gw.json(`/api/gateway/runs/${mine.run_id}/artifacts/bad.id`);

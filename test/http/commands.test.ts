@@ -14,8 +14,8 @@ describe('POST /commands', () => {
     expect(a.body).toEqual({ accepted: true, duplicate: false, seq: expect.any(Number) });
     const dup = await submit({ command_id: 'c-1', run_id: 'other', type: 'cancel' });
     expect(dup.body).toEqual({ accepted: false, duplicate: true, seq: a.body.seq });
-    expect(gw.store.commands.lastSeq()).toBe(a.body.seq);
-    const stored = gw.store.commands.get('c-1')!;
+    expect(await gw.store.commands.lastSeq()).toBe(a.body.seq);
+    const stored = (await gw.store.commands.get('c-1'))!;
     expect(stored).toMatchObject({ run_id: 'r1', type: 'pause', payload: { reason: 'x' }, client_id: 'web' });
   });
 
@@ -53,7 +53,7 @@ describe('GET /commands/{command_id}', () => {
     const a = await submit({ command_id: 'c-out', run_id: 'r9', type: 'cancel' });
     const p = await gw.json('/api/gateway/commands/c-out');
     expect(p.body).toEqual({ command_id: 'c-out', seq: a.body.seq, status: 'pending', reason: null });
-    gw.store.tx(() => gw.store.commands.setOutcome(a.body.seq, 'rejected', "Run 'r9' not found"));
+    await gw.store.tx(() => gw.store.commands.setOutcome(a.body.seq, 'rejected', "Run 'r9' not found"));
     const q = await gw.json('/api/gateway/commands/c-out');
     expect(q.body).toEqual({ command_id: 'c-out', seq: a.body.seq, status: 'rejected', reason: "Run 'r9' not found" });
   });

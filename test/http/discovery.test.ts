@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.close();
   await bare.close();
-  provider.stop(true);
+  await provider.stop(true);
 });
 
 describe('LLM discovery', () => {

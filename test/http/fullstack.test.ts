@@ -45,7 +45,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'flows', 'survey@1.0.0.flow'), bundleZip('survey', '1.0.0', { root: askFlow }));
   const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 50 };
   gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, log: () => {} });
-  gw.runner.start();
+  await gw.runner.start();
   app = createHttpApp(gw).app;
   app.listen({ port: 0, hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${app.server!.port}`;
@@ -87,7 +87,7 @@ describe('full stack over HTTP', () => {
     const run = await (await fetch(`${base}/api/gateway/runs/${runId}`, { headers: H })).json() as any;
     expect(run.status).toBe('completed');
     expect((await (await fetch(`${base}/api/gateway/runs/${runId}/input_data`, { headers: H })).json() as any).input_data).toEqual({ prompt: 'Name?' });
-    expect(gw.store.runs.get(runId)!.output).toMatchObject({ answer: 'I am Albou' });
+    expect((await gw.store.runs.get(runId))!.output).toMatchObject({ answer: 'I am Albou' });
   });
 
   test('the composition root mounts security: no token → 401', async () => {

@@ -209,7 +209,7 @@ describe('§6 fair use of limited slots', () => {
         const now = new Date().toISOString();
         const blob = 'x'.repeat(120_000);
         for (let i = 0; i < 200; i++) {
-          full.gw.store.ledger.append({
+          await full.gw.store.ledger.append({
             run_id: run, step_id: `s${i}`, node_id: 'n', status: 'completed', effect: null, result: { blob }, error: null,
             started_at: now, ended_at: now, actor_id: 'gateway', session_id: null, attempt: 1, idempotency_key: null,
           });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { GatewayApp } from '../../src/http/app.ts';
 import { createHttpApp } from '../../src/serve.ts';
+import type { SqliteStore } from '../../src/store/index.ts';
 import { bundleZip } from './support.ts';
 
 export const LIVE_TOKEN = 'live-token-0123456789abcdef0123';
@@ -42,8 +43,9 @@ export async function startLive(env: Record<string, string> = {}, opts: { runner
   const { app } = createHttpApp(gw);
   app.listen({ port: 0, hostname: '127.0.0.1', idleTimeout: 120 });
   const port = app.server!.port!;
+  /** The live gateway runs on SQLite: its connection, for the fingerprints. */
+  const db = (gw.store as SqliteStore).db;
   const fingerprint = () => {
-    const db = gw.store.db;
     const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
     const parts = tables.map(({ name }) => {
       const rows = db.query(`SELECT * FROM "${name}"`).values();
@@ -51,8 +53,8 @@ export async function startLive(env: Record<string, string> = {}, opts: { runner
     });
     return [...parts, readdirSync(join(dir, 'flows')).sort().join(',')].join('|');
   };
-  const tableNames = (gw.store.db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-  const counts = gw.store.db.query(`SELECT total_changes() AS changes, ${tableNames.map((t) => `(SELECT COUNT(*) FROM "${t}")`).join(', ')}`);
+  const tableNames = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  const counts = db.query(`SELECT total_changes() AS changes, ${tableNames.map((t) => `(SELECT COUNT(*) FROM "${t}")`).join(', ')}`);
   const deprecations = join(dir, 'workflow_deprecations.json');
   const changes = () => {
     let dep = '';

@@ -62,14 +62,14 @@ describe('run lifecycle lines', () => {
     const stop = log.observe(gw.store);
     try {
       const run = await gw.runtime.start('ask@0.0.1:root', {});
-      await waitFor(() => gw.store.runs.get(run.run_id)!.status, (s) => s === 'waiting');
-      const key = gw.store.runs.get(run.run_id)!.waiting!.wait_key;
-      gw.store.commands.append({ command_id: crypto.randomUUID(), run_id: run.run_id, type: 'resume', payload: { wait_key: key, payload: { response: 'me' } }, client_id: 't' });
-      await waitFor(() => gw.store.runs.get(run.run_id)!.status, (s) => s === 'completed');
+      await waitFor(async () => (await gw.store.runs.get(run.run_id))!.status, (s) => s === 'waiting');
+      const key = (await gw.store.runs.get(run.run_id))!.waiting!.wait_key;
+      await gw.store.commands.append({ command_id: crypto.randomUUID(), run_id: run.run_id, type: 'resume', payload: { wait_key: key, payload: { response: 'me' } }, client_id: 't' });
+      await waitFor(async () => (await gw.store.runs.get(run.run_id))!.status, (s) => s === 'completed');
       const events = lines.map((l) => JSON.parse(l)).filter((e) => e.run_id === run.run_id);
       expect(events.map((e) => e.event)).toEqual(['run.started', 'run.waiting', 'run.resumed', 'run.completed']);
       expect(events[1]).toMatchObject({ reason: 'user' });
-      gw.runtime.cancel((await gw.runtime.start('ask@0.0.1:root', {})).run_id, 'test');
+      await gw.runtime.cancel((await gw.runtime.start('ask@0.0.1:root', {})).run_id, 'test');
       expect(lines.map((l) => JSON.parse(l).event)).toContain('run.cancelled');
     } finally {
       stop();

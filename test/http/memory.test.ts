@@ -18,7 +18,7 @@ const remember = flow('root', [
 
 beforeAll(async () => {
   live = await startLive({}, { flows: { 'mem@0.0.1.flow': bundleZip('mem', '0.0.1', { root: remember }) } });
-  live.gw.runner.start();
+  await live.gw.runner.start();
   base = `${live.base}/api/gateway`;
 });
 afterAll(() => live.stop());

@@ -18,7 +18,7 @@ const doc = flow('root', [
 
 beforeAll(async () => {
   live = await startLive({}, { flows: { 'pf@0.0.1.flow': bundleZip('pf', '0.0.1', { root: doc }) } });
-  live.gw.runner.start();
+  await live.gw.runner.start();
   base = `${live.base}/api/gateway`;
 });
 afterAll(() => live.stop());

@@ -21,7 +21,7 @@ test('a recurrent on_schedule run is listening (schedule, next fire); a one-shot
   const once = await h.start('sched-false');
   expect(once.status).toBe('waiting');
   expect(toSummary(once).listening).toBeNull();
-  h.close();
+  await h.close();
 });
 
 test('an on_event listener child is listening for its event', async () => {
@@ -33,7 +33,7 @@ test('an on_event listener child is listening for its event', async () => {
   const h = flowHarness([doc]);
   const root = await h.start('listen', {}, 'sess-l');
   expect(toSummary(root).listening).toBeNull(); // the root completed
-  const [child] = h.store.runs.children(root.run_id);
-  expect(toSummary(h.run(child!.run_id)).listening).toEqual({ kind: 'event', node_id: 'ev', recurrent: true, event: 'ping', scope: 'session', schedule: null, next_at: null });
-  h.close();
+  const [child] = await h.store.runs.children(root.run_id);
+  expect(toSummary(await h.run(child!.run_id)).listening).toEqual({ kind: 'event', node_id: 'ev', recurrent: true, event: 'ping', scope: 'session', schedule: null, next_at: null });
+  await h.close();
 });

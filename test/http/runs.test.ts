@@ -14,7 +14,7 @@ describe('POST /runs/start', () => {
     const r = await start({ bundle_id: 'ask', input_data: { prompt: 'Hello' } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ run_id: expect.any(String) });
-    const run = gw.store.runs.get(r.body.run_id)!;
+    const run = (await gw.store.runs.get(r.body.run_id))!;
     expect(run.workflow_id).toBe('ask@0.0.1:root');
     expect(run.status).toBe('running');
     expect(run.actor_id).toBe('gateway');
@@ -27,7 +27,7 @@ describe('POST /runs/start', () => {
   test('flow_id as namespaced bundle:flow resolves too', async () => {
     const r = await start({ flow_id: 'quick@0.0.1:root' });
     expect(r.status).toBe(200);
-    expect(gw.store.runs.get(r.body.run_id)!.workflow_id).toBe('quick@0.0.1:root');
+    expect((await gw.store.runs.get(r.body.run_id))!.workflow_id).toBe('quick@0.0.1:root');
   });
 
   test('neither flow_id nor bundle_id → 400 with the spec message', async () => {
@@ -80,11 +80,11 @@ describe('POST /runs/start', () => {
     const b = await start({ bundle_id: 'quick', session_id: 'chat-1' });
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
-    const owner = gw.store.runs.get('session_memory_chat-1')!;
+    const owner = (await gw.store.runs.get('session_memory_chat-1'))!;
     expect(owner.workflow_id).toBe('__session_memory__');
     expect(owner.status).toBe('completed');
     expect(owner.actor_id).toBeNull();
-    expect(gw.store.runs.get(a.body.run_id)!.session_id).toBe('chat-1');
+    expect((await gw.store.runs.get(a.body.run_id))!.session_id).toBe('chat-1');
     const list = await gw.json('/api/gateway/runs?session_id=chat-1');
     expect(list.body.items.map((i: any) => i.run_id).sort()).toEqual([a.body.run_id, b.body.run_id].sort());
     // odd characters → hashed owner id
@@ -96,12 +96,12 @@ describe('POST /runs/start', () => {
   test('workspace policy: outside roots dropped, camelCase normalised, all_except_ignored downgraded', async () => {
     const inside = join(gw.dataDir, 'workspaces', 'mine');
     const r1 = await start({ bundle_id: 'quick', input_data: { workspaceRoot: inside, workspace_access_mode: 'all_except_ignored' } });
-    const v1 = gw.store.runs.get(r1.body.run_id)!.vars;
+    const v1 = (await gw.store.runs.get(r1.body.run_id))!.vars;
     expect(v1.workspace_root).toBe(inside);
     expect(v1.workspaceRoot).toBeUndefined();
     expect(v1.workspace_access_mode).toBe('workspace_only');
     const r2 = await start({ bundle_id: 'quick', input_data: { workspace_root: '/etc', workspace_allowed_paths: ['/etc', join(gw.dataDir, 'workspaces', 'x')] } });
-    const v2 = gw.store.runs.get(r2.body.run_id)!.vars;
+    const v2 = (await gw.store.runs.get(r2.body.run_id))!.vars;
     expect(v2.workspace_root).not.toBe('/etc');
     expect(v2.workspace_root.startsWith(join(gw.dataDir, 'workspaces'))).toBe(true);
     expect(v2.workspace_allowed_paths).toEqual([join(gw.dataDir, 'workspaces', 'x')]);
@@ -116,7 +116,7 @@ describe('GET /runs/{id}', () => {
   });
 
   test('summary: no vars, paused fields, waiting without resume_to_node/result_key, limits', async () => {
-    const run = gw.seedRun({
+    const run = await gw.seedRun({
       status: 'waiting',
       current_node: 'node-2',
       vars: {
@@ -143,19 +143,19 @@ describe('GET /runs/{id}', () => {
   });
 
   test('output (extension): a completed run shows what it returned; other runs show null', async () => {
-    const done = gw.seedRun({ status: 'completed', output: { answer: 'I am Albou' } });
+    const done = await gw.seedRun({ status: 'completed', output: { answer: 'I am Albou' } });
     expect((await gw.json(`/api/gateway/runs/${done.run_id}`)).body.output).toEqual({ answer: 'I am Albou' });
-    const running = gw.seedRun({ status: 'running', output: null });
+    const running = await gw.seedRun({ status: 'running', output: null });
     expect((await gw.json(`/api/gateway/runs/${running.run_id}`)).body.output).toBeNull();
   });
 
   test('flow warnings recorded by the engine are surfaced', async () => {
-    const run = gw.seedRun({ vars: { _flow_warnings: ['tool call without call_id'] } });
+    const run = await gw.seedRun({ vars: { _flow_warnings: ['tool call without call_id'] } });
     expect((await gw.json(`/api/gateway/runs/${run.run_id}`)).body.flow_warnings).toEqual(['tool call without call_id']);
   });
 
   test('scheduled parent exposes schedule metadata in summary and list', async () => {
-    const run = gw.seedRun({
+    const run = await gw.seedRun({
       workflow_id: 'scheduled:1234', status: 'waiting',
       vars: { _meta: { schedule: { kind: 'scheduled_run', interval: '15m', target_workflow_id: 'quick@0.0.1:root', start_at: 'now', extra: 'x' } } },
       waiting: { reason: 'until', wait_key: null, until: '2030-01-01T00:00:00.000000+00:00', resume_to_node: 'x', result_key: null,
@@ -173,9 +173,9 @@ describe('GET /runs/{id}', () => {
 
 describe('GET /runs', () => {
   test('newest-updated first, internal runs hidden, ledger_len by default, metrics on request', async () => {
-    const old = gw.seedRun({ updated_at: '2020-01-01T00:00:00.000000+00:00' }, [{}, {}]);
-    const internal = gw.seedRun({ workflow_id: '__global_memory__', updated_at: '2099-01-01T00:00:00.000000+00:00' });
-    const fresh = gw.seedRun({}, [
+    const old = await gw.seedRun({ updated_at: '2020-01-01T00:00:00.000000+00:00' }, [{}, {}]);
+    const internal = await gw.seedRun({ workflow_id: '__global_memory__', updated_at: '2099-01-01T00:00:00.000000+00:00' });
+    const fresh = await gw.seedRun({}, [
       { effect: { type: 'llm_call', payload: {}, result_key: null }, result: { usage: { total_tokens: 12 } } },
       { effect: { type: 'tool_calls', payload: { tool_calls: [{}, {}] }, result_key: null } },
     ]);
@@ -194,8 +194,8 @@ describe('GET /runs', () => {
   });
 
   test('filters: status (case-insensitive), root_only', async () => {
-    const parent = gw.seedRun({ status: 'failed', error: 'boom' });
-    const child = gw.seedRun({ status: 'failed', parent_run_id: parent.run_id });
+    const parent = await gw.seedRun({ status: 'failed', error: 'boom' });
+    const child = await gw.seedRun({ status: 'failed', parent_run_id: parent.run_id });
     const r = await gw.json('/api/gateway/runs?status=FAILED&limit=500');
     expect(r.body.items.every((i: any) => i.status === 'failed')).toBe(true);
     expect(r.body.items.map((i: any) => i.run_id)).toContain(child.run_id);
@@ -217,7 +217,7 @@ describe('GET /runs', () => {
   });
 
   test('cursor pagination walks every run exactly once', async () => {
-    for (let i = 0; i < 7; i++) gw.seedRun({ workflow_id: 'page@0.0.1:root' });
+    for (let i = 0; i < 7; i++) await gw.seedRun({ workflow_id: 'page@0.0.1:root' });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -234,9 +234,9 @@ describe('GET /runs', () => {
 
 describe('GET /runs/{id}/history_bundle', () => {
   test('run tree with tail ledgers, cursors and a timeline; full mode; validation', async () => {
-    const root = gw.seedRun({ vars: { prompt: 'hi', _limits: {} }, session_id: 'hist-1' }, [{ node_id: 'a' }, { node_id: 'b' }, { node_id: 'c' }]);
-    const child = gw.seedRun({ parent_run_id: root.run_id, session_id: 'hist-1' }, [{ node_id: 'x' }]);
-    const grandchild = gw.seedRun({ parent_run_id: child.run_id }, []);
+    const root = await gw.seedRun({ vars: { prompt: 'hi', _limits: {} }, session_id: 'hist-1' }, [{ node_id: 'a' }, { node_id: 'b' }, { node_id: 'c' }]);
+    const child = await gw.seedRun({ parent_run_id: root.run_id, session_id: 'hist-1' }, [{ node_id: 'x' }]);
+    const grandchild = await gw.seedRun({ parent_run_id: child.run_id }, []);
     const r = await gw.json(`/api/gateway/runs/${root.run_id}/history_bundle?ledger_max_items=2&include_session=true`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ version: 1, root_run_id: root.run_id, input_data: { prompt: 'hi' }, workflow_snapshot: null });
@@ -270,7 +270,7 @@ describe('GET /runs/{id}/input_data', () => {
   });
 
   test('fallback: non-underscore vars, raw workflow prefix; unknown run → 404', async () => {
-    const run = gw.seedRun({ workflow_id: 'gone@1.0.0:root', vars: { a: 1, _limits: {} } });
+    const run = await gw.seedRun({ workflow_id: 'gone@1.0.0:root', vars: { a: 1, _limits: {} } });
     const d = await gw.json(`/api/gateway/runs/${run.run_id}/input_data`);
     expect(d.body).toMatchObject({ bundle_id: 'gone@1.0.0', flow_id: 'root', pin_ids: [], input_data: { a: 1 } });
     expect((await gw.json('/api/gateway/runs/nope/input_data')).status).toBe(404);

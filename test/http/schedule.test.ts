@@ -28,7 +28,7 @@ describe('POST /runs/schedule', () => {
     const r = await schedule({ bundle_id: 'quick', flow_id: 'root', interval: '0.1s', repeat_count: 2, share_context: false });
     const parent: string = r.body.run_id;
     await waitFor(() => summary(parent), (x) => x.status === 'completed', 5000);
-    const kids = gw.store.runs.children(parent);
+    const kids = await gw.store.runs.children(parent);
     expect(kids.length).toBe(2);
     const sessions = new Set(kids.map((k) => k.session_id));
     expect(sessions.size).toBe(2);

@@ -40,7 +40,7 @@ describe('with the security layer', () => {
   });
 
   test('a finished SSE stream frees its slot (MAX_SSE=1 allows sequential streams)', async () => {
-    const run = gw.seedRun({}, [{}]);
+    const run = await gw.seedRun({}, [{}]);
     for (let i = 0; i < 3; i++) {
       const res = await fetch(gw.url(`/api/gateway/runs/${run.run_id}/ledger/stream`), { headers: auth });
       expect(res.status).toBe(200);

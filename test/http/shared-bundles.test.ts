@@ -37,7 +37,7 @@ describeShared('conformance: shared bundles over HTTP', () => {
     const config = { ...loadConfig({}, { dataDir: dir, flowsDir: join(dir, 'flows') }), pollMs: 20 };
     const stubEnv = { LMSTUDIO_BASE_URL: `${stub.url}/v1`, OPENAI_BASE_URL: `${stub.url}/v1`, OPENAI_API_KEY: 'sk-stub-000000', OLLAMA_HOST: stub.url, ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'stub-key-000000' };
     gw = await createGateway(config, { env: { ...stubEnv, ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, ABSTRACTGATEWAY_TOOL_MODE: 'local', ABSTRACTGATEWAY_PROVIDER: 'lmstudio', ABSTRACTGATEWAY_MODEL: 'stub', ...MEDIA_ENV }, log: () => {} });
-    gw.runner.start();
+    await gw.runner.start();
     app = createHttpApp(gw).app;
     app.listen({ port: 0, hostname: '127.0.0.1' });
     base = `http://127.0.0.1:${app.server!.port}/api/gateway`;

@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test';
 import { KEEP_ALIVE, LedgerHub, SHUTDOWN, type Sink } from '../../src/http/sse.ts';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 
 /** Collects what the hub writes (stands in for Bun's direct-stream controller). */
@@ -17,12 +17,13 @@ function collector(): Sink & { text(): string; closed: boolean } {
 }
 
 test('closing the hub (server shutdown) ends every stream with a final comment', async () => {
-  const store = Store.open(':memory:');
+  const store = SqliteStore.open(':memory:');
   const now = nowIso();
-  store.tx(() => store.runs.save({ run_id: 'r', workflow_id: 'w', status: 'waiting', current_node: 'n', vars: {}, waiting: null, output: null, error: null, created_at: now, updated_at: now, actor_id: 'gateway', session_id: 'r', parent_run_id: null }));
+  await store.tx(() => store.runs.save({ run_id: 'r', workflow_id: 'w', status: 'waiting', current_node: 'n', vars: {}, waiting: null, output: null, error: null, created_at: now, updated_at: now, actor_id: 'gateway', session_id: 'r', parent_run_id: null }));
   const hub = new LedgerHub(store, 50);
   const sinks = [collector(), collector()];
-  for (const sink of sinks) hub.open('r', 0, 60_000, sink, new AbortController().signal).start();
+  // start() resolves once the first delivery (here: a keep-alive, the run is idle) has been written.
+  for (const sink of sinks) await hub.open('r', 0, 60_000, sink, new AbortController().signal).start();
   expect(hub.subscriberCount('r')).toBe(2);
   await hub.close();
   for (const sink of sinks) {
@@ -30,5 +31,5 @@ test('closing the hub (server shutdown) ends every stream with a final comment',
     expect(sink.closed).toBe(true);
   }
   expect(hub.subscriberCount()).toBe(0);
-  store.close();
+  await store.close();
 });

@@ -17,7 +17,7 @@ import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, ScheduledWorkflows } from '../../src/features/schedules.ts';
 import type { Workflow } from '../../src/runtime/types.ts';
 import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 
 
@@ -66,7 +66,8 @@ export interface TestGateway {
   base: string;
   dataDir: string;
   config: GatewayConfig;
-  store: Store;
+  /** The SQLite store (tests may tamper through `store.db`). */
+  store: SqliteStore;
   registry: BundleRegistry;
   runtime: Runtime;
   runner: Runner | null;
@@ -75,8 +76,8 @@ export interface TestGateway {
   json<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }>;
   post<T = any>(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   /** Seeds a run directly in the store (no workflow needed), e.g. a finished run with given records. */
-  seedRun(run?: Partial<RunState>, records?: Partial<StepRecord>[]): RunState;
-  appendRecord(runId: string, rec?: Partial<StepRecord>): void;
+  seedRun(run?: Partial<RunState>, records?: Partial<StepRecord>[]): Promise<RunState>;
+  appendRecord(runId: string, rec?: Partial<StepRecord>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,7 +89,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
   for (const [name, bytes] of Object.entries(bundles)) writeFileSync(join(flowsDir, name), bytes);
 
   const config: GatewayConfig = { ...loadConfig({}, { dataDir, flowsDir, runner: !!opts.runner }), pollMs: 50, ...opts.config };
-  const store = Store.open(config.dbPath);
+  const store = SqliteStore.open(config.dbPath);
   const registry = new BundleRegistry({ flowsDir, dataDir });
   registry.reload();
   let runtime!: Runtime;
@@ -97,7 +98,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
   const runner = opts.runner
     ? new Runner(store, runtime, { pollMs: 20, commandBatchLimit: 200, tickMaxSteps: 100, runScanLimit: 200 })
     : null;
-  runner?.start();
+  await runner?.start();
   const app = createApp({ store, registry, runtime, config, security: opts.security?.(dataDir) ?? null, llm: opts.llm ?? null });
   app.listen({ port: 0, hostname: '127.0.0.1' });
   const base = `http://127.0.0.1:${app.server!.port}`;
@@ -109,9 +110,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
     try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
     return { status: res.status, body, headers: res.headers };
   };
-  const appendRecord = (runId: string, rec: Partial<StepRecord> = {}) => {
+  const appendRecord = async (runId: string, rec: Partial<StepRecord> = {}) => {
     const now = nowIso();
-    store.ledger.append({
+    await store.ledger.append({
       run_id: runId, step_id: crypto.randomUUID(), node_id: 'n1', status: 'completed', effect: null, result: null,
       error: null, started_at: now, ended_at: now, actor_id: 'gateway', session_id: runId, attempt: 1,
       idempotency_key: null, ...rec,
@@ -124,16 +125,16 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
     json,
     post: (path, body, headers = {}) =>
       json(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),
-    seedRun(partial = {}, records = []) {
+    async seedRun(partial = {}, records = []) {
       const now = nowIso();
       const run: RunState = {
         run_id: crypto.randomUUID(), workflow_id: 'seed@0.0.1:root', status: 'completed', current_node: 'end', vars: {},
         waiting: null, output: null, error: null, created_at: now, updated_at: now, actor_id: 'gateway',
         session_id: null, parent_run_id: null, ...partial,
       };
-      store.tx(() => {
-        store.runs.save(run);
-        for (const r of records) appendRecord(run.run_id, r);
+      await store.tx(async () => {
+        await store.runs.save(run);
+        for (const r of records) await appendRecord(run.run_id, r);
       });
       return run;
     },
@@ -141,7 +142,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
     async close() {
       await app.stop(true);
       await runner?.stop();
-      store.close();
+      await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -31,7 +31,7 @@ const write = (file: string, doc: unknown) => writeFileSync(join(flowsDir, file)
 async function open() {
   const config = { ...loadConfig({ ABSTRACTGATEWAY_WORKFLOW_SOURCE: 'visualflow' }, { dataDir: join(root, 'data'), flowsDir }), pollMs: 20 };
   gw = await createGateway(config, { env: { ABSTRACTGATEWAY_AUTH_TOKEN: 'visualflow-mode-token-0123456789' }, log: () => {} });
-  gw.runner.start();
+  await gw.runner.start();
   app = createHttpApp(gw, { security: false }).app;
   app.listen({ port: 0, hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${app.server!.port}/api/gateway`;
@@ -66,7 +66,7 @@ async function answer(runId: string, text: string): Promise<any> {
   await api('/commands', { command_id: crypto.randomUUID(), run_id: runId, type: 'resume', payload: { wait_key: r.waiting.wait_key, payload: { response: text } } });
   return until(`run ${runId} completed`, async () => {
     const s = (await api(`/runs/${runId}`)).body;
-    return s.status === 'completed' || s.status === 'failed' ? gw.store.runs.get(runId)! : null;
+    return s.status === 'completed' || s.status === 'failed' ? (await gw.store.runs.get(runId))! : null;
   });
 }
 
@@ -156,6 +156,6 @@ describe('a VisualFlow directory as the workflow source', () => {
     await until('the added file', async () => (await api('/bundles')).body.items[0].entrypoints.some((e: any) => e.flow_id === 'main'));
     const c = (await api('/runs/start', { flow_id: 'main' })).body.run_id;
     expect((await answer(c, 'z')).output).toMatchObject({ tag: 'v3' });
-    expect(gw.store.flowSnapshots.documentCount()).toBe(4); // main, child v1, v2, v3 (never a copy per run)
+    expect(await gw.store.flowSnapshots.documentCount()).toBe(4); // main, child v1, v2, v3 (never a copy per run)
   }, 30_000);
 });

@@ -27,7 +27,7 @@ describeShared('../shared/flows served in visualflow mode', () => {
     tmp = tempDir('ag-vf-shared-');
     const config = { ...loadConfig({ ABSTRACTGATEWAY_WORKFLOW_SOURCE: 'visualflow' }, { dataDir: tmp.path, flowsDir: FLOWS }), pollMs: 20 };
     gw = await createGateway(config, { env: {}, log: () => {} });
-    gw.runner.start();
+    await gw.runner.start();
     app = createHttpApp(gw, { security: false }).app;
     app.listen({ port: 0, hostname: '127.0.0.1' });
     base = `http://127.0.0.1:${app.server!.port}/api/gateway`;

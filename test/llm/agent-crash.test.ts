@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../src/store/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
 import { tempDir } from '../support/harness.ts';
 import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 
@@ -45,13 +45,13 @@ test('an agent killed mid-run resumes without repeating completed LLM or tool ca
 
   const lines = readFileSync(join(workspace, 'log.txt'), 'utf8').trim().split('\n');
   expect(lines).toEqual(['1', '2', '3']); // every tool call ran exactly once
-  const store = Store.open(join(dir.path, 'gateway.sqlite3'));
+  const store = SqliteStore.open(join(dir.path, 'gateway.sqlite3'));
   try {
-    const [run] = store.runs.list({ limit: 5, includeInternal: true }).items;
-    const full = store.runs.get(run!.run_id)!;
+    const [run] = (await store.runs.list({ limit: 5, includeInternal: true })).items;
+    const full = (await store.runs.get(run!.run_id))!;
     expect(full.status).toBe('completed');
     expect(full.output).toMatchObject({ response: 'Appended three lines.', success: true });
-    const recs = store.ledger.listAfter(run!.run_id, 0, 1000);
+    const recs = await store.ledger.listAfter(run!.run_id, 0, 1000);
     const llmDone = recs.filter((r) => r.effect?.type === 'llm_call' && r.status === 'completed');
     expect(llmDone.length).toBe(4);
     expect(new Set(llmDone.map((r) => r.idempotency_key)).size).toBe(4);
@@ -59,9 +59,9 @@ test('an agent killed mid-run resumes without repeating completed LLM or tool ca
     // Only calls that were in flight at a kill are sent again: at most one extra request per kill.
     expect(llmRequests()).toBeLessThanOrEqual(4 + kills);
     expect(llmRequests()).toBeGreaterThan(4); // the kills did interrupt calls in flight
-    expect(store.ledger.verify(run!.run_id).ok).toBe(true);
+    expect((await store.ledger.verify(run!.run_id)).ok).toBe(true);
   } finally {
-    store.close();
+    await store.close();
   }
   expect(existsSync(join(workspace, 'log.txt'))).toBe(true);
 }, 60_000);

@@ -34,10 +34,10 @@ describe('agent on the runtime', () => {
     const run = await h.runToEnd(run_id);
     expect(run.status).toBe('completed');
     expect(run.output).toMatchObject({ response: 'The number is 42.', success: true, meta: { tool_calls: 1, iterations: 2 } });
-    const completed = h.ledger(run_id).filter((r) => r.status === 'completed' && r.effect).map((r) => r.effect!.type);
+    const completed = (await h.ledger(run_id)).filter((r) => r.status === 'completed' && r.effect).map((r) => r.effect!.type);
     expect(completed.filter((t) => t === 'llm_call')).toHaveLength(2);
     expect(completed.filter((t) => t === 'tool_calls')).toHaveLength(1);
-    const toolRec = h.ledger(run_id).find((r) => r.status === 'completed' && r.effect?.type === 'tool_calls')!;
+    const toolRec = (await h.ledger(run_id)).find((r) => r.status === 'completed' && r.effect?.type === 'tool_calls')!;
     expect(toolRec.result).toMatchObject({ mode: 'executed', results: [{ name: 'read_file', success: true, output: '42' }] });
   });
 
@@ -62,15 +62,15 @@ describe('agent on the runtime', () => {
       stub.enqueue({ tool_calls: [readCall] }, { content: 'Answer: 42' });
       const { run_id } = await h.runtime.start(AGENT_WORKFLOW_ID, { vars });
       await h.runtime.tick(run_id, 1); // init
-      const beforeLlm = structuredClone(h.run(run_id)); // checkpoint as of "about to call the LLM"
+      const beforeLlm = structuredClone(await h.run(run_id)); // checkpoint as of "about to call the LLM"
       const finished = await h.runToEnd(run_id);
       expect(finished.status).toBe('completed');
       const calls = stub.requests.length;
-      h.close();
+      await h.close();
 
       // restart from the older checkpoint (as if the process died before later checkpoints were written)
       h = setup(stubConfig(stub.url, { toolMode: 'local' }), join(db.path, 'g.sqlite3'));
-      h.store.runs.save(beforeLlm);
+      await h.store.runs.save(beforeLlm);
       const replayed = await h.runToEnd(run_id);
       expect(replayed.status).toBe('completed');
       expect(replayed.output!.response).toBe('Answer: 42');

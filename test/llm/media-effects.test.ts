@@ -46,8 +46,8 @@ describe('media nodes', () => {
     expect(run.status).toBe('completed');
     expect(run.output).toMatchObject({ ok: true, type: 'image/png', success: true });
     const first = run.output!.first as string;
-    expect(Buffer.from(await h.store.artifacts.content(first)!.arrayBuffer()).equals(STUB_PNG)).toBe(true);
-    expect(h.store.artifacts.meta(first)).toMatchObject({ run_id: run.run_id, content_type: 'image/png', tags: { kind: 'image', node_id: 'gi', task: 'image_generation' } });
+    expect(Buffer.from(await (await h.store.artifacts.content(first))!.arrayBuffer()).equals(STUB_PNG)).toBe(true);
+    expect(await h.store.artifacts.meta(first)).toMatchObject({ run_id: run.run_id, content_type: 'image/png', tags: { kind: 'image', node_id: 'gi', task: 'image_generation' } });
     const reqs = stub.requests.slice(before);
     const gen = reqs.find((r) => r.path === '/v1/images/generations')!;
     // The operator's route wins over the node's unknown provider; the node's model and size travel.
@@ -56,7 +56,7 @@ describe('media nodes', () => {
     expect(edit.headers['content-type']).toStartWith('multipart/form-data');
     expect(edit.body.prompt).toBe('watercolor');
     expect(Buffer.from(edit.body.image.bytes).equals(STUB_PNG)).toBe(true);
-    h.close();
+    await h.close();
   });
 
   test('generate_voice → transcribe_audio: WAV bytes to /v1/audio/speech, uploaded to /v1/audio/transcriptions', async () => {
@@ -64,14 +64,14 @@ describe('media nodes', () => {
     const before = stub.requests.length;
     const run = await h.start('voice');
     expect(run.status).toBe('completed');
-    const wav = Buffer.from(await h.store.artifacts.content(run.output!.audio as string)!.arrayBuffer());
+    const wav = Buffer.from(await (await h.store.artifacts.content(run.output!.audio as string))!.arrayBuffer());
     expect(wav.subarray(0, 4).toString('latin1')).toBe('RIFF');
     expect(run.output!.text).toBe(`stub transcript of ${wav.byteLength} bytes`);
     const speech = stub.requests.slice(before).find((r) => r.path === '/v1/audio/speech')!;
     expect(speech.body).toMatchObject({ input: 'hello there', voice: 'M1', response_format: 'wav' });
     const stt = stub.requests.slice(before).find((r) => r.path === '/v1/audio/transcriptions')!;
     expect(stt.body).toMatchObject({ language: 'en', response_format: 'json' });
-    h.close();
+    await h.close();
   });
 
   test('no provider for the modality: that node fails naming what to configure (the flow still compiled)', async () => {
@@ -80,7 +80,7 @@ describe('media nodes', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toContain("generate_image node 'gi' needs an image provider (the node asks for 'huggingface'");
     expect(run.error).toContain('set ABSTRACTGATEWAY_IMAGE_PROVIDER');
-    h.close();
+    await h.close();
   });
 
   test("edit_image cannot read another session's artifact", async () => {
@@ -90,7 +90,7 @@ describe('media nodes', () => {
     const run = await h.start('steal', { ref: { $artifact: other.output!.first } }, 'sess-b');
     expect(run.status).toBe('failed');
     expect(run.error).toContain('not found in this run or its session');
-    h.close();
+    await h.close();
   });
 
   test('generate_music fails per node: no OpenAI-compatible music endpoint', async () => {
@@ -99,7 +99,7 @@ describe('media nodes', () => {
     const run = await h.start('music');
     expect(run.status).toBe('failed');
     expect(run.error).toContain("generate_music node 'gm' needs a music generation backend");
-    h.close();
+    await h.close();
   });
 });
 
@@ -118,7 +118,7 @@ describe('model residency and provider models', () => {
     expect(stub.requests.slice(before).find((r) => r.path === '/api/generate')!.body).toMatchObject({ model: 'llama3', keep_alive: -1 });
     expect((await h.start('res-ollama-list_loaded')).output).toMatchObject({ success: true, models: ['llama3'] });
     expect((await h.start('res-ollama-unload')).output).toMatchObject({ success: true, models: [] });
-    h.close();
+    await h.close();
   });
 
   test('LM Studio: load via /api/v1/models/load, unload by instance id via /api/v1/models/unload', async () => {
@@ -130,7 +130,7 @@ describe('model residency and provider models', () => {
     const paths = stub.requests.slice(before).map((r) => `${r.method} ${r.path}`);
     expect(paths).toContain('POST /api/v1/models/load');
     expect(stub.requests.slice(before).find((r) => r.path === '/api/v1/models/unload')!.body).toEqual({ instance_id: 'llama3' });
-    h.close();
+    await h.close();
   });
 
   test('a provider without load/unload: success false with an error, or a failed node when required', async () => {
@@ -141,7 +141,7 @@ describe('model residency and provider models', () => {
     const hard = await h.start('res-openai-load');
     expect(hard.status).toBe('failed');
     expect(hard.error).toContain("model_residency node 'mr'");
-    h.close();
+    await h.close();
   });
 
   test('provider_models (pure) lists the live /v1/models, filtered by allowed_models and capability_route', async () => {
@@ -155,12 +155,12 @@ describe('model residency and provider models', () => {
     const byId = new Map(docs.map((d) => [d.id as string, d]));
     const flows = new FlowWorkflows({ source: { getWorkflow: (id) => structuredClone(byId.get(id)) }, services: { providerModels: (p) => discovery.listModels(p) } });
     const h = createHarness({ workflows: flows });
-    const run = async (id: string) => { const r = await h.runtime.start(id, {}); await h.settle(); return h.run(r.run_id).output; };
+    const run = async (id: string) => { const r = await h.runtime.start(id, {}); await h.settle(); return (await h.run(r.run_id)).output; };
     expect(await run('all')).toEqual({ models: ['stub-a', 'stub-b'], success: true });
     expect(await run('allowed')).toEqual({ models: ['stub-b'], success: true });
     expect(await run('route')).toEqual({ models: [], success: true });
     expect(await run('badroute')).toEqual({ models: [], success: true });
-    h.close();
+    await h.close();
   });
 
   test('provider_catalog lists the configured providers, filtered by allowed_providers', async () => {
@@ -169,16 +169,16 @@ describe('model residency and provider models', () => {
     const byId = new Map(docs.map((d) => [d.id as string, d]));
     const flows = new FlowWorkflows({ source: { getWorkflow: (id) => structuredClone(byId.get(id)) }, services: { providerNames: ['lmstudio', 'ollama'] } });
     const h = createHarness({ workflows: flows });
-    const run = async (id: string) => { const r = await h.runtime.start(id, {}); await h.settle(); return h.run(r.run_id).output; };
+    const run = async (id: string) => { const r = await h.runtime.start(id, {}); await h.settle(); return (await h.run(r.run_id)).output; };
     expect(await run('cat-all')).toEqual({ providers: ['lmstudio', 'ollama'], success: true });
     expect(await run('cat-some')).toEqual({ providers: ['ollama'], success: true });
-    h.close();
+    await h.close();
   });
 
   test('provider_models without a provider registry returns an empty list (the reference without AbstractCore)', async () => {
     const doc = flow('noreg', [start('s'), n('pm', 'provider_models', { in: ['provider'], out: ['provider', 'models'], pinDefaults: { provider: 'lmstudio' } }), end('e', ['models'])], ['s.exec-out>e.exec-in', 'pm.models>e.models']);
     const h = flowHarness([doc]);
     expect((await h.start('noreg')).output).toEqual({ models: [], success: true });
-    h.close();
+    await h.close();
   });
 });

@@ -94,7 +94,7 @@ describe('passthrough mode', () => {
     await h.runToEnd(again.run_id);
     const partial = await h.answer(again.run_id, { results: [{ success: true, output: 'ok' }] });
     expect(partial.output!.r.results[1]).toEqual({ success: false, error: 'Missing tool result' });
-    h.close();
+    await h.close();
   });
 
   test('explicit wait_key and resume_to_node are honoured; all-blocked completes immediately', async () => {
@@ -117,8 +117,8 @@ describe('passthrough mode', () => {
     expect(a.output!.r.results[0].success).toBe(true);
     expect(readFileSync(join(root, 'approved.txt'), 'utf8')).toBe('yes');
     // the execution is a recorded step, and the decision is consumed
-    expect(h.ledger(ok.run_id).filter((x) => x.effect?.type === 'tool_calls').map((x) => x.status)).toEqual(['started', 'waiting', 'started', 'completed']);
+    expect((await h.ledger(ok.run_id)).filter((x) => x.effect?.type === 'tool_calls').map((x) => x.status)).toEqual(['started', 'waiting', 'started', 'completed']);
     expect(a.vars._temp.tool_approvals).toEqual({});
-    h.close();
+    await h.close();
   });
 });

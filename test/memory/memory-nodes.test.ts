@@ -39,18 +39,18 @@ describe('span memory', () => {
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     const span = run.vars._runtime.memory_spans[0];
     expect(span).toMatchObject({ kind: 'memory_note', artifact_id: id, message_count: 0, note_preview: 'The launch code is blue', location: 'lab', tags: { topic: 'launch' } });
-    const body = await h.store.artifacts.content(id)!.json();
+    const body = await (await h.store.artifacts.content(id))!.json();
     expect(body).toMatchObject({ note: 'The launch code is blue', sources: { run_id: run.run_id, span_ids: [], message_ids: [] }, location: 'lab' });
-    expect(h.store.artifacts.meta(id)!.tags).toEqual({ topic: 'launch', kind: 'memory_note' });
+    expect((await h.store.artifacts.meta(id))!.tags).toEqual({ topic: 'launch', kind: 'memory_note' });
     expect(run.vars.context.messages.at(-1)).toMatchObject({ role: 'system', content: `[MEMORY NOTE span_id=${id}]: The launch code is blue`, metadata: { kind: 'memory_note', span_id: id } });
-    h.close();
+    await h.close();
   });
 
   test('session scope: notes land in session_memory_<sid>; recall filters by tags/tags_mode/locations and the body text', async () => {
     const h = harness([noteFlow, recallFlow]);
     await h.start('note', { content: 'Alice likes tea', tags: { person: 'alice', drink: 'tea' }, scope: 'session' }, 'sess-1');
     await h.start('note', { content: 'Bob likes coffee', tags: { person: 'bob', drink: 'coffee' }, scope: 'session' }, 'sess-1');
-    const owner = h.store.runs.get('session_memory_sess-1')!;
+    const owner = (await h.store.runs.get('session_memory_sess-1'))!;
     expect(owner.workflow_id).toBe('__session_memory__');
     expect(owner.status).toBe('completed');
     expect(owner.vars._runtime.memory_spans).toHaveLength(2);
@@ -68,7 +68,7 @@ describe('span memory', () => {
     expect(elsewhere.output!.span_ids).toEqual([]);
     // Another session sees nothing; run scope of a fresh run sees nothing.
     expect((await h.start('recall', { query: '', scope: 'session' }, 'sess-2')).output!.span_ids).toEqual([]);
-    h.close();
+    await h.close();
   });
 
   test('memory_tag merges tags on a span; memory_rehydrate inserts the note after system messages, deduplicated', async () => {
@@ -84,9 +84,9 @@ describe('span memory', () => {
     const id = noted.output!.note_id;
     const run = await h.start('tagre', { span: id, context: { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }] } });
     expect(run.output).toEqual({ ok: true, first: 1, again: 1, success: true });
-    expect(h.store.runs.get('global_memory')!.vars._runtime.memory_spans[0].tags).toEqual({ a: '1', reviewed: 'yes' });
+    expect((await h.store.runs.get('global_memory'))!.vars._runtime.memory_spans[0].tags).toEqual({ a: '1', reviewed: 'yes' });
     expect(run.vars.context.messages.map((m: Vars) => m.content)).toEqual(['sys', `[MEMORY NOTE span_id=${id}]: Global fact`, 'hi']);
-    h.close();
+    await h.close();
   });
 
   test('connected recall adds time and tag neighbours of the matches', async () => {
@@ -103,7 +103,7 @@ describe('span memory', () => {
     expect(byTime.output!.results.map((r: Vars) => [r.note_preview, r.connected_via ?? null])).toEqual([['third note', null], ['second note', 'time'], ['fourth note', 'time']]);
     const byTag = await h.start('crecall', { query: 'first', connect_by: ['tag'] });
     expect(byTag.output!.results.map((r: Vars) => [r.note_preview, r.connected_via ?? null])).toEqual([['first note', null], ['fourth note', 'tag']]);
-    h.close();
+    await h.close();
   });
 
   test('an invalid scope fails the node with a clear message', async () => {
@@ -111,7 +111,7 @@ describe('span memory', () => {
     const run = await h.start('note', { content: 'x', scope: 'galaxy' });
     expect(run.status).toBe('failed');
     expect(run.error).toContain("memory_note node 'mn': scope must be one of run, session, global");
-    h.close();
+    await h.close();
   });
 });
 
@@ -151,24 +151,24 @@ describe('knowledge graph', () => {
     const again = await h.start('kg', { assertions: FACTS });
     expect(again.output!.ids).toEqual(run.output!.ids); // same owner + triple → same assertion
     expect((h.store.db.query('SELECT COUNT(*) AS n FROM kg_assertions').get() as { n: number }).n).toBe(3);
-    h.close();
+    await h.close();
   });
 
   test('active_at drops expired facts; query_text ranks lexically (FTS5); max_input_tokens packs and reports drops', async () => {
     const h = harness([kgWith({ predicate: 'likes', active_at: '2024-06-01T00:00:00+00:00' })]);
     const run = await h.start('kg', { assertions: FACTS });
     expect(run.output!.text).toBe('- Alice likes green tea');
-    h.close();
+    await h.close();
     const h2 = harness([kgWith({ query_text: 'coffee', limit: 5 })]);
     const lex = await h2.start('kg', { assertions: FACTS });
     expect(lex.output!.items[0]).toMatchObject({ subject: 'Bob', object: 'coffee' });
     expect(lex.output!.items[0].score).toBeGreaterThan(0);
-    h2.close();
+    await h2.close();
     const h3 = harness([kgWith({ max_input_tokens: 7 })]);
     const packed = await h3.start('kg', { assertions: FACTS });
     expect(packed.output!.count).toBe(3);
     expect(packed.output!.dropped).toBeGreaterThan(0);
-    h3.close();
+    await h3.close();
   });
 
   test('semantic ranking asks the provider /v1/embeddings over HTTP and filters by min_score', async () => {
@@ -188,7 +188,7 @@ describe('knowledge graph', () => {
     const second = stub.requests.slice(before).filter((r) => r.path === '/v1/embeddings')[1]!;
     expect(again.status).toBe('completed');
     expect(second.body.input).toEqual(['likes tea']);
-    h.close();
+    await h.close();
   });
 
   test('memory_kg_resolve maps a label to entity candidates, filtered by expected_type', async () => {
@@ -201,7 +201,7 @@ describe('knowledge graph', () => {
     const h = harness([resolve]);
     const run = await h.start('resolve', { assertions: FACTS, label: 'alice', type: 'person' });
     expect(run.output!.candidates).toEqual([expect.objectContaining({ label: 'Alice', type: 'person' })]);
-    h.close();
+    await h.close();
   });
 });
 
@@ -226,14 +226,14 @@ describe('llm_call memory-source pins run the memory pre-effects', () => {
     const run = await h.start('mem-llm', { facts: FACTS, note: 'Alice said hello' });
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ response: 'Green tea.', success: true });
-    const types = h.ledger(run.run_id).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
+    const types = (await h.ledger(run.run_id)).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
     expect(types).toEqual(['memory_kg_assert', 'memory_note', 'memory_query', 'memory_rehydrate', 'memory_kg_query', 'llm_call']);
     const chat = stub.requests.slice(before).find((r) => r.path === '/v1/chat/completions')!;
     const text = JSON.stringify(chat.body.messages);
     expect(text).toContain('## KG ACTIVE MEMORY');
     expect(text).toContain('Alice likes green tea');
     expect(text).toContain('Alice said hello'); // the rehydrated note
-    h.close();
+    await h.close();
   });
 });
 
@@ -253,12 +253,12 @@ test('agent with use_kg_memory queries the KG before starting its child run and 
     const run = await h.start('mem-agent', { facts: FACTS });
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ response: 'At Acme.', success: true });
-    const types = h.ledger(run.run_id).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
+    const types = (await h.ledger(run.run_id)).filter((r) => r.status === 'completed' && r.effect && r.effect.type !== 'emit_event').map((r) => r.effect!.type);
     expect(types.slice(0, 2)).toEqual(['memory_kg_assert', 'memory_kg_query']);
-    const child = h.store.runs.children(run.run_id)[0]!;
+    const child = (await h.store.runs.children(run.run_id))[0]!;
     expect(child.vars.system).toContain('## KG ACTIVE MEMORY\n- Alice works_at Acme');
   } finally {
     stub.respond = null;
-    h.close();
+    await h.close();
   }
 });

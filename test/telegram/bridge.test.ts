@@ -87,24 +87,24 @@ describe('the bridge in a gateway', () => {
       env: base({ ABSTRACT_TELEGRAM_API_BASE_URL: tg.url, ABSTRACT_TELEGRAM_BOT_TOKEN: tg.token, ABSTRACT_TELEGRAM_POLL_TIMEOUT_S: '50', ...env }),
       log: (m) => logs.push(m),
     });
-    gw.runner.start();
+    await gw.runner.start();
   }
 
-  async function until<T>(what: string, fn: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+  async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
     const stop = Date.now() + ms;
     for (;;) {
-      const v = fn();
+      const v = await fn();
       if (v) return v;
       if (Date.now() > stop) throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}`);
       await Bun.sleep(10);
     }
   }
 
-  const listenerOf = (chatId: string) => {
-    const b = gw.store.telegram.binding('987654', chatId);
-    return b ? gw.store.runs.children(b.run_id).find((r) => r.workflow_id.startsWith('visual_event_listener:')) : undefined;
+  const listenerOf = async (chatId: string) => {
+    const b = await gw.store.telegram.binding('987654', chatId);
+    return b ? (await gw.store.runs.children(b.run_id)).find((r) => r.workflow_id.startsWith('visual_event_listener:')) : undefined;
   };
-  const lastPayload = (chatId: string) => listenerOf(chatId)?.vars.last?.telegram;
+  const lastPayload = async (chatId: string) => (await listenerOf(chatId))?.vars.last?.telegram;
 
   beforeAll(() => {
     tg = startStubTelegram(TOKEN);
@@ -125,36 +125,36 @@ describe('the bridge in a gateway', () => {
     tg.addFile('doc-1', new TextEncoder().encode('%PDF-1.4'), 'documents/report.pdf');
 
     tg.push({ chat_id: 1, text: 'hi' });
-    await until('the first event', () => lastPayload('1')?.text === 'hi');
-    const p1 = lastPayload('1');
+    await until('the first event', async () => (await lastPayload('1'))?.text === 'hi');
+    const p1 = await lastPayload('1');
     expect(p1).toMatchObject({ chat_id: 1, text: 'hi', from: { first_name: 'Ada' }, media: [] });
     expect(typeof p1.message_id).toBe('number');
     expect(typeof p1.date).toBe('number');
 
     tg.push({ chat_id: 1, caption: 'look', photo: [{ file_id: 'ph-small', width: 90, height: 90 }, { file_id: 'ph-big', width: 800, height: 600 }], document: { file_id: 'doc-1', file_name: 'report.pdf', mime_type: 'application/pdf' } });
-    await until('the media event', () => lastPayload('1')?.text === 'look');
-    const media = lastPayload('1').media;
+    await until('the media event', async () => (await lastPayload('1'))?.text === 'look');
+    const media = (await lastPayload('1')).media;
     expect(media.map((m: any) => [m.kind, m.file_id, m.mime_type])).toEqual([['photo', 'ph-big', 'image/jpeg'], ['document', 'doc-1', 'application/pdf']]);
-    const binding = gw.store.telegram.binding('987654', '1')!;
-    const art = gw.store.artifacts.meta(media[0].artifact_id)!;
+    const binding = (await gw.store.telegram.binding('987654', '1'))!;
+    const art = (await gw.store.artifacts.meta(media[0].artifact_id))!;
     expect(art).toMatchObject({ run_id: binding.run_id, content_type: 'image/jpeg', size_bytes: photo.byteLength });
-    expect(new Uint8Array(await gw.store.artifacts.content(media[0].artifact_id)!.arrayBuffer())).toEqual(photo);
-    expect(gw.store.artifacts.meta(media[1].artifact_id)!.tags).toMatchObject({ filename: 'report.pdf', kind: 'document', chat_id: '1' });
+    expect(new Uint8Array(await (await gw.store.artifacts.content(media[0].artifact_id))!.arrayBuffer())).toEqual(photo);
+    expect((await gw.store.artifacts.meta(media[1].artifact_id))!.tags).toMatchObject({ filename: 'report.pdf', kind: 'document', chat_id: '1' });
 
     tg.push({ chat_id: -100200, text: 'group' });
-    await until('the second chat', () => lastPayload('-100200')?.text === 'group');
-    const bindings = gw.store.telegram.bindings('987654');
+    await until('the second chat', async () => (await lastPayload('-100200'))?.text === 'group');
+    const bindings = await gw.store.telegram.bindings('987654');
     expect(bindings.map((b) => [b.chat_id, b.session_id])).toEqual([['1', 'telegram:1'], ['-100200', 'telegram:-100200']]);
     expect(new Set(bindings.map((b) => b.run_id)).size).toBe(2);
-    expect(gw.store.runs.list({ limit: 100 }).items.filter((r) => r.workflow_id.endsWith(':chatbot'))).toHaveLength(2); // flow started once per chat
-    expect(gw.store.telegram.offset('987654')).toBe(tg.offsets.at(-1)!);
+    expect((await gw.store.runs.list({ limit: 100 })).items.filter((r) => r.workflow_id.endsWith(':chatbot'))).toHaveLength(2); // flow started once per chat
+    expect(await gw.store.telegram.offset('987654')).toBe(tg.offsets.at(-1)!);
     expect(logs.join('\n')).not.toContain(tg.token);
 
     // Delivering an update again (as after a crash right after its commit) adds nothing: the command id is the update.
-    const before = gw.store.commands.lastSeq();
+    const before = await gw.store.commands.lastSeq();
     const ctrl = new AbortController();
     await gw.telegram!.handle({ update_id: 1, message: { message_id: 1, date: 0, chat: { id: 1 }, text: 'hi' } }, ctrl.signal);
-    expect(gw.store.commands.lastSeq()).toBe(before);
+    expect(await gw.store.commands.lastSeq()).toBe(before);
 
     // stop() aborts the 50 s long poll instead of waiting it out (the test would time out otherwise).
     await gw.telegram!.stop();
@@ -170,9 +170,9 @@ describe('the bridge in a gateway', () => {
     await open();
     gw.startBridges();
     tg.push({ chat_id: 9, text: 'after restart' });
-    await until('the event after restart', () => lastPayload('9')?.text === 'after restart');
-    expect(gw.store.telegram.binding('987654', '9')!.run_id).toBe(first.run_id);
-    expect(gw.store.runs.list({ sessionId: 'telegram:9', limit: 100 }).items.filter((r) => r.workflow_id.endsWith(':chatbot'))).toHaveLength(1);
+    await until('the event after restart', async () => (await lastPayload('9'))?.text === 'after restart');
+    expect((await gw.store.telegram.binding('987654', '9'))!.run_id).toBe(first.run_id);
+    expect((await gw.store.runs.list({ sessionId: 'telegram:9', limit: 100 })).items.filter((r) => r.workflow_id.endsWith(':chatbot'))).toHaveLength(1);
   }, 20_000);
 
   test('media storage off: media are described, not downloaded; Bot API errors are retried after retry_after', async () => {
@@ -184,8 +184,8 @@ describe('the bridge in a gateway', () => {
     (gw.telegram as any).sleep = async (ms: number) => { sleeps.push(ms); await Bun.sleep(1); };
     gw.startBridges();
     tg.push({ chat_id: 5, voice: { file_id: 'v-1', duration: 2, mime_type: 'audio/ogg' } });
-    await until('the voice event', () => lastPayload('5')?.media?.length === 1);
-    expect(lastPayload('5').media[0]).toMatchObject({ kind: 'voice', file_id: 'v-1', artifact_id: null, duration: 2 });
+    await until('the voice event', async () => (await lastPayload('5'))?.media?.length === 1);
+    expect((await lastPayload('5')).media[0]).toMatchObject({ kind: 'voice', file_id: 'v-1', artifact_id: null, duration: 2 });
     expect(sleeps).toContain(3000);
     expect(logs.some((l) => l.includes('Telegram getUpdates failed: Too Many Requests'))).toBe(true);
     expect(tg.calls.slice(callsBefore)).not.toContain('getFile');
@@ -205,16 +205,16 @@ describe('agent tools', () => {
   });
 
   test('send_telegram_message and send_telegram_artifact pick the Bot API method by content type', async () => {
-    const { Store } = await import('../../src/store/index.ts');
-    const store = Store.open(join(tmp.path, 'db.sqlite3'));
+    const { SqliteStore } = await import('../../src/store/index.ts');
+    const store = SqliteStore.open(join(tmp.path, 'db.sqlite3'));
     const external = telegramTools(new TelegramClient(tg.url, tg.token), store);
     const ctx = { vars: {}, limits: { commandTimeoutMs: 1000, commandMaxTimeoutMs: 1000, maxOutputChars: 1000, fetchTimeoutMs: 1000 }, signal: new AbortController().signal, external };
     const call = (name: string, args: Record<string, unknown>) => executeToolCall({ call_id: 'c1', name, arguments: args }, ctx);
 
     expect(await call('send_telegram_message', { chat_id: 12, text: 'hello' })).toMatchObject({ success: true, output: { ok: true, chat_id: '12' } });
-    const png = store.artifacts.put(new Uint8Array([0x89, 0x50]), { contentType: 'image/png' });
-    const ogg = store.artifacts.put(new Uint8Array([0x4f, 0x67]), { contentType: 'audio/ogg' });
-    const pdf = store.artifacts.put(new Uint8Array([0x25, 0x50]), { contentType: 'application/pdf', tags: { filename: 'r.pdf' } });
+    const png = await store.artifacts.put(new Uint8Array([0x89, 0x50]), { contentType: 'image/png' });
+    const ogg = await store.artifacts.put(new Uint8Array([0x4f, 0x67]), { contentType: 'audio/ogg' });
+    const pdf = await store.artifacts.put(new Uint8Array([0x25, 0x50]), { contentType: 'application/pdf', tags: { filename: 'r.pdf' } });
     for (const a of [png, ogg, pdf]) expect((await call('send_telegram_artifact', { chat_id: '12', artifact_id: a.artifact_id, caption: 'c' })).success).toBe(true);
     expect(tg.sent.map((s) => [s.method, s.chat_id, s.text ?? s.caption, s.file?.bytes.length ?? null])).toEqual([
       ['sendMessage', '12', 'hello', null], ['sendPhoto', '12', 'c', 2], ['sendVoice', '12', 'c', 2], ['sendDocument', '12', 'c', 2],
@@ -238,13 +238,13 @@ describe('agent tools', () => {
     // Without the bridge the tool says how to enable it.
     expect((await executeToolCall({ call_id: 'c3', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'x' } }, { ...ctx, external: undefined })).error)
       .toMatch(/needs the Telegram bridge: set ABSTRACT_TELEGRAM_BRIDGE=1/);
-    store.close();
+    await store.close();
   });
 
   test('a network failure names the method, never the token', async () => {
     const dead = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
     const url = `http://127.0.0.1:${dead.port}`;
-    dead.stop(true);
+    await dead.stop(true);
     const err = (await new TelegramClient(url, TOKEN).sendMessage(1, 'x').catch((e) => e)) as Error;
     expect(err.message).toMatch(/^Telegram sendMessage failed: /);
     expect(err.message).not.toContain(TOKEN);

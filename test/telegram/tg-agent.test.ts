@@ -18,15 +18,15 @@ let gw: Gateway;
 let tmp: ReturnType<typeof tempDir>;
 const logs: string[] = [];
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, ms = 15_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
   const stop = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > stop) {
-      const runs = gw.store.runs.list({ limit: 50 }).items.map((r) => gw.store.runs.get(r.run_id)!);
+      const runs = await Promise.all((await gw.store.runs.list({ limit: 50 })).items.map(async (r) => (await gw.store.runs.get(r.run_id))!));
       const dump = runs.map((r) => `${r.run_id} ${r.workflow_id} ${r.status} ${r.current_node} ${JSON.stringify(r.waiting)?.slice(0, 300)} ${r.error ?? ''}`);
-      const cmds = gw.store.commands.listAfter(0, 50).map((c) => `${c.type} ${c.status} ${c.reason}`);
+      const cmds = (await gw.store.commands.listAfter(0, 50)).map((c) => `${c.type} ${c.status} ${c.reason}`);
       throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}\n${dump.join('\n')}\n${cmds.join('\n')}\nllm requests: ${llm.requests.length}, Bot API calls: ${tg.calls.join(',')}`);
     }
     await Bun.sleep(20);
@@ -46,7 +46,7 @@ describeShared('tg-agent-main over the Bot API bridge', () => {
     };
     const config = { ...loadConfig({ ABSTRACTGATEWAY_WORKFLOW_SOURCE: 'visualflow' }, { dataDir: join(tmp.path, 'data'), flowsDir: FLOWS }), pollMs: 20 };
     gw = await createGateway(config, { env, log: (m) => logs.push(m) });
-    gw.runner.start();
+    await gw.runner.start();
     gw.startBridges();
   });
   afterAll(async () => {
@@ -62,10 +62,10 @@ describeShared('tg-agent-main over the Bot API bridge', () => {
     await gw.runner.idle();
     await Bun.sleep(100);
     expect(tg.sent.map((s) => [s.method, s.chat_id, s.text])).toEqual([['sendMessage', '4242', 'echo: hello bot']]);
-    const binding = gw.store.telegram.binding('123456', '4242')!;
+    const binding = (await gw.store.telegram.binding('123456', '4242'))!;
     expect(binding.session_id).toBe('telegram:4242');
-    const tree = gw.store.runs.list({ sessionId: 'telegram:4242', limit: 50 }).items.map((r) => gw.store.runs.get(r.run_id)!);
-    const toolSteps = tree.flatMap((r) => gw.store.ledger.listAfter(r.run_id, 0, 10_000)).filter((s) => s.effect?.type === 'tool_calls' && s.status === 'completed');
+    const tree = await Promise.all((await gw.store.runs.list({ sessionId: 'telegram:4242', limit: 50 })).items.map(async (r) => (await gw.store.runs.get(r.run_id))!));
+    const toolSteps = (await Promise.all(tree.map((r) => gw.store.ledger.listAfter(r.run_id, 0, 10_000)))).flat().filter((s) => s.effect?.type === 'tool_calls' && s.status === 'completed');
     expect(toolSteps).toHaveLength(1);
     expect(toolSteps[0]!.result?.results?.[0]).toMatchObject({ name: 'send_telegram_message', success: true });
 
@@ -73,7 +73,7 @@ describeShared('tg-agent-main over the Bot API bridge', () => {
     await until('the second reply', () => tg.sent.length >= 2);
     await gw.runner.idle();
     expect(tg.sent.map((s) => s.text)).toEqual(['echo: hello bot', 'echo: again']);
-    expect(gw.store.telegram.bindings('123456')).toHaveLength(1);
+    expect(await gw.store.telegram.bindings('123456')).toHaveLength(1);
     expect(logs.join('\n')).not.toContain(tg.token);
   }, 30_000);
 });

@@ -21,5 +21,5 @@ test('the socket peer comes from the server (real Bun server)', async () => {
   try {
     await (await fetch(`http://127.0.0.1:${server.port}/`, { headers: { 'x-forwarded-for': '1.2.3.4' } })).text();
     expect(seen).toBe('127.0.0.1');
-  } finally { server.stop(true); }
+  } finally { await server.stop(true); }
 });
