@@ -95,6 +95,25 @@ describe('runner', () => {
     await until(async () => (await h.run(run.run_id)).status === 'waiting');
   });
 
+  test('applies pending commands even behind the cursor (out-of-order commits), and never an applied one again', async () => {
+    h = createHarness({ workflows: [listen] });
+    const run = await h.runtime.start('listen');
+    await h.runToEnd(run.run_id);
+    const late = await h.store.commands.append({ command_id: 'late', run_id: run.run_id, type: 'pause' });
+    const done = await h.store.commands.append({ command_id: 'done', run_id: 'ghost', type: 'pause' });
+    // Another API process committed `late` after the runner had moved past it; `done` already has its outcome.
+    await h.store.commands.setOutcome(done.seq, 'rejected', 'earlier outcome');
+    await h.store.commands.saveCursor(done.seq + 10);
+    runner = h.runner();
+    await runner.start();
+    await until(async () => (await h.store.commands.get('late'))!.status !== 'pending');
+    await runner.idle();
+    expect(await h.store.commands.get('late')).toMatchObject({ status: 'applied', reason: null });
+    expect(await h.store.commands.get('done')).toMatchObject({ status: 'rejected', reason: 'earlier outcome' });
+    expect(await h.store.commands.cursor()).toBe(done.seq + 10);
+    expect((await h.run(run.run_id)).vars._runtime.control.paused).toBe(true);
+  });
+
   test('one active runner per database: a second waits; it takes over after stop', async () => {
     const dir = tempDir();
     h = createHarness({ workflows: [ask], path: join(dir.path, 'g.sqlite3') });
