@@ -96,7 +96,9 @@ export class PostgresStore implements Store {
   }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const pool = new SQL(url, { max: opts.poolMax ?? 10, prepare: opts.prepare ?? true });
+    // The database named in the URL wins over a stray PGDATABASE (Bun's client would let the variable override it).
+    const database = dbName(url);
+    const pool = new SQL(url, { max: opts.poolMax ?? 10, prepare: opts.prepare ?? true, ...(database ? { database } : {}) });
     let store: PostgresStore | null = null;
     try {
       await migrate(pool);
@@ -111,7 +113,7 @@ export class PostgresStore implements Store {
   }
 
   private async listen(listenUrl: string | null): Promise<void> {
-    if (listenUrl) this.listenSql = new SQL(listenUrl, { max: 1 });
+    if (listenUrl) this.listenSql = new SQL(listenUrl, { max: 1, ...(dbName(listenUrl) ? { database: dbName(listenUrl)! } : {}) });
     let first = true;
     this.sub = await (this.listenSql ?? this.pool).listen(CHANNEL, (payload) => this.onRemote(payload), () => {
       if (first) { first = false; return; }
@@ -201,5 +203,15 @@ export class PostgresStore implements Store {
     try { await sub?.unlisten(); } catch { /* the connection may already be gone */ }
     if (this.listenSql) await this.listenSql.close();
     await this.pool.close();
+  }
+}
+
+/** The database a postgres:// URL names (null when it names none). */
+function dbName(url: string): string | null {
+  try {
+    const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+    return name || null;
+  } catch {
+    return null;
   }
 }
