@@ -7,7 +7,7 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dir, '../..');
 const CLI = join(ROOT, 'src/cli.ts');
 
-class Proc {
+export class Proc {
   readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   out = '';
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
