@@ -129,7 +129,9 @@ export class Runner {
         continue;
       }
       if (!this.inflight.size) for (const w of this.idleWaiters.splice(0)) w();
-      await this.sleep(await this.sleepMs());
+      const ms = await this.sleepMs();
+      if (this.woken) continue; // woken while the next due time was read (a real await on PostgreSQL)
+      await this.sleep(ms);
     }
   }
 

@@ -1,9 +1,11 @@
-// Test harness over the real store (SQLite in memory or in a temp file) and the real runtime. The store is
+// Test harness over the real store (SQLite in memory or in a temp file; or a fresh store of the current backend,
+// `openHarness`) and the real runtime. The store is
 // asynchronous: `ledger`, `run` and `close` return promises (await them).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/index.ts';
+import { SqliteStore, type Store } from '../../src/store/index.ts';
+import { openStore } from './backends.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows } from '../../src/runtime/graph.ts';
@@ -15,9 +17,9 @@ export function tempDir(prefix = 'ag-test-'): { path: string; cleanup: () => voi
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export interface Harness {
-  /** The SQLite store (tests may tamper through `store.db`). */
-  store: SqliteStore;
+export interface Harness<S extends Store = SqliteStore> {
+  /** The store (`createHarness`: SQLite, tests may tamper through `store.db`; `openHarness`: the current backend). */
+  store: S;
   runtime: Runtime;
   workflows: WorkflowSource;
   /** Ticks the run until it is no longer running (or `maxTicks` is hit). */
@@ -33,11 +35,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function createHarness(opts: { workflows?: Workflow[] | WorkflowSource; path?: string } = {}): Harness {
-  const store = SqliteStore.open(opts.path ?? ':memory:');
+type HarnessOptions = { workflows?: Workflow[] | WorkflowSource; path?: string };
+
+export function createHarness(opts: HarnessOptions = {}): Harness {
+  return harnessOver(SqliteStore.open(opts.path ?? ':memory:'), opts);
+}
+
+/** A harness on a fresh store of the current backend (test/support/backends.ts: `forEachBackend`). */
+export async function openHarness(opts: Omit<HarnessOptions, 'path'> = {}): Promise<Harness<Store>> {
+  return harnessOver(await openStore(), opts);
+}
+
+function harnessOver<S extends Store>(store: S, opts: HarnessOptions): Harness<S> {
   const workflows = Array.isArray(opts.workflows) || !opts.workflows ? new StaticWorkflows(opts.workflows ?? []) : opts.workflows;
   const runtime = new Runtime(store, workflows);
-  const h: Harness = {
+  const h: Harness<S> = {
     store,
     runtime,
     workflows,

@@ -1,0 +1,40 @@
+// The store contract, the runtime and the crash tests run against both backends. `forEachBackend(body)` declares
+// the body's tests once per backend: `[sqlite]` always, `[postgres]` through describePg (skipped with one line
+// when no test server is configured, a failure in CI). Inside, `backend()` names the current one and
+// `openStore()` / `openHarness()` open a fresh store on it: SQLite in memory, or a PostgreSQL database of its own
+// (created here, dropped when the store or harness is closed), so tests never share rows.
+import { afterEach, beforeEach, describe } from 'bun:test';
+import { PostgresStore } from '../../src/store/postgres/index.ts';
+import { SqliteStore, type Store } from '../../src/store/index.ts';
+import { describePg, freshDatabase } from './pg.ts';
+
+export type BackendName = 'sqlite' | 'postgres';
+let current: BackendName = 'sqlite';
+
+/** The backend of the block being declared or run. */
+export const backend = (): BackendName => current;
+
+export function forEachBackend(body: (name: BackendName) => void): void {
+  describe('[sqlite]', () => {
+    body('sqlite');
+  });
+  describePg('[postgres]', () => {
+    // bun runs hooks and tests after declaration: switch the backend around each test of this block.
+    beforeEach(() => { current = 'postgres'; });
+    afterEach(() => { current = 'sqlite'; });
+    body('postgres');
+  });
+}
+
+/** A fresh, empty store on the current backend; closing it also drops a PostgreSQL database. */
+export async function openStore(opts: { fault?: string | null } = {}): Promise<Store> {
+  if (current === 'sqlite') return SqliteStore.open(':memory:', { fault: opts.fault ?? null });
+  const db = await freshDatabase('ag_t');
+  const store = await PostgresStore.open(db.url, { poolMax: 4, fault: opts.fault ?? null });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await db.drop();
+  };
+  return store;
+}
