@@ -3,9 +3,11 @@
 import { afterEach, expect, test } from 'bun:test';
 import { graphWorkflow } from '../../src/runtime/graph.ts';
 import type { RunState } from '../../src/model/index.ts';
-import { createHarness, type Harness } from '../support/harness.ts';
+import { createHarness, openHarness, type Harness } from '../support/harness.ts';
+import { forEachBackend } from '../support/backends.ts';
+import type { Store } from '../../src/store/index.ts';
 
-let h: Harness | null = null;
+let h: Harness<Store> | null = null;
 afterEach(async () => {
   await h?.close();
   h = null;
@@ -18,58 +20,62 @@ const parent = (extra = {}) =>
     d: (run) => ({ complete_output: { sub: run.vars.sub } }),
   });
 
-test('the child id depends on the parent, the effect and how often it already ended — not on chance', async () => {
-  h = createHarness({ workflows: [child, parent()] });
-  const p = await h.runtime.start('parent');
-  const ctx = { run: p, idempotencyKey: 'k1' };
-  const id = await h.runtime.childRunId(ctx);
-  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  expect(await h.runtime.childRunId(ctx)).toBe(id);
-  expect(await h.runtime.childRunId({ run: p, idempotencyKey: 'k2' })).not.toBe(id);
-  // Once the effect has ended in the parent's ledger (a loop's first visit), the next visit gets a new child.
-  await h.store.ledger.append({ run_id: p.run_id, step_id: 's1', node_id: 's', status: 'waiting', effect: { type: 'start_subworkflow', payload: {}, result_key: null }, result: null, error: null, started_at: p.created_at, ended_at: p.created_at, actor_id: null, session_id: p.session_id, attempt: 1, idempotency_key: 'k1' } as any);
-  expect(await h.runtime.childRunId(ctx)).not.toBe(id);
-});
-
-test('a parent replaying its step adopts the child the first attempt started (one child, run once)', async () => {
-  h = createHarness({ workflows: [child, parent({ async: true, wait: true })] });
-  const p = await h.runtime.start('parent');
-  const before: RunState = structuredClone(await h.run(p.run_id));
-  await h.runtime.tick(p.run_id);
-  await h.settle();
-  expect((await h.run(p.run_id)).status).toBe('completed');
-  const [kid] = await h.store.runs.children(p.run_id);
-  // The crash case: the parent's checkpoint and ledger as they were before the step, the child already done.
-  h.store.db.query('DELETE FROM ledger WHERE run_id = ?').run(p.run_id);
-  await h.store.tx(() => h!.store.runs.save(before));
-  await h.runtime.tick(p.run_id);
-  await h.settle();
-  const again = await h.run(p.run_id);
-  expect(again.status).toBe('completed');
-  expect((await h.store.runs.children(p.run_id)).map((r) => r.run_id)).toEqual([kid!.run_id]);
-  expect(again.output!.sub).toMatchObject({ sub_run_id: kid!.run_id, output: { doubled: 42 } });
-  expect((await h.ledger(kid!.run_id)).filter((r) => r.idempotency_key === 'system:terminal_status:completed')).toHaveLength(1);
-});
-
-test('a child that ended before its parent committed the wait resumes the parent in that commit', async () => {
-  // The race with the runner made deterministic: this effect starts the child, runs it to its end, and only then
-  // parks the parent on it (the parent's wait reaches the database after the child's end).
-  const racer = graphWorkflow('racer', 's', {
-    s: () => ({ effect: { type: 'start_then_wait', payload: {}, result_key: 'sub' }, next_node: 'd' }),
-    d: (run) => ({ complete_output: { sub: run.vars.sub } }),
+forEachBackend((backendName) => {
+  test('the child id depends on the parent, the effect and how often it already ended — not on chance', async () => {
+    h = await openHarness({ workflows: [child, parent()] });
+    const p = await h.runtime.start('parent');
+    const ctx = { run: p, idempotencyKey: 'k1' };
+    const id = await h.runtime.childRunId(ctx);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(await h.runtime.childRunId(ctx)).toBe(id);
+    expect(await h.runtime.childRunId({ run: p, idempotencyKey: 'k2' })).not.toBe(id);
+    // Once the effect has ended in the parent's ledger (a loop's first visit), the next visit gets a new child.
+    await h.store.ledger.append({ run_id: p.run_id, step_id: 's1', node_id: 's', status: 'waiting', effect: { type: 'start_subworkflow', payload: {}, result_key: null }, result: null, error: null, started_at: p.created_at, ended_at: p.created_at, actor_id: null, session_id: p.session_id, attempt: 1, idempotency_key: 'k1' } as any);
+    expect(await h.runtime.childRunId(ctx)).not.toBe(id);
   });
-  h = createHarness({ workflows: [child, racer] });
-  const rt = h.runtime;
-  rt.registerEffect('start_then_wait', async (ctx) => {
-    const c = await rt.start('child', { vars: { n: 21 }, parentRunId: ctx.run.run_id, runId: await rt.childRunId(ctx) });
-    await rt.tick(c.run_id);
-    const key = `subworkflow:${c.run_id}`;
-    return { status: 'waiting', wait: { reason: 'subworkflow', wait_key: key, until: null, resume_to_node: ctx.nextNode, result_key: 'sub', prompt: null, choices: null, allow_free_text: true, details: { sub_run_id: c.run_id } } };
-  }, { external: false });
-  const p = await rt.start('racer');
-  await rt.tick(p.run_id);
-  // No runner repair scan here: without the resume in the wait's commit the parent would still be waiting.
-  expect((await h.run(p.run_id)).status).toBe('running');
-  await h.settle();
-  expect((await h.run(p.run_id)).output!.sub.output).toEqual({ doubled: 42 });
+
+  // SQLite-only: it rewinds the parent by deleting its ledger rows (no such operation in the store contract).
+  if (backendName === 'sqlite') test('a parent replaying its step adopts the child the first attempt started (one child, run once)', async () => {
+    const hs = createHarness({ workflows: [child, parent({ async: true, wait: true })] });
+    h = hs;
+    const p = await h.runtime.start('parent');
+    const before: RunState = structuredClone(await h.run(p.run_id));
+    await h.runtime.tick(p.run_id);
+    await h.settle();
+    expect((await h.run(p.run_id)).status).toBe('completed');
+    const [kid] = await h.store.runs.children(p.run_id);
+    // The crash case: the parent's checkpoint and ledger as they were before the step, the child already done.
+    hs.store.db.query('DELETE FROM ledger WHERE run_id = ?').run(p.run_id);
+    await h.store.tx(() => h!.store.runs.save(before));
+    await h.runtime.tick(p.run_id);
+    await h.settle();
+    const again = await h.run(p.run_id);
+    expect(again.status).toBe('completed');
+    expect((await h.store.runs.children(p.run_id)).map((r) => r.run_id)).toEqual([kid!.run_id]);
+    expect(again.output!.sub).toMatchObject({ sub_run_id: kid!.run_id, output: { doubled: 42 } });
+    expect((await h.ledger(kid!.run_id)).filter((r) => r.idempotency_key === 'system:terminal_status:completed')).toHaveLength(1);
+  });
+
+  test('a child that ended before its parent committed the wait resumes the parent in that commit', async () => {
+    // The race with the runner made deterministic: this effect starts the child, runs it to its end, and only then
+    // parks the parent on it (the parent's wait reaches the database after the child's end).
+    const racer = graphWorkflow('racer', 's', {
+      s: () => ({ effect: { type: 'start_then_wait', payload: {}, result_key: 'sub' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { sub: run.vars.sub } }),
+    });
+    h = await openHarness({ workflows: [child, racer] });
+    const rt = h.runtime;
+    rt.registerEffect('start_then_wait', async (ctx) => {
+      const c = await rt.start('child', { vars: { n: 21 }, parentRunId: ctx.run.run_id, runId: await rt.childRunId(ctx) });
+      await rt.tick(c.run_id);
+      const key = `subworkflow:${c.run_id}`;
+      return { status: 'waiting', wait: { reason: 'subworkflow', wait_key: key, until: null, resume_to_node: ctx.nextNode, result_key: 'sub', prompt: null, choices: null, allow_free_text: true, details: { sub_run_id: c.run_id } } };
+    }, { external: false });
+    const p = await rt.start('racer');
+    await rt.tick(p.run_id);
+    // No runner repair scan here: without the resume in the wait's commit the parent would still be waiting.
+    expect((await h.run(p.run_id)).status).toBe('running');
+    await h.settle();
+    expect((await h.run(p.run_id)).output!.sub.output).toEqual({ doubled: 42 });
+  });
 });
