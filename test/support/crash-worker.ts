@@ -1,6 +1,7 @@
 // Child process for the crash test: opens the store, creates the runs on first start, and drives them with the
-// real runner until all are terminal. The parent kills it with SIGKILL at random moments and restarts it.
-import { SqliteStore } from '../../src/store/index.ts';
+// real runner until all are terminal. The parent kills it with SIGKILL at random moments and restarts it. The
+// target is a SQLite file path or a postgres:// URL (then claims last 1.5 s, so a killed worker's runs come back soon).
+import { openStore } from '../../src/store/index.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows, graphWorkflow } from '../../src/runtime/graph.ts';
@@ -23,8 +24,9 @@ export const crashWorkflow = graphWorkflow('crashy', 'loop', {
   },
 });
 
-const store = SqliteStore.open(dbPath!);
-const runtime = new Runtime(store, new StaticWorkflows([crashWorkflow]));
+const pg = dbPath!.startsWith('postgres://');
+const store = await openStore(pg ? { backend: 'postgres', databaseUrl: dbPath!, poolMax: 4 } : { dbPath: dbPath! });
+const runtime = new Runtime(store, new StaticWorkflows([crashWorkflow]), { claimMs: 1500 });
 runtime.registerEffect('work', async (ctx) => {
   await Bun.sleep(1);
   return { status: 'completed', result: { v: ctx.effect.payload.i * 2 } };
@@ -38,8 +40,8 @@ if ((await store.runs.count()) === 0) {
 const runner = new Runner(store, runtime, { pollMs: 10, commandBatchLimit: 100, tickMaxSteps: 7, runScanLimit: 100 });
 while (!(await runner.start())) await Bun.sleep(20);
 for (;;) {
-  const left = store.db.query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled')").get() as { n: number };
-  if (left.n === 0) break;
+  const left = (await store.runs.list({ status: 'running', limit: 1 })).items.length + (await store.runs.list({ status: 'waiting', limit: 1 })).items.length;
+  if (left === 0) break;
   await Bun.sleep(10);
 }
 await runner.stop();
