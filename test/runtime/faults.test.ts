@@ -11,6 +11,8 @@ import { SqliteStore } from '../../src/store/index.ts';
 import { buildCompactRuntime, compactViolations, seedCompact, SUMMARY } from '../support/fault-compact.ts';
 import { buildRuntime, outcomes, seed, violations } from '../support/fault-workload.ts';
 import { tempDir } from '../support/harness.ts';
+import { cloneDatabase, describePg, freshDatabase, type FreshDatabase } from '../support/pg.ts';
+import { PostgresStore } from '../../src/store/postgres/index.ts';
 import { startStubLlm, type StubLlm } from '../support/stub-llm.ts';
 
 const dir = tempDir('ag-faults-');
@@ -132,3 +134,57 @@ test.each([['the mixed workload', main], ['compaction', compact]] as const)('a k
   expect(fired).toBeGreaterThan(w === main ? 10 : 4);
   await Promise.all([1, 3, 7].map((n) => killAndRecover(`precommit:${n}`, w)));
 }, 240_000);
+
+// The same kills on PostgreSQL (main workload): each case a copy of one seeded database (CREATE DATABASE …
+// TEMPLATE). Bounded: the named boundaries and a sample of commits (the SQLite sweep above hits every commit).
+describePg('[postgres] a kill at a commit boundary, recovered by a restarted runner', () => {
+  let seedDb: FreshDatabase;
+  beforeAll(async () => {
+    seedDb = await freshDatabase('fseed');
+    const store = await PostgresStore.open(seedDb.url, { fault: null, listen: false });
+    await seed(store, buildRuntime(store));
+    await store.close();
+  });
+  afterAll(async () => { await seedDb?.drop(); });
+
+  const pgCase = async (fault: string | null): Promise<boolean> => {
+    const db = await cloneDatabase(seedDb, 'fcase');
+    try {
+      const first = await runWorker(main, db.url, fault);
+      if (fault && first !== 'killed') {
+        expect(first).toBe(0);
+        return false;
+      }
+      const open = () => PostgresStore.open(db.url, { fault: null, listen: false, poolMax: 2 });
+      let snapshot = null;
+      if (fault) {
+        const s1 = await open();
+        snapshot = await outcomes(s1);
+        await s1.close();
+        expect(await runWorker(main, db.url, null)).toBe(0);
+      }
+      const s2 = await open();
+      try {
+        expect({ fault, violations: await violations(s2, snapshot) }).toEqual({ fault, violations: [] });
+      } finally {
+        await s2.close();
+      }
+      return true;
+    } finally {
+      await db.drop();
+    }
+  };
+
+  test('without a fault the workload settles and every invariant holds', async () => {
+    expect(await pgCase(null)).toBe(true);
+  }, 30_000);
+
+  const points = ['command.applied:1', 'command.applied:2', 'effect.atomic_committed:1', 'subflow.child_created:1', 'subflow.child_ticked:1', 'commit:1', 'commit:4', 'commit:9', 'precommit:3'];
+  test(`kills at ${points.join(', ')}`, async () => {
+    // Three cases at a time, each its own database and processes.
+    for (let i = 0; i < points.length; i += 3) {
+      const fired = await Promise.all(points.slice(i, i + 3).map((f) => pgCase(f)));
+      expect(fired).toEqual(fired.map(() => true));
+    }
+  }, 120_000);
+});

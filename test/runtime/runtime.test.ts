@@ -126,12 +126,13 @@ forEachBackend(() => {
 
   describe('time waits', () => {
     test('wait_until in the past completes immediately; in the future waits then wakes', async () => {
-      const until = isoFromMs(Date.now() + 150);
+      let until = '';
       const wf = graphWorkflow('wu', 'w', {
         w: () => ({ effect: { type: 'wait_until', payload: { until }, result_key: null }, next_node: 'd' }),
         d: () => ({ complete_output: { woke: true } }),
       });
       h = await openHarness({ workflows: [wf] });
+      until = isoFromMs(Date.now() + 150); // after the store opened (a PostgreSQL database takes a while)
       const run = await h.runtime.start('wu');
       const w = await h.runToEnd(run.run_id);
       expect(w.status).toBe('waiting');

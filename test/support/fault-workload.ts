@@ -9,7 +9,7 @@ import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, ScheduledWorkflows, startScheduledRun } from '../../src/features/schedules.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { isTerminal } from '../../src/model/index.ts';
-import type { SqliteStore, Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { end, flow, n, start } from './visualflow.ts';
 
 export const SESSION = 'fault-session';
@@ -69,7 +69,8 @@ const vfEmit = flow(
 export function buildRuntime(store: Store): Runtime {
   let rt!: Runtime;
   const flows = new FlowWorkflows({ source: { getWorkflow: (id) => (id === 'vf_emit' ? structuredClone(vfEmit) : undefined) } });
-  rt = new Runtime(store, new StaticWorkflows(workflows, [new ScheduledWorkflows(() => rt), flows]));
+  // A short claim on PostgreSQL: a killed worker's runs come back to the restarted one quickly.
+  rt = new Runtime(store, new StaticWorkflows(workflows, [new ScheduledWorkflows(() => rt), flows]), { claimMs: 1500 });
   rt.registerEffect('work', async (ctx) => {
     await Bun.sleep(1);
     return { status: 'completed', result: { v: ctx.effect.payload.x * 10 } };
@@ -97,11 +98,12 @@ export async function seed(store: Store, rt: Runtime): Promise<void> {
 }
 
 /** True when everything that can end has ended (the two listeners wait forever by design). */
-export function settled(store: SqliteStore): boolean {
-  const row = store.db
-    .query("SELECT COUNT(*) AS n FROM runs WHERE status NOT IN ('completed','failed','cancelled') AND workflow_id NOT LIKE 'listen_%'")
-    .get() as { n: number };
-  return row.n === 0;
+export async function settled(store: Store): Promise<boolean> {
+  for (const status of ['running', 'waiting'] as const) {
+    const open = (await store.runs.list({ status, includeInternal: true, limit: 1000 })).items;
+    if (open.some((r) => !r.workflow_id.startsWith('listen_'))) return false;
+  }
+  return true;
 }
 
 export interface Outcomes { [commandId: string]: { status: string; reason: string | null } }
@@ -115,13 +117,23 @@ export async function outcomes(store: Store): Promise<Outcomes> {
   return out;
 }
 
-const all = (store: SqliteStore): RunState[] => (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).map((r) => JSON.parse(r.run_json));
+/** Every run, read through the store contract (pages of the run list, then each checkpoint). */
+async function all(store: Store): Promise<RunState[]> {
+  const out: RunState[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: { run_id: string }[]; next_cursor: string | null } = await store.runs.list({ includeInternal: true, limit: 500, cursor });
+    for (const r of page.items) out.push((await store.runs.get(r.run_id))!);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
 const ledger = (store: Store, runId: string): Promise<StepRecord[]> => store.ledger.listAfter(runId, 0, 100_000);
 
 /** Every invariant of the workload after the final clean run; returns the violations (empty = all hold). */
-export async function violations(store: SqliteStore, firstOutcomes: Outcomes | null): Promise<string[]> {
+export async function violations(store: Store, firstOutcomes: Outcomes | null): Promise<string[]> {
   const bad: string[] = [];
-  const runs = all(store);
+  const runs = await all(store);
   const byWf = (wf: string) => runs.filter((r) => r.workflow_id === wf);
   const one = (wf: string) => {
     const rs = byWf(wf);

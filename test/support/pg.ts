@@ -83,6 +83,23 @@ export async function freshDatabase(prefix: string): Promise<FreshDatabase> {
   };
 }
 
+/** A new database copied from `template` (CREATE DATABASE … TEMPLATE: a file copy; nobody may be connected to it). */
+export async function cloneDatabase(template: FreshDatabase, prefix: string): Promise<FreshDatabase> {
+  const fresh = await freshDatabase(prefix);
+  await fresh.drop();
+  const admin = pgTestUrl()!;
+  await withAdmin(admin, (sql) => sql.unsafe(`CREATE DATABASE "${fresh.name}" TEMPLATE "${template.name}"`));
+  let dropped = false;
+  return {
+    ...fresh,
+    async drop() {
+      if (dropped) return;
+      await withAdmin(admin, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${fresh.name}" WITH (FORCE)`));
+      dropped = true;
+    },
+  };
+}
+
 /** One short-lived admin connection (closed before returning, so no test keeps it open). */
 async function withAdmin<T>(url: string, fn: (sql: SQL) => Promise<T>): Promise<T> {
   const sql = new SQL(url, { max: 1 });
