@@ -4,11 +4,12 @@ import { Runner } from '../../src/runtime/runner.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { installSchedules, nextFireAfter, ScheduledWorkflows, startScheduledRun, upcomingFires, validateSchedule } from '../../src/features/schedules.ts';
 import { type ScheduleMeta } from '../../src/model/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { forEachBackend, openStore } from '../support/backends.ts';
 import { isoFromMs } from '../../src/util/time.ts';
 import { eventually, ManualClock } from '../support/clock.ts';
 
-let store: SqliteStore;
+let store: Store;
 let runner: Runner | null;
 let clock: ManualClock;
 afterEach(async () => { await runner?.stop(); runner = null; await store?.close(); });
@@ -27,7 +28,7 @@ async function newRunner(rt: Runtime): Promise<Runner> {
 }
 
 async function setup(): Promise<Runtime> {
-  store = SqliteStore.open(':memory:');
+  store = await openStore();
   clock = new ManualClock();
   let rt!: Runtime;
   rt = new Runtime(store, new StaticWorkflows([target, slow], [new ScheduledWorkflows(() => rt)]), { clock });
@@ -77,98 +78,101 @@ describe('validation', () => {
   });
 });
 
-describe('scheduled runs', () => {
-  test('repeat_count 2 with shared context: two children in the parent session, then the parent completes', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', input_data: { x: 7 }, interval: '1m', repeat_count: 2 });
-    expect(parent.workflow_id.startsWith('scheduled:')).toBe(true);
-    await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
-    advance(60_000);
-    await until(async () => (await parentOf(parent.run_id)).status === 'completed');
-    const kids = await store.runs.children(parent.run_id);
-    expect(kids.length).toBe(2);
-    for (const k of kids) {
-      expect(k.session_id).toBe(parent.run_id);
-      expect(k.output).toEqual({ got: 7 });
-    }
-    expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 2, skipped: 0 });
+// The scheduler on both backends (on PostgreSQL the scheduled parent is claimed per tick: one fire per slot).
+forEachBackend(() => {
+  describe('scheduled runs', () => {
+    test('repeat_count 2 with shared context: two children in the parent session, then the parent completes', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'target', input_data: { x: 7 }, interval: '1m', repeat_count: 2 });
+      expect(parent.workflow_id.startsWith('scheduled:')).toBe(true);
+      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
+      advance(60_000);
+      await until(async () => (await parentOf(parent.run_id)).status === 'completed');
+      const kids = await store.runs.children(parent.run_id);
+      expect(kids.length).toBe(2);
+      for (const k of kids) {
+        expect(k.session_id).toBe(parent.run_id);
+        expect(k.output).toEqual({ got: 7 });
+      }
+      expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 2, skipped: 0 });
+    });
+
+    test('share_context false gives each execution its own session', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1m', repeat_count: 2, share_context: false });
+      await until(() => parked(parent.run_id));
+      advance(60_000);
+      await until(async () => (await parentOf(parent.run_id)).status === 'completed');
+      const sessions = (await store.runs.children(parent.run_id)).map((k) => k.session_id);
+      expect(new Set(sessions).size).toBe(2);
+      expect(sessions).not.toContain(parent.run_id);
+    });
+
+    test('update_schedule sent to a child re-schedules the parent', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1h', repeat_count: 2 });
+      await until(() => parked(parent.run_id));
+      expect((await parentOf(parent.run_id)).waiting!.reason).toBe('until');
+      const child = (await store.runs.children(parent.run_id))[0]!;
+      await store.commands.append({ command_id: 'u1', run_id: child.run_id, type: 'update_schedule', payload: { interval: '10s', apply_immediately: true } });
+      await until(async () => (await store.commands.get('u1'))!.status === 'applied');
+      expect((await parentOf(parent.run_id)).waiting!.until).toBe(isoFromMs(clock.now() + 10_000));
+      advance(10_000);
+      await until(async () => (await parentOf(parent.run_id)).status === 'completed');
+      const done = await parentOf(parent.run_id);
+      expect(done.vars._meta.schedule.interval).toBe('10s');
+      expect(done.vars._runtime.last_schedule_update).toMatchObject({ command_id: 'u1', interval: '10s', requested_run_id: child.run_id, scheduled_root_run_id: parent.run_id });
+      await store.commands.append({ command_id: 'u2', run_id: child.run_id, type: 'update_schedule', payload: { interval: 'nope' } });
+      await until(async () => (await store.commands.get('u2'))!.status !== 'pending');
+      expect((await store.commands.get('u2'))!.reason).toMatch(/Invalid interval/);
+    });
+
+    test('overlap skip: a fire is dropped while the previous execution still runs', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '150ms', repeat_count: 3 });
+      await until(() => parked(parent.run_id));
+      advance(150); // t=150: the first execution (until t=400) still runs → skipped
+      await until(async () => (await parentOf(parent.run_id)).vars._meta.schedule.skipped === 1 && (await parked(parent.run_id)));
+      advance(150); // t=300: skipped again; that was the last fire, so the parent joins the running execution
+      await until(async () => (await parentOf(parent.run_id)).vars._meta.schedule.skipped === 2 && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
+      advance(100); // t=400: the execution ends, then the parent
+      await until(async () => (await parentOf(parent.run_id)).status === 'completed');
+      expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 1, skipped: 2 });
+      expect((await store.runs.children(parent.run_id)).length).toBe(1);
+    });
+
+    test('overlap queue: every execution runs, one after the other', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '100ms', repeat_count: 2, overlap: 'queue' });
+      await until(() => parked(parent.run_id));
+      advance(100); // the second fire waits for the first execution
+      await until(async () => (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
+      expect((await store.runs.children(parent.run_id)).length).toBe(1);
+      advance(300); // t=400: the first ends; the second starts
+      await until(async () => (await store.runs.children(parent.run_id)).length === 2 && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
+      advance(400);
+      await until(async () => (await parentOf(parent.run_id)).status === 'completed');
+      const kids = await store.runs.children(parent.run_id);
+      expect(kids.every((k) => k.status === 'completed')).toBe(true);
+      expect(kids[1]!.created_at >= kids[0]!.updated_at).toBe(true);
+      expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 2, skipped: 0 });
+    });
   });
 
-  test('share_context false gives each execution its own session', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1m', repeat_count: 2, share_context: false });
-    await until(() => parked(parent.run_id));
-    advance(60_000);
-    await until(async () => (await parentOf(parent.run_id)).status === 'completed');
-    const sessions = (await store.runs.children(parent.run_id)).map((k) => k.session_id);
-    expect(new Set(sessions).size).toBe(2);
-    expect(sessions).not.toContain(parent.run_id);
-  });
-
-  test('update_schedule sent to a child re-schedules the parent', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1h', repeat_count: 2 });
-    await until(() => parked(parent.run_id));
-    expect((await parentOf(parent.run_id)).waiting!.reason).toBe('until');
-    const child = (await store.runs.children(parent.run_id))[0]!;
-    await store.commands.append({ command_id: 'u1', run_id: child.run_id, type: 'update_schedule', payload: { interval: '10s', apply_immediately: true } });
-    await until(async () => (await store.commands.get('u1'))!.status === 'applied');
-    expect((await parentOf(parent.run_id)).waiting!.until).toBe(isoFromMs(clock.now() + 10_000));
-    advance(10_000);
-    await until(async () => (await parentOf(parent.run_id)).status === 'completed');
-    const done = await parentOf(parent.run_id);
-    expect(done.vars._meta.schedule.interval).toBe('10s');
-    expect(done.vars._runtime.last_schedule_update).toMatchObject({ command_id: 'u1', interval: '10s', requested_run_id: child.run_id, scheduled_root_run_id: parent.run_id });
-    await store.commands.append({ command_id: 'u2', run_id: child.run_id, type: 'update_schedule', payload: { interval: 'nope' } });
-    await until(async () => (await store.commands.get('u2'))!.status !== 'pending');
-    expect((await store.commands.get('u2'))!.reason).toMatch(/Invalid interval/);
-  });
-
-  test('overlap skip: a fire is dropped while the previous execution still runs', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '150ms', repeat_count: 3 });
-    await until(() => parked(parent.run_id));
-    advance(150); // t=150: the first execution (until t=400) still runs → skipped
-    await until(async () => (await parentOf(parent.run_id)).vars._meta.schedule.skipped === 1 && (await parked(parent.run_id)));
-    advance(150); // t=300: skipped again; that was the last fire, so the parent joins the running execution
-    await until(async () => (await parentOf(parent.run_id)).vars._meta.schedule.skipped === 2 && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
-    advance(100); // t=400: the execution ends, then the parent
-    await until(async () => (await parentOf(parent.run_id)).status === 'completed');
-    expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 1, skipped: 2 });
-    expect((await store.runs.children(parent.run_id)).length).toBe(1);
-  });
-
-  test('overlap queue: every execution runs, one after the other', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '100ms', repeat_count: 2, overlap: 'queue' });
-    await until(() => parked(parent.run_id));
-    advance(100); // the second fire waits for the first execution
-    await until(async () => (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
-    expect((await store.runs.children(parent.run_id)).length).toBe(1);
-    advance(300); // t=400: the first ends; the second starts
-    await until(async () => (await store.runs.children(parent.run_id)).length === 2 && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
-    advance(400);
-    await until(async () => (await parentOf(parent.run_id)).status === 'completed');
-    const kids = await store.runs.children(parent.run_id);
-    expect(kids.every((k) => k.status === 'completed')).toBe(true);
-    expect(kids[1]!.created_at >= kids[0]!.updated_at).toBe(true);
-    expect((await parentOf(parent.run_id)).output).toEqual({ success: true, executions: 2, skipped: 0 });
-  });
-});
-
-describe('missed fires', () => {
-  test('a runner that was down fires once on wake, then waits for the next future slot', async () => {
-    const rt = await setup();
-    const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '300ms', repeat_count: 100 });
-    await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
-    await runner!.stop();
-    advance(1_600); // five slots missed while no runner runs
-    runner = await newRunner(rt);
-    await until(async () => (await store.runs.children(parent.run_id)).length === 2 && (await parked(parent.run_id)));
-    await runner.idle();
-    expect((await store.runs.children(parent.run_id)).length).toBe(2); // catch-up would have fired five times at once
-    const s = (await parentOf(parent.run_id)).vars._meta.schedule;
-    expect(s.next_fire_at).toBe(isoFromMs(Date.parse(s.start_at.slice(0, 23) + 'Z') + 6 * 300)); // the next slot on the grid
-    expect(s.next_fire_at > clock.nowIso()).toBe(true);
+  describe('missed fires', () => {
+    test('a runner that was down fires once on wake, then waits for the next future slot', async () => {
+      const rt = await setup();
+      const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '300ms', repeat_count: 100 });
+      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
+      await runner!.stop();
+      advance(1_600); // five slots missed while no runner runs
+      runner = await newRunner(rt);
+      await until(async () => (await store.runs.children(parent.run_id)).length === 2 && (await parked(parent.run_id)));
+      await runner.idle();
+      expect((await store.runs.children(parent.run_id)).length).toBe(2); // catch-up would have fired five times at once
+      const s = (await parentOf(parent.run_id)).vars._meta.schedule;
+      expect(s.next_fire_at).toBe(isoFromMs(Date.parse(s.start_at.slice(0, 23) + 'Z') + 6 * 300)); // the next slot on the grid
+      expect(s.next_fire_at > clock.nowIso()).toBe(true);
+    });
   });
 });
