@@ -100,6 +100,11 @@ export interface LedgerRepo {
   verify(runId: string): Promise<ChainReport>;
   /** Verifies the next `limit` records of the walk; false when the chain is done. */
   verifyPage(runId: string, walk: ChainWalk, limit: number): Promise<boolean>;
+  /**
+   * Copies a record as stored elsewhere (`migrate --to`): the JSON text unchanged, hashes included (no re-hashing,
+   * so the chain verifies on the copy). Only at the run's next seq; false when that seq is already taken.
+   */
+  importRecord(runId: string, seq: number, recordJson: string): Promise<boolean>;
   /** Records of every run in ledger order from `afterId` (migration and backup copies), with their stored id. */
   scan(afterId: number, limit: number): Promise<{ id: number; record_json: string }[]>;
 }

@@ -137,6 +137,19 @@ export class SqliteLedgerRepo implements LedgerRepo {
     return row.n;
   }
 
+  async importRecord(runId: string, seq: number, recordJson: string): Promise<boolean> {
+    const r = JSON.parse(recordJson) as StepRecord;
+    return this.inTx(() => {
+      const head = this.db.query('SELECT MAX(seq) AS s FROM ledger WHERE run_id = ?').get(runId) as { s: number | null };
+      if ((head.s ?? 0) + 1 !== seq) return false;
+      this.db
+        .query('INSERT INTO ledger (run_id, seq, status, effect_type, idempotency_key, record_hash, record_json) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(runId, seq, r.status, r.effect?.type ?? null, r.idempotency_key ?? null, r.record_hash ?? null, recordJson);
+      this.notifier.queueLedger(runId);
+      return true;
+    });
+  }
+
   async scan(afterId: number, limit: number): Promise<{ id: number; record_json: string }[]> {
     return this.db.query('SELECT id, record_json FROM ledger WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as { id: number; record_json: string }[];
   }

@@ -16,6 +16,22 @@ type Row = { seq: number; record_json: string };
 export class PgLedgerRepo implements LedgerRepo {
   constructor(private readonly db: Db, private readonly notifier: Notifier) {}
 
+  importRecord(runId: string, seq: number, recordJson: string): Promise<boolean> {
+    const r = JSON.parse(recordJson) as StepRecord;
+    return this.db.inTx(async () => {
+      const q = this.db.q;
+      await q`SELECT pg_advisory_xact_lock(hashtextextended(${runId}, 0))`;
+      const [head] = (await q`SELECT COALESCE(MAX(seq), 0)::int AS s FROM ledger WHERE run_id = ${runId}`) as { s: number }[];
+      if (Number(head!.s) + 1 !== seq) return false;
+      const m = metricsOf(r);
+      await q`INSERT INTO ledger (run_id, seq, status, effect_type, idempotency_key, record_hash, record_json, tool_calls, tokens_total)
+        VALUES (${runId}, ${seq}, ${r.status}, ${r.effect?.type ?? null}, ${r.idempotency_key ?? null},
+          ${r.record_hash ?? null}, ${recordJson}, ${m.toolCalls}, ${m.tokens})`;
+      this.notifier.queueLedger(runId);
+      return true;
+    });
+  }
+
   append(rec: NewStepRecord): Promise<{ seq: number; record: StepRecord }> {
     return this.db.inTx(async () => {
       const q = this.db.q;
