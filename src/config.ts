@@ -25,6 +25,10 @@ export interface GatewayConfig {
   databaseUrl: string | null;
   /** PostgreSQL connections per process (ABSTRACTGATEWAY_DATABASE_POOL_MAX). */
   databasePoolMax: number;
+  /** A direct URL for LISTEN when the pool goes through PgBouncer in transaction mode (ABSTRACTGATEWAY_DATABASE_LISTEN_URL). */
+  databaseListenUrl: string | null;
+  /** Named prepared statements (ABSTRACTGATEWAY_DATABASE_PREPARE, on; off behind PgBouncer before 1.21). */
+  databasePrepare: boolean;
   /** Many-runner stores: how long a runner's claim on a run lasts unrenewed (ABSTRACTGATEWAY_RUN_CLAIM_MS). */
   runClaimMs: number;
   toolMode: 'passthrough' | 'local';
@@ -129,6 +133,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigOverrides = {}):
     storeBackend: envEnum(env, 'ABSTRACTGATEWAY_STORE_BACKEND', ['sqlite', 'postgres'] as const, 'sqlite'),
     databaseUrl: envValue(env, 'ABSTRACTGATEWAY_DATABASE_URL')?.value ?? pgUrlFromEnv(env),
     databasePoolMax: envNumber(env, 'ABSTRACTGATEWAY_DATABASE_POOL_MAX', 10, { min: 1, max: 1000, int: true }),
+    databaseListenUrl: envValue(env, 'ABSTRACTGATEWAY_DATABASE_LISTEN_URL')?.value ?? null,
+    databasePrepare: envBool(env, 'ABSTRACTGATEWAY_DATABASE_PREPARE', true),
     runClaimMs: envNumber(env, 'ABSTRACTGATEWAY_RUN_CLAIM_MS', 15_000, { min: 2_000, max: 3_600_000, int: true }),
     toolMode: envEnum(env, 'ABSTRACTGATEWAY_TOOL_MODE', ['passthrough', 'local'] as const, 'passthrough'),
     maxSubflowDepth: envNumber(env, 'ABSTRACTGATEWAY_MAX_SUBFLOW_DEPTH', 64, { min: 1, max: 10_000, int: true }),

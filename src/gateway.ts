@@ -83,7 +83,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
 
   const store = await openStore({
     backend: config.storeBackend, dbPath: config.dbPath, synchronous: config.synchronous,
-    databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax,
+    databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax, listenUrl: config.databaseListenUrl, prepare: config.databasePrepare,
   });
   const visualflow = config.workflowSource === 'visualflow';
   const registry = new BundleRegistry({

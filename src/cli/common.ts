@@ -101,6 +101,8 @@ export async function openStore(config: GatewayConfig, opts: { mustExist?: boole
     dbPath: config.dbPath,
     databaseUrl: config.databaseUrl,
     poolMax: config.databasePoolMax,
+    listenUrl: config.databaseListenUrl,
+    prepare: config.databasePrepare,
     synchronous: config.synchronous,
     artifactsDir: `${config.dataDir}/artifacts`,
   });

@@ -19,13 +19,17 @@ export interface OpenStoreOptions extends StoreOptions {
   databaseUrl?: string | null;
   /** PostgreSQL: connections in the pool. */
   poolMax?: number;
+  /** PostgreSQL: a direct connection for LISTEN (the pool may go through PgBouncer). */
+  listenUrl?: string | null;
+  /** PostgreSQL: named prepared statements (off behind PgBouncer older than 1.21). */
+  prepare?: boolean;
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.backend === 'postgres') {
     if (!opts.databaseUrl) throw new Error('ABSTRACTGATEWAY_STORE_BACKEND=postgres needs ABSTRACTGATEWAY_DATABASE_URL (postgres://user@host:5432/db)');
     const { PostgresStore } = await import('./postgres/index.ts');
-    return PostgresStore.open(opts.databaseUrl, { poolMax: opts.poolMax, fault: opts.fault });
+    return PostgresStore.open(opts.databaseUrl, { poolMax: opts.poolMax, fault: opts.fault, listenUrl: opts.listenUrl ?? null, prepare: opts.prepare });
   }
   return SqliteStore.open(opts.dbPath ?? ':memory:', opts);
 }
