@@ -18,6 +18,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import type { StepRecord } from '../../src/model/index.ts';
 import { describePg, freshDatabase, type FreshDatabase } from '../support/pg.ts';
 import { eventually } from '../support/clock.ts';
+import { sseReader } from '../http/support.ts';
 
 const TOKEN = `split-${crypto.randomUUID()}`;
 const RUNS = 240;
@@ -118,9 +119,17 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
     }, 60_000, 'every run completed after the kill');
     for (const id of orphans) expect((await store.runs.get(id))?.status).toBe('completed');
 
-    // The ask run, started on A, answered through B.
+    // The ask run, started on A, answered through B, watched on A's SSE stream: the runner's records reach A's
+    // subscriber through LISTEN/NOTIFY (pushed, not polled: the API processes poll nothing faster than 1 s).
     await eventually(async () => (await store.runs.get(ask.run_id))?.status === 'waiting', 20_000, 'the ask run waits');
+    const stream = await fetch(`${A}/api/gateway/runs/${ask.run_id}/ledger/stream?after=${await store.ledger.count(ask.run_id)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(stream.status).toBe(200);
+    const sse = sseReader(stream);
+    const sent = performance.now();
     await call(B, 'POST', '/commands', { command_id: `answer-${ask.run_id}`, run_id: ask.run_id, type: 'resume', payload: { payload: { response: 'from B' } } });
+    await sse.until((t) => t.includes('"type":"resume"'), 5_000);
+    const pushMs = performance.now() - sent;
+    await sse.cancel();
     await eventually(async () => (await store.runs.get(ask.run_id))?.status === 'completed', 20_000, 'the answered run completes');
     expect((await store.runs.get(ask.run_id))!.output).toMatchObject({ name: 'from B' });
 
@@ -178,6 +187,6 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
     const verify = await call(B, 'GET', `/runs/${started[0]!.runId}/ledger/verify`);
     expect(verify.ok).toBe(true);
     expect(problems).toEqual([]);
-    console.log(`[figures] postgres split: ${RUNS + 1 + LISTENERS} runs, ${records} ledger records over 2 APIs + 2 runners (1 SIGKILLed holding ${orphans.length} claim(s), all taken over), ${((performance.now() - t0) / 1000).toFixed(1)} s, first completion after the kill in ${takeoverMs.toFixed(0)} ms`);
+    console.log(`[figures] postgres split: ${RUNS + 1 + LISTENERS} runs, ${records} ledger records over 2 APIs + 2 runners (1 SIGKILLed holding ${orphans.length} claim(s), all taken over), ${((performance.now() - t0) / 1000).toFixed(1)} s, first completion after the kill in ${takeoverMs.toFixed(0)} ms, resume command on API B → record on API A's SSE in ${pushMs.toFixed(1)} ms`);
   }, 120_000);
 });
