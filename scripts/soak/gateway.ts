@@ -1,13 +1,15 @@
 // The soak's gateway processes: `serve` on a data dir (single mode), or `serve --no-runner` + `runner` (split
 // mode). The victim (the serving process, or the runner in split mode) is SIGKILLed and restarted on the same
-// data dir; ports are ephemeral, so each serving start reports its URL.
+// data dir; ports are ephemeral, so each serving start reports its URL. `Proc` (one `bun src/cli.ts …` child with
+// its output kept and matched) is exported for the other multi-process harnesses (test/cli/postgres-split.test.ts).
 import type { Subprocess } from 'bun';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dir, '../..');
 const CLI = join(ROOT, 'src/cli.ts');
 
-class Proc {
+/** One CLI child process: output kept (last 20 kB), `waitFor(re)` matches it, `kill` waits for the exit. */
+export class Proc {
   readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   out = '';
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
