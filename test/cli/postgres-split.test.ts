@@ -17,10 +17,10 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { describePg, freshDatabase, type FreshDatabase } from '../support/pg.ts';
 
 const TOKEN = `split-${crypto.randomUUID()}`;
-const BULK = 240; // bulk runs, half started on each API
+const BULK = 400; // bulk runs, half started on each API
 const ASKS = 6;
 const LISTENERS = 4;
-const KILL_AFTER = 60; // runner #1 is SIGKILLed once this many runs have completed
+const KILL_AFTER = 100; // runner #1 is SIGKILLed once this many runs have completed
 const KINDS = ['trivial', 'loop', 'parent', 'wait'] as const;
 type Kind = (typeof KINDS)[number];
 const TERMINAL = ['completed', 'failed', 'cancelled'];
@@ -219,7 +219,7 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
       const done = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key);
       if (new Set(done).size !== done.length) bad.push(`${r.workflow_id} ${r.run_id} completed one effect twice`);
       const terminals = recs.filter((x) => x.idempotency_key === 'system:terminal_status:completed').length;
-      if (r.status === 'completed' && terminals !== 1) bad.push(`${r.workflow_id} ${r.run_id} has ${terminals} completion records`);
+      if (r.status === 'completed' && !r.workflow_id.startsWith('__') && terminals !== 1) bad.push(`${r.workflow_id} ${r.run_id} has ${terminals} completion records`);
       const v = await store.ledger.verify(r.run_id);
       if (!v.ok) bad.push(`chain of ${r.run_id} broken at seq ${v.first_bad_seq}`);
     }
@@ -235,6 +235,7 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     console.log(`[figures] runs ${roots.length} roots / ${all.length} in db, ledger records ${records}, ${seconds} s from ready to settled (${Math.round((performance.now() - t0) / 100) / 10} s total), runner #1 killed after ${KILL_AFTER} completions holding ${held} claim(s), takeover ${takeoverMs} ms`);
     expect(bad).toEqual([]);
     expect(r2Alive).toBe(true);
-    expect(all.length).toBe(roots.length + BULK / KINDS.length + LISTENERS); // + one subflow child per parent, one listener per listen root
+    // + one subflow child per parent, one listener per listen root (internal `__*` runs, e.g. session memory, aside).
+    expect(all.filter((r) => !r.workflow_id.startsWith('__')).length).toBe(roots.length + BULK / KINDS.length + LISTENERS);
   }, 90_000);
 });
