@@ -201,6 +201,7 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
       const recs = await store.ledger.listAfter(l, 0, 100_000);
       const resumes = recs.filter((r) => r.effect?.type === 'resume').length;
       if (resumes !== 1) bad.push(`listener ${l} woke ${resumes} times`);
+      if (process.env.SPLIT_DEBUG && recs.length !== 5) console.log(l, recs.map((r) => `${r.node_id}/${r.status}/${r.effect?.type ?? ''}/${r.idempotency_key ?? ''}`));
     }
 
     // Every run in the database: contiguous seqs, no repeated record, one terminal record, the chain verifies.
@@ -210,9 +211,11 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     const seqRows = (await sql`SELECT run_id, array_agg(seq ORDER BY seq) AS seqs FROM ledger GROUP BY run_id`) as { run_id: string; seqs: number[] }[];
     const seqsOf = new Map(seqRows.map((r) => [r.run_id, [...r.seqs].map(Number)]));
     let records = 0;
+    const hist = new Map<string, number>();
     for (const r of all) {
       const recs = await store.ledger.listAfter(r.run_id, 0, 1_000_000);
       records += recs.length;
+      if (process.env.SPLIT_DEBUG) { const key = `${r.workflow_id.replace(/split-\d+|[0-9a-f-]{36}/g, '*')} ${recs.length}`; hist.set(key, (hist.get(key) ?? 0) + 1); }
       const seqs = seqsOf.get(r.run_id) ?? [];
       if (seqs.length !== recs.length || seqs.some((s, k) => s !== k + 1)) bad.push(`ledger of ${r.run_id} is not contiguous: ${seqs.join(',')}`);
       if (new Set(recs.map((x) => `${x.step_id}/${x.status}`)).size !== recs.length) bad.push(`ledger of ${r.workflow_id} ${r.run_id} repeats a record`);
@@ -231,6 +234,7 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     const stuck = all.filter((r) => !TERMINAL.includes(r.status) && !r.workflow_id.startsWith('visual_event_listener:'));
     for (const r of stuck) bad.push(`${r.workflow_id} ${r.run_id} still ${r.status}`);
 
+    if (process.env.SPLIT_DEBUG) console.log([...hist.entries()].sort());
     const r2Alive = r2.proc.exitCode === null && r2.proc.signalCode === null;
     console.log(`[figures] runs ${roots.length} roots / ${all.length} in db, ledger records ${records}, ${seconds} s from ready to settled (${Math.round((performance.now() - t0) / 100) / 10} s total), runner #1 killed after ${KILL_AFTER} completions holding ${held} claim(s), takeover ${takeoverMs} ms`);
     expect(bad).toEqual([]);
