@@ -19,7 +19,7 @@ import { describePg, freshDatabase, type FreshDatabase } from '../support/pg.ts'
 const TOKEN = `split-${crypto.randomUUID()}`;
 const BULK = 400; // bulk runs, half started on each API
 const ASKS = 6;
-const LISTENERS = 4;
+const LISTENERS = 24;
 const KILL_AFTER = 100; // runner #1 is SIGKILLed once this many runs have completed
 const KINDS = ['trivial', 'loop', 'parent', 'wait'] as const;
 type Kind = (typeof KINDS)[number];
@@ -120,7 +120,7 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     const tReady = performance.now();
 
     // Listeners and asks first, all on API A.
-    const listenRoots = await pool(Array.from({ length: LISTENERS }, (_, k) => k), LISTENERS, (k) => A.start('listen', { k }, 'split-events'));
+    const listenRoots = await pool(Array.from({ length: LISTENERS }, (_, k) => k), 8, (k) => (k % 2 ? B : A).start('listen', { k }, 'split-events'));
     const asks = await pool(Array.from({ length: ASKS }, (_, k) => k), ASKS, async (k) => ({ k, runId: await A.start('ask', {}, `split-ask-${k}`) }));
 
     // The bulk: both APIs at once, mixed kinds.
@@ -201,7 +201,6 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
       const recs = await store.ledger.listAfter(l, 0, 100_000);
       const resumes = recs.filter((r) => r.effect?.type === 'resume').length;
       if (resumes !== 1) bad.push(`listener ${l} woke ${resumes} times`);
-      if (process.env.SPLIT_DEBUG && recs.length !== 5) console.log(l, recs.map((r) => `${r.node_id}/${r.status}/${r.effect?.type ?? ''}/${r.idempotency_key ?? ''}`));
     }
 
     // Every run in the database: contiguous seqs, no repeated record, one terminal record, the chain verifies.
@@ -211,16 +210,24 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     const seqRows = (await sql`SELECT run_id, array_agg(seq ORDER BY seq) AS seqs FROM ledger GROUP BY run_id`) as { run_id: string; seqs: number[] }[];
     const seqsOf = new Map(seqRows.map((r) => [r.run_id, [...r.seqs].map(Number)]));
     let records = 0;
-    const hist = new Map<string, number>();
     for (const r of all) {
       const recs = await store.ledger.listAfter(r.run_id, 0, 1_000_000);
       records += recs.length;
-      if (process.env.SPLIT_DEBUG) { const key = `${r.workflow_id.replace(/split-\d+|[0-9a-f-]{36}/g, '*')} ${recs.length}`; hist.set(key, (hist.get(key) ?? 0) + 1); }
       const seqs = seqsOf.get(r.run_id) ?? [];
       if (seqs.length !== recs.length || seqs.some((s, k) => s !== k + 1)) bad.push(`ledger of ${r.run_id} is not contiguous: ${seqs.join(',')}`);
       if (new Set(recs.map((x) => `${x.step_id}/${x.status}`)).size !== recs.length) bad.push(`ledger of ${r.workflow_id} ${r.run_id} repeats a record`);
       const done = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key);
       if (new Set(done).size !== done.length) bad.push(`${r.workflow_id} ${r.run_id} completed one effect twice`);
+      // A wait is parked once per resume: a second `waiting` record of one key with no resume between is a
+      // duplicated park (two runners ticked the same step).
+      const parked = new Set<string>();
+      for (const x of recs) {
+        if (x.effect?.type === 'resume') parked.clear();
+        else if (x.status === 'waiting' && x.idempotency_key) {
+          if (parked.has(x.idempotency_key)) bad.push(`${r.workflow_id} ${r.run_id} parked twice on ${x.node_id} without a resume`);
+          parked.add(x.idempotency_key);
+        }
+      }
       const terminals = recs.filter((x) => x.idempotency_key === 'system:terminal_status:completed').length;
       if (r.status === 'completed' && !r.workflow_id.startsWith('__') && terminals !== 1) bad.push(`${r.workflow_id} ${r.run_id} has ${terminals} completion records`);
       const v = await store.ledger.verify(r.run_id);
@@ -234,7 +241,6 @@ describePg('PostgreSQL: two APIs and two runners on one database', () => {
     const stuck = all.filter((r) => !TERMINAL.includes(r.status) && !r.workflow_id.startsWith('visual_event_listener:'));
     for (const r of stuck) bad.push(`${r.workflow_id} ${r.run_id} still ${r.status}`);
 
-    if (process.env.SPLIT_DEBUG) console.log([...hist.entries()].sort());
     const r2Alive = r2.proc.exitCode === null && r2.proc.signalCode === null;
     console.log(`[figures] runs ${roots.length} roots / ${all.length} in db, ledger records ${records}, ${seconds} s from ready to settled (${Math.round((performance.now() - t0) / 100) / 10} s total), runner #1 killed after ${KILL_AFTER} completions holding ${held} claim(s), takeover ${takeoverMs} ms`);
     expect(bad).toEqual([]);
