@@ -1,7 +1,10 @@
 // `npm run soak` — crash soak (issue 12 §7): a real gateway process on a temp data dir runs a mixed workload
 // (trivial runs, loops, ask_user answered by commands, wait_until, subflows, emit_event listeners, schedules)
 // while it is SIGKILLed at random moments N times and restarted on the same data dir (`--split`: the API stays up
-// and the separate runner process is the one killed). Afterwards, read straight from the database: every
+// and the separate runner process is the one killed; `--postgres [url]`: N `serve --no-runner` + M runners on a
+// fresh PostgreSQL database (`--apis N --runners M`), each answer sent through another API than the start, a
+// random runner killed each time). Afterwards, read from the database through the store contract (`openStore`,
+// either backend): every
 // acknowledged run exists and ended as expected, every acknowledged command kept the outcome first read, every
 // listener got its event exactly once, no subflow child ran twice, no ledger record is missing or duplicated and
 // every hash chain verifies. Prints a summary table (`--json` for the report). Exit 0 = every check held.
@@ -9,8 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SqliteStore } from '../../src/store/index.ts';
-import { parseRunJson } from '../../src/store/runs.ts';
+import { SQL } from 'bun';
+import { openStore, SqliteStore, type Store } from '../../src/store/index.ts';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
 import { SoakGateway } from './gateway.ts';
 import { BUNDLE_ID, BUNDLE_VERSION, EVENT_NAME, KINDS, LOOP_N, soakBundle, type Kind } from './workload.ts';
@@ -20,6 +23,11 @@ export interface SoakOptions {
   /** Work items started in total (spread over the kill phase). */
   items: number;
   split: boolean;
+  /** PostgreSQL: an admin URL; the soak creates a fresh database on that server (and drops it unless `keep`). Implies split. */
+  postgres?: string | null;
+  /** Split mode: API processes (answers go through another API than the start) and runner processes. */
+  apis?: number;
+  runners?: number;
   /** Random time each victim process lives before its kill (ms). */
   minAliveMs: number;
   maxAliveMs: number;
@@ -37,6 +45,8 @@ interface Item {
   session: string;
   /** Start attempts whose answer was lost (the gateway died mid-request): each retry uses a fresh session. */
   attempt: number;
+  /** The API the item's runs are started on; its commands go through the next one. */
+  api: number;
   state: 'new' | 'started' | 'await_wait' | 'command' | 'await_outcome' | 'emit' | 'done';
   runId?: string;
   emitRunId?: string;
@@ -50,7 +60,9 @@ interface Item {
 export interface KindRow { kind: Kind; acknowledged: number; ok: number; failed: number }
 export interface SoakReport {
   ok: boolean;
-  mode: 'single' | 'split';
+  mode: 'single' | 'split' | 'postgres';
+  apis: number;
+  runners: number;
   kills: number;
   duration_s: number;
   items: number;
@@ -66,10 +78,10 @@ export interface SoakReport {
 const TOKEN = `soak-${crypto.randomUUID()}`;
 
 class Api {
-  constructor(private readonly gw: SoakGateway) {}
+  constructor(private readonly gw: SoakGateway, private readonly index: number) {}
   /** One request; null when the gateway is down or the connection died (not acknowledged). */
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any } | null> {
-    const url = this.gw.url;
+    const url = this.gw.urlOf(this.index);
     if (!url) return null;
     try {
       const res = await fetch(`${url}/api/gateway${path}`, {
@@ -91,8 +103,10 @@ const startBody = (item: Item, flowId: string, input: Record<string, unknown> = 
 });
 const FLOW_OF: Record<Kind, string> = { trivial: 'trivial', loop: 'loop', ask: 'ask', wait: 'wait', subflow: 'parent', event: 'listen', schedule: 'trivial' };
 
-/** Advances one item by at most one acknowledged request. */
-async function step(api: Api, it: Item): Promise<void> {
+/** Advances one item by at most one acknowledged request (starts on its API, commands through the next one). */
+async function step(apis: Api[], it: Item): Promise<void> {
+  const api = apis[it.api % apis.length]!;
+  const other = apis[(it.api + 1) % apis.length]!;
   switch (it.state) {
     case 'new': {
       const r = it.kind === 'schedule'
@@ -151,12 +165,12 @@ async function step(api: Api, it: Item): Promise<void> {
       const cmd = it.kind === 'ask'
         ? { command_id: it.commandId, run_id: it.runId, type: 'resume', client_id: 'soak', payload: { payload: { response: `r${it.i}` } } }
         : { command_id: it.commandId, run_id: it.runId, type: 'emit_event', client_id: 'soak', payload: { name: EVENT_NAME, scope: 'session', session_id: it.session, payload: { i: it.i } } };
-      const r = await api.call('POST', '/commands', cmd);
+      const r = await other.call('POST', '/commands', cmd);
       if (r?.status === 200 && (r.body.accepted || r.body.duplicate)) it.state = 'await_outcome';
       return;
     }
     case 'await_outcome': {
-      const r = await api.call('GET', `/commands/${it.commandId}`);
+      const r = await other.call('GET', `/commands/${it.commandId}`);
       if (r?.status === 200 && r.body.status !== 'pending') {
         it.firstOutcome = { status: r.body.status, reason: r.body.reason ?? null };
         it.state = 'done';
@@ -166,11 +180,25 @@ async function step(api: Api, it: Item): Promise<void> {
   }
 }
 
-/** Every check, read from the database after the final clean stop. */
-async function check(store: SqliteStore, items: Item[]): Promise<{ violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number }> {
+/** Every run in the database, through the store contract (internal runs included). */
+async function allRuns(store: Store): Promise<RunState[]> {
+  const out: RunState[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Store['runs']['list']>> = await store.runs.list({ includeInternal: true, limit: 500, cursor });
+    for (const row of page.items) {
+      const r = await store.runs.get(row.run_id);
+      if (r) out.push(r);
+    }
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+/** Every check, read from the database after the final clean stop. `seqsOf` lists a run's stored ledger seqs. */
+async function check(store: Store, seqsOf: (runId: string) => Promise<number[]>, items: Item[]): Promise<{ violations: string[]; kinds: KindRow[]; runs: number; records: number; chains: number }> {
   const violations: string[] = [];
-  // Checkpoints keep Python floats tagged: decode them like the store does (the wire form is plain JSON).
-  const runs = (store.db.query('SELECT run_json FROM runs').all() as { run_json: string }[]).flatMap((r) => parseRunJson(r.run_json) ?? []);
+  const runs = await allRuns(store);
   const byId = new Map(runs.map((r) => [r.run_id, r]));
   const children = new Map<string, RunState[]>();
   for (const r of runs) if (r.parent_run_id) children.set(r.parent_run_id, [...(children.get(r.parent_run_id) ?? []), r]);
@@ -242,8 +270,8 @@ async function check(store: SqliteStore, items: Item[]): Promise<{ violations: s
     const v = await store.ledger.verify(r.run_id);
     if (v.ok) chains++;
     else violations.push(`chain of ${r.workflow_id} ${r.run_id} broken at seq ${v.first_bad_seq}: ${JSON.stringify(v.errors[0])}`);
-    const seqs = store.db.query('SELECT seq FROM ledger WHERE run_id = ? ORDER BY seq').all(r.run_id) as { seq: number }[];
-    if (seqs.some((s, k) => s.seq !== k + 1)) violations.push(`ledger of ${r.run_id} has a gap`);
+    const seqs = await seqsOf(r.run_id);
+    if (seqs.length !== recs.length || seqs.some((s, k) => s !== k + 1)) violations.push(`ledger of ${r.run_id} has a gap or a repeated seq`);
     // A step's `started` and end records share its step id; the same (step, status) twice is a duplicate.
     if (new Set(recs.map((x) => `${x.step_id}/${x.status}`)).size !== recs.length) violations.push(`ledger of ${r.run_id} repeats a record`);
     const done = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key);
@@ -265,8 +293,20 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ABSTRACTGATEWAY_') && !k.startsWith('ABSTRACTFLOW_')) env[k] = v;
   Object.assign(env, { NO_COLOR: '1', ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, ABSTRACTGATEWAY_POLL_S: '0.05' });
-  const gw = new SoakGateway(dataDir, opts.split, env);
-  const api = new Api(gw);
+  const split = opts.split || !!opts.postgres;
+  let pg: { admin: string; url: string; name: string } | null = null;
+  if (opts.postgres) {
+    const name = `soak_${process.pid}_${Date.now().toString(36)}`;
+    await withSql(opts.postgres, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
+    const u = new URL(opts.postgres);
+    u.pathname = `/${name}`;
+    pg = { admin: opts.postgres, url: u.toString(), name };
+    for (const k of Object.keys(env)) if (k.startsWith('PG')) delete env[k]; // PGDATABASE would override the URL's database
+    Object.assign(env, { ABSTRACTGATEWAY_STORE_BACKEND: 'postgres', ABSTRACTGATEWAY_DATABASE_URL: pg.url, ABSTRACTGATEWAY_RUN_CLAIM_MS: '2000' });
+  }
+  const gw = new SoakGateway(dataDir, { split, apis: opts.apis, runners: opts.runners }, env);
+  const apis = Array.from({ length: gw.apiCount }, (_, k) => new Api(gw, k));
+  const api = apis[0]!;
   const items: Item[] = [];
   let kills = 0;
   try {
@@ -280,14 +320,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         // New items are spread evenly over the kill phase (and kept to a bounded number in flight).
         const quota = Math.min(opts.items, Math.ceil(((kills + 1) / Math.max(1, opts.kills)) * opts.items));
         while (!stop && next < quota && active.length < 32) {
-          const it: Item = { i: next, kind: KINDS[next % KINDS.length]!, session: `soak-${next}`, attempt: 0, state: 'new' };
+          const it: Item = { i: next, kind: KINDS[next % KINDS.length]!, session: `soak-${next}`, attempt: 0, api: next % apis.length, state: 'new' };
           next++;
           items.push(it);
           active.push(it);
         }
         await Promise.all(active.filter((it) => !it.busy).map(async (it) => {
           it.busy = true;
-          try { await step(api, it); } finally { it.busy = false; }
+          try { await step(apis, it); } finally { it.busy = false; }
         }));
         await Bun.sleep(gw.url ? 10 : 25);
         if (stop && performance.now() - settleStart > opts.settleTimeoutMs) break;
@@ -316,18 +356,31 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       await Bun.sleep(100);
     }
     await gw.stop();
-    const store = SqliteStore.open(join(dataDir, 'gateway.sqlite3'), { fault: null });
     let res;
-    try {
-      res = await check(store, items);
-    } finally {
-      await store.close();
+    if (pg) {
+      const store = await openStore({ backend: 'postgres', databaseUrl: pg.url, poolMax: 4, fault: null });
+      const sql = new SQL(pg.url, { max: 1, database: pg.name });
+      try {
+        res = await check(store, async (id) => (await sql`SELECT seq FROM ledger WHERE run_id = ${id} ORDER BY seq`).map((r: { seq: number }) => Number(r.seq)), items);
+      } finally {
+        await sql.close();
+        await store.close();
+      }
+    } else {
+      const store = SqliteStore.open(join(dataDir, 'gateway.sqlite3'), { fault: null });
+      try {
+        res = await check(store, async (id) => (store.db.query('SELECT seq FROM ledger WHERE run_id = ? ORDER BY seq').all(id) as { seq: number }[]).map((r) => r.seq), items);
+      } finally {
+        await store.close();
+      }
     }
     const notDone = items.filter((it) => it.state !== 'done' && it.runId);
     for (const it of notDone) res.violations.push(`${it.kind} #${it.i}: the driver never got past '${it.state}'`);
     return {
       ok: res.violations.length === 0,
-      mode: opts.split ? 'split' : 'single',
+      mode: pg ? 'postgres' : split ? 'split' : 'single',
+      apis: gw.apiCount,
+      runners: split ? Math.max(1, opts.runners ?? 1) : 0,
       kills,
       duration_s: Math.round((performance.now() - t0) / 100) / 10,
       items: items.length,
@@ -341,14 +394,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     };
   } finally {
     await gw.stop().catch(() => {});
-    if (!opts.keep) rmSync(dataDir, { recursive: true, force: true });
-    else log(`soak: data dir kept at ${dataDir}`);
+    if (!opts.keep) {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (pg) await withSql(pg.admin, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${pg!.name}" WITH (FORCE)`)).catch(() => {});
+    } else log(`soak: data dir kept at ${dataDir}${pg ? `, database ${pg.url}` : ''}`);
+  }
+}
+
+async function withSql<T>(url: string, fn: (sql: SQL) => Promise<T>): Promise<T> {
+  const sql = new SQL(url, { max: 1 });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.close();
   }
 }
 
 export function formatReport(r: SoakReport): string {
   const lines = [
-    `crash soak (${r.mode} mode): ${r.kills} kill -9, ${r.items} work items, ${r.duration_s} s`,
+    `crash soak (${r.mode} mode${r.mode === 'single' ? '' : `, ${r.apis} API(s), ${r.runners} runner(s)`}): ${r.kills} kill -9, ${r.items} work items, ${r.duration_s} s`,
     '',
     'kind        acknowledged   ok   failed',
     ...r.kinds.map((k) => `${k.kind.padEnd(12)}${String(k.acknowledged).padStart(12)}${String(k.ok).padStart(5)}${String(k.failed).padStart(9)}`),
@@ -360,7 +424,7 @@ export function formatReport(r: SoakReport): string {
   return lines.join('\n');
 }
 
-const HELP = `Usage: npm run soak -- [--kills N] [--items N] [--split] [--json] [--keep]
+const HELP = `Usage: npm run soak -- [--kills N] [--items N] [--split] [--postgres [URL]] [--apis N] [--runners N] [--json] [--keep]
 
 Crash soak: a real gateway under a mixed workload, SIGKILLed N times at random moments and restarted on the
 same data dir; then every durability invariant is checked against the database. Exit 0 when all hold, 1 if not.
@@ -368,6 +432,10 @@ same data dir; then every durability invariant is checked against the database. 
   --kills N   kill -9 count (default ${DEFAULTS.kills})
   --items N   work items started during the kill phase (default ${DEFAULTS.items})
   --split     split mode: serve --no-runner stays up, the separate runner process is the one killed
+  --postgres [URL]  split mode on a fresh PostgreSQL database on the server at URL (an admin URL; default
+              $ABSTRACTGATEWAY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:55432/postgres)
+  --apis N    split mode: API processes (default 1; 2 with --postgres); answers go through another API
+  --runners N split mode: runner processes (default 1; 2 with --postgres); a random one is killed each time
   --json      print the report as JSON
   --keep      keep the temp data dir for inspection
   -h, --help  this help`;
@@ -378,15 +446,26 @@ if (import.meta.main) {
     args = parseArgs({
       options: {
         kills: { type: 'string' }, items: { type: 'string' }, split: { type: 'boolean' }, json: { type: 'boolean' },
+        postgres: { type: 'boolean' }, apis: { type: 'string' }, runners: { type: 'string' },
         keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-    }).values;
+      allowPositionals: true,
+    });
   } catch (err) {
     console.error(`soak: ${(err as Error).message}\n\n${HELP}`);
     process.exit(2);
   }
-  if (args.help) {
+  // `--postgres` takes an optional URL: a positional right after it.
+  const pgUrl = args.values.postgres
+    ? (args.positionals[0] ?? process.env.ABSTRACTGATEWAY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres')
+    : null;
+  if (args.positionals.length > (args.values.postgres ? 1 : 0)) {
+    console.error(`soak: unexpected argument ${JSON.stringify(args.positionals.at(-1))}\n\n${HELP}`);
+    process.exit(2);
+  }
+  const values = args.values;
+  if (values.help) {
     console.log(HELP);
     process.exit(0);
   }
@@ -401,13 +480,16 @@ if (import.meta.main) {
   };
   const opts: SoakOptions = {
     ...DEFAULTS,
-    kills: int('kills', args.kills, DEFAULTS.kills),
-    items: int('items', args.items, DEFAULTS.items),
-    split: !!args.split,
-    keep: !!args.keep,
+    kills: int('kills', values.kills, DEFAULTS.kills),
+    items: int('items', values.items, DEFAULTS.items),
+    split: !!values.split || !!pgUrl,
+    postgres: pgUrl,
+    apis: int('apis', values.apis, pgUrl ? 2 : 1),
+    runners: int('runners', values.runners, pgUrl ? 2 : 1),
+    keep: !!values.keep,
     log: (m) => console.error(m),
   };
   const report = await runSoak(opts);
-  console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   process.exit(report.ok ? 0 : 1);
 }
