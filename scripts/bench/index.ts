@@ -10,6 +10,7 @@ import { ledgerAppends, loopSteps } from './engine.ts';
 import { fanOut, ledgerReplay, resumeLatency, runsList, trivialRuns } from './http.ts';
 import { growth, memory, mixedLoad, threeStep } from './load.ts';
 import { startup } from './startup.ts';
+import { postgresFigures } from './postgres.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -31,6 +32,7 @@ const SUITE: Record<string, () => Promise<Figure | Figure[]>> = {
   memory: () => memory(tmp()),
   growth: () => growth(tmp()),
   startup: () => startup(),
+  pg: () => postgresFigures(tmp()),
 };
 
 function usage(msg: string): never {
