@@ -4,10 +4,10 @@
 // and the separate runner process is the one killed; `--postgres [url]`: N `serve --no-runner` + M runners on a
 // fresh PostgreSQL database (`--apis N --runners M`), each answer sent through another API than the start, a
 // random runner killed each time). Afterwards, read from the database through the store contract (`openStore`,
-// either backend): every
-// acknowledged run exists and ended as expected, every acknowledged command kept the outcome first read, every
-// listener got its event exactly once, no subflow child ran twice, no ledger record is missing or duplicated and
-// every hash chain verifies. Prints a summary table (`--json` for the report). Exit 0 = every check held.
+// either backend): every acknowledged run exists and ended as expected, every acknowledged command kept the
+// outcome first read, every listener got its event exactly once, no subflow child ran twice, no wait was parked
+// twice without a resume, no ledger record is missing or duplicated and every hash chain verifies. Prints a
+// summary table (`--json` for the report). Exit 0 = every check held.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +274,15 @@ async function check(store: Store, seqsOf: (runId: string) => Promise<number[]>,
     if (seqs.length !== recs.length || seqs.some((s, k) => s !== k + 1)) violations.push(`ledger of ${r.run_id} has a gap or a repeated seq`);
     // A step's `started` and end records share its step id; the same (step, status) twice is a duplicate.
     if (new Set(recs.map((x) => `${x.step_id}/${x.status}`)).size !== recs.length) violations.push(`ledger of ${r.run_id} repeats a record`);
+    // A wait is parked once per resume: the same key `waiting` twice with no resume between is a duplicated park.
+    const parked = new Set<string>();
+    for (const x of recs) {
+      if (x.effect?.type === 'resume') parked.clear();
+      else if (x.status === 'waiting' && x.idempotency_key) {
+        if (parked.has(x.idempotency_key)) violations.push(`${r.workflow_id} ${r.run_id} parked twice on ${x.node_id} without a resume`);
+        parked.add(x.idempotency_key);
+      }
+    }
     const done = recs.filter((x) => x.status === 'completed' && x.idempotency_key).map((x) => x.idempotency_key);
     if (new Set(done).size !== done.length) violations.push(`${r.workflow_id} ${r.run_id} completed one effect twice`);
     if (r.status === 'completed' && !r.workflow_id.startsWith('__') && recs.filter((x) => x.idempotency_key === 'system:terminal_status:completed').length !== 1) {

@@ -325,10 +325,10 @@ export class Runtime {
   /**
    * Ticks a child inline from its parent's tick (a sync subflow, listeners, a compaction helper). With many
    * runners the child is claimed by the parent's runner first; when another runner holds it, it is left to that
-   * runner and returned as stored.
+   * runner and returned as stored. `owner` is the parent tick's claim owner (read from its tick state unless given:
+   * the root's listeners are ticked before that state exists).
    */
-  async tickChild(parentRunId: string, childRunId: string, maxSteps: number): Promise<RunState> {
-    const owner = this.tickStates.get(parentRunId)?.claimOwner ?? null;
+  async tickChild(parentRunId: string, childRunId: string, maxSteps: number, owner: string | null = this.tickStates.get(parentRunId)?.claimOwner ?? null): Promise<RunState> {
     if (!owner || !this.store.multiRunner) return this.tick(childRunId, maxSteps, owner);
     const now = this.clock.now();
     if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
@@ -358,7 +358,9 @@ export class Runtime {
     if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
       for (const child of await this.store.runs.children(runId)) {
-        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tickChild(runId, child.run_id, 10);
+        // The root's claim owner is passed: this tick's state does not exist yet, and without an owner the listener
+        // would be ticked unclaimed and unfenced, beside a runner that claimed it directly (a duplicated park).
+        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tickChild(runId, child.run_id, 10, claimOwner);
       }
       delete runtimeSection(run.vars).listeners_pending;
     }
