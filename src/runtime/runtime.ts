@@ -329,15 +329,20 @@ export class Runtime {
    * the root's listeners are ticked before that state exists).
    */
   async tickChild(parentRunId: string, childRunId: string, maxSteps: number, owner: string | null = this.tickStates.get(parentRunId)?.claimOwner ?? null): Promise<RunState> {
-    if (!owner || !this.store.multiRunner) return this.tick(childRunId, maxSteps, owner);
+    return (await this.tryTickChild(childRunId, maxSteps, owner)).run;
+  }
+
+  /** `tickChild`; `held` when another runner (or a dead one whose claim has not lapsed) holds the child. */
+  private async tryTickChild(childRunId: string, maxSteps: number, owner: string | null): Promise<{ run: RunState; held: boolean }> {
+    if (!owner || !this.store.multiRunner) return { run: await this.tick(childRunId, maxSteps, owner), held: false };
     const now = this.clock.now();
     if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
       const cur = await this.store.runs.get(childRunId);
       if (!cur) throw new RunNotFound(childRunId);
-      return cur;
+      return { run: cur, held: true };
     }
     try {
-      return await this.tick(childRunId, maxSteps, owner);
+      return { run: await this.tick(childRunId, maxSteps, owner), held: false };
     } finally {
       await this.store.claims.release(owner, [childRunId]).catch(() => {});
     }
@@ -357,10 +362,20 @@ export class Runtime {
     }
     if (readRuntime(run.vars).listeners_pending) {
       // Listeners first, so that nothing the root emits early is missed (they park on their first wait).
+      let held = false;
       for (const child of await this.store.runs.children(runId)) {
         // The root's claim owner is passed: this tick's state does not exist yet, and without an owner the listener
         // would be ticked unclaimed and unfenced, beside a runner that claimed it directly (a duplicated park).
-        if (child.status === 'running' && child.workflow_id !== run.workflow_id) await this.tickChild(runId, child.run_id, 10, claimOwner);
+        if (child.status === 'running' && child.workflow_id !== run.workflow_id) {
+          held = (await this.tryTickChild(child.run_id, 10, claimOwner)).held || held;
+        }
+      }
+      if (held) {
+        // A listener is held by another runner (or by a dead one until its claim lapses): the root must not run
+        // before it is parked, or an event the root emits at once would be missed. Nothing is committed; the
+        // root is ticked again shortly (the short pause keeps the runner from spinning on it meanwhile).
+        await new Promise((r) => setTimeout(r, 100));
+        return (await this.store.runs.get(runId)) ?? stored;
       }
       delete runtimeSection(run.vars).listeners_pending;
     }
