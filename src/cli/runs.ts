@@ -175,8 +175,7 @@ export async function tailRun(
     let cursor = opts.after ?? 0;
     let idleSince = Date.now();
     let hinted = false;
-    for (;;) {
-      const batch = await store.ledger.listRawAfter(runId, cursor, 500);
+    const print = (batch: { seq: number; json: string }[]) => {
       for (const { seq, json } of batch) {
         if (opts.json) process.stdout.write(json + '\n');
         else {
@@ -185,11 +184,17 @@ export async function tailRun(
         }
         cursor = seq;
       }
+    };
+    for (;;) {
+      const batch = await store.ledger.listRawAfter(runId, cursor, 500);
+      print(batch);
       if (batch.length) idleSince = Date.now();
       if (batch.length === 500) continue;
       const run = (await store.runs.get(runId))!;
       if (!opts.follow || stop) break;
       if (isTerminal(run.status)) {
+        // The run may have ended between the read above and this one: its last records are printed first.
+        for (let rest = await store.ledger.listRawAfter(runId, cursor, 500); rest.length; rest = await store.ledger.listRawAfter(runId, cursor, 500)) print(rest);
         if (!opts.json) process.stdout.write(`run ${statusText(run.status)}${run.error ? `: ${run.error}` : ''}\n`);
         if (run.status !== 'completed') process.exitCode = EXIT.FAIL;
         break;
