@@ -140,7 +140,7 @@ export class Runner {
     this.lastRenew = Date.now();
     if (this.store.multiRunner) {
       // Claims of the ticks in flight (long LLM calls) are extended well before they lapse.
-      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], this.runtime.clock.now() + this.runtime.claimMs);
+      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], Date.now() + this.runtime.claimMs);
       return;
     }
     if (!(await this.lease.acquire())) {
@@ -197,7 +197,9 @@ export class Runner {
       return false;
     }
     const now = this.runtime.clock;
-    const ids = await this.store.claims.claim(this.owner, this.opts.runScanLimit, GATEWAY_ACTOR, now.nowIso(), now.now(), now.now() + this.runtime.claimMs);
+    // Due `until` waits are judged by the runtime's clock; claim leases by the wall clock (liveness between processes).
+    const wall = Date.now();
+    const ids = await this.store.claims.claim(this.owner, this.opts.runScanLimit, GATEWAY_ACTOR, now.nowIso(), wall, wall + this.runtime.claimMs);
     const owner = this.store.multiRunner ? this.owner : null;
     let started = 0;
     const unused: string[] = [];

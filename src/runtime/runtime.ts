@@ -335,7 +335,7 @@ export class Runtime {
   /** `tickChild`; `held` when another runner (or a dead one whose claim has not lapsed) holds the child. */
   private async tryTickChild(childRunId: string, maxSteps: number, owner: string | null): Promise<{ run: RunState; held: boolean }> {
     if (!owner || !this.store.multiRunner) return { run: await this.tick(childRunId, maxSteps, owner), held: false };
-    const now = this.clock.now();
+    const now = Date.now(); // claims are liveness between processes: wall-clock time, never the runtime's clock
     if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
       const cur = await this.store.runs.get(childRunId);
       if (!cur) throw new RunNotFound(childRunId);
@@ -698,7 +698,7 @@ class TickState {
     let result: T | undefined;
     return this.rt.commitSoon(async () => {
       const store = this.rt.store;
-      if (this.claimOwner && !(await store.claims.holds(this.claimOwner, run.run_id, this.rt.clock.now()))) {
+      if (this.claimOwner && !(await store.claims.holds(this.claimOwner, run.run_id, Date.now()))) {
         throw new Error(`run ${run.run_id}: this runner's claim expired and another runner took the run over`);
       }
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.

@@ -85,7 +85,8 @@ forEachBackend(() => {
       const rt = await setup();
       const parent = await startScheduledRun(rt, { target_workflow_id: 'target', input_data: { x: 7 }, interval: '1m', repeat_count: 2 });
       expect(parent.workflow_id.startsWith('scheduled:')).toBe(true);
-      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
+      // The first execution ends before the next slot (else the default overlap policy skips that fire).
+      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).filter((c) => c.status === 'completed').length === 1);
       advance(60_000);
       await until(async () => (await parentOf(parent.run_id)).status === 'completed');
       const kids = await store.runs.children(parent.run_id);
@@ -101,6 +102,8 @@ forEachBackend(() => {
       const rt = await setup();
       const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '1m', repeat_count: 2, share_context: false });
       await until(() => parked(parent.run_id));
+      // The first execution must have ended before the next slot, or the default overlap policy skips that fire.
+      await until(async () => (await store.runs.children(parent.run_id)).every((c) => c.status === 'completed'));
       advance(60_000);
       await until(async () => (await parentOf(parent.run_id)).status === 'completed');
       const sessions = (await store.runs.children(parent.run_id)).map((k) => k.session_id);
@@ -163,7 +166,8 @@ forEachBackend(() => {
     test('a runner that was down fires once on wake, then waits for the next future slot', async () => {
       const rt = await setup();
       const parent = await startScheduledRun(rt, { target_workflow_id: 'target', interval: '300ms', repeat_count: 100 });
-      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).length === 1);
+      // The first execution has ended (else the default overlap policy would skip the catch-up fire).
+      await until(async () => (await parked(parent.run_id)) && (await store.runs.children(parent.run_id)).filter((c) => c.status === 'completed').length === 1);
       await runner!.stop();
       advance(1_600); // five slots missed while no runner runs
       runner = await newRunner(rt);
