@@ -166,33 +166,41 @@ export class SqliteLedgerRepo implements LedgerRepo {
    * the ledger, or a record without a hash). Lets a server verify a large ledger a page at a time.
    */
   async verifyPage(runId: string, walk: ChainWalk, limit: number): Promise<boolean> {
-    const { report } = walk;
     const rows = this.db
       .query('SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
       .all(runId, walk.lastSeq, limit) as { seq: number; record_json: string }[];
-    let prev = report.head_hash;
-    for (const row of rows) {
-      walk.lastSeq = row.seq;
-      report.count++;
-      const rec = JSON.parse(row.record_json) as StepRecord;
-      const fail = (type: ChainReport['errors'][number]['type'], detail: string) => {
-        report.ok = false;
-        report.errors.push({ seq: row.seq, type, detail });
-        if (report.first_bad_seq === null) report.first_bad_seq = row.seq;
-      };
-      if (!rec.record_hash) {
-        fail('missing_record_hash', 'record has no record_hash');
-        report.head_hash = prev;
-        return false;
-      }
-      if ((rec.prev_hash ?? null) !== prev) fail('prev_hash_mismatch', `expected prev_hash ${prev}, found ${rec.prev_hash}`);
-      const computed = hashRecord(rec);
-      if (computed !== rec.record_hash) fail('record_hash_mismatch', `stored ${rec.record_hash}, computed ${computed}`);
-      prev = rec.record_hash;
-    }
-    report.head_hash = prev;
-    return rows.length === limit;
+    return checkChainPage(walk, rows, limit);
   }
+}
+
+/**
+ * Checks the next page of a chain walk (rows in seq order, after `walk.lastSeq`) and continues its report; false
+ * when the chain is done (fewer rows than `limit`, or a record without a hash). Both backends verify with it.
+ */
+export function checkChainPage(walk: ChainWalk, rows: { seq: number; record_json: string }[], limit: number): boolean {
+  const { report } = walk;
+  let prev = report.head_hash;
+  for (const row of rows) {
+    walk.lastSeq = row.seq;
+    report.count++;
+    const rec = JSON.parse(row.record_json) as StepRecord;
+    const fail = (type: ChainReport['errors'][number]['type'], detail: string) => {
+      report.ok = false;
+      report.errors.push({ seq: row.seq, type, detail });
+      if (report.first_bad_seq === null) report.first_bad_seq = row.seq;
+    };
+    if (!rec.record_hash) {
+      fail('missing_record_hash', 'record has no record_hash');
+      report.head_hash = prev;
+      return false;
+    }
+    if ((rec.prev_hash ?? null) !== prev) fail('prev_hash_mismatch', `expected prev_hash ${prev}, found ${rec.prev_hash}`);
+    const computed = hashRecord(rec);
+    if (computed !== rec.record_hash) fail('record_hash_mismatch', `stored ${rec.record_hash}, computed ${computed}`);
+    prev = rec.record_hash;
+  }
+  report.head_hash = prev;
+  return rows.length === limit;
 }
 
 export const newChainWalk = (): ChainWalk => ({ report: { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null }, lastSeq: 0 });

@@ -7,7 +7,7 @@
 import type { StepRecord } from '../../model/index.ts';
 import { hasBoxedFloat, plainJson } from '../../util/pyfloat.ts';
 import type { ChainReport, ChainWalk, LedgerRepo, NewStepRecord, RunMetrics } from '../api.ts';
-import { hashRecord } from '../ledger.ts';
+import { checkChainPage, hashRecord, newChainWalk } from '../ledger.ts';
 import type { Notifier } from '../notifier.ts';
 import { num, type Db } from './conn.ts';
 
@@ -130,30 +130,8 @@ export class PgLedgerRepo implements LedgerRepo {
   }
 
   async verifyPage(runId: string, walk: ChainWalk, limit: number): Promise<boolean> {
-    const { report } = walk;
     const rows = await this.rows(runId, walk.lastSeq, limit);
-    let prev = report.head_hash;
-    for (const row of rows) {
-      walk.lastSeq = row.seq;
-      report.count++;
-      const rec = JSON.parse(row.record_json) as StepRecord;
-      const fail = (type: ChainReport['errors'][number]['type'], detail: string) => {
-        report.ok = false;
-        report.errors.push({ seq: row.seq, type, detail });
-        if (report.first_bad_seq === null) report.first_bad_seq = row.seq;
-      };
-      if (!rec.record_hash) {
-        fail('missing_record_hash', 'record has no record_hash');
-        report.head_hash = prev;
-        return false;
-      }
-      if ((rec.prev_hash ?? null) !== prev) fail('prev_hash_mismatch', `expected prev_hash ${prev}, found ${rec.prev_hash}`);
-      const computed = hashRecord(rec);
-      if (computed !== rec.record_hash) fail('record_hash_mismatch', `stored ${rec.record_hash}, computed ${computed}`);
-      prev = rec.record_hash;
-    }
-    report.head_hash = prev;
-    return rows.length === limit;
+    return checkChainPage(walk, rows, limit);
   }
 
   async scan(afterId: number, limit: number): Promise<{ id: number; record_json: string }[]> {
@@ -175,4 +153,3 @@ function metricsOf(r: StepRecord): { toolCalls: number; tokens: number } {
   };
 }
 
-export const newChainWalk = (): ChainWalk => ({ report: { ok: true, count: 0, first_bad_seq: null, errors: [], head_hash: null }, lastSeq: 0 });
