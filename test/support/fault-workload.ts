@@ -170,7 +170,7 @@ export async function violations(store: Store, firstOutcomes: Outcomes | null): 
     const p = one(wf);
     const kids = runs.filter((r) => r.parent_run_id === p.run_id);
     if (kids.length !== 1) bad.push(`${wf} has ${kids.length} children`);
-    if (p.status !== 'completed' || p.output?.child?.w?.v !== v) bad.push(`${wf} ${p.status} ${JSON.stringify(p.output)}`);
+    if (p.status !== 'completed' || p.output?.child?.w?.v !== v) bad.push(`${wf} ${p.status} ${JSON.stringify(p.output)} ${p.error ?? ''}`.trim());
   }
   // Schedule: two fires, two children.
   const sched = runs.find((r) => r.workflow_id.startsWith('scheduled:'));
