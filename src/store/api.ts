@@ -245,7 +245,10 @@ export interface TelegramRepo {
   binding(botKey: string, chatId: string): Promise<TelegramBinding | null>;
   saveBinding(botKey: string, b: Omit<TelegramBinding, 'created_at'>): Promise<void>;
   sentFor(callId: string): Promise<Record<string, unknown> | null>;
+  /** Records (or replaces) what a call sent: first its intent, then Telegram's answer. */
   recordSent(callId: string, result: Record<string, unknown>): Promise<void>;
+  /** Drops a call's record (a send that failed before anything was delivered). */
+  forgetSent(callId: string): Promise<void>;
   bindings(botKey: string): Promise<TelegramBinding[]>;
 }
 

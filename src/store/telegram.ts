@@ -41,7 +41,12 @@ export class SqliteTelegramRepo implements TelegramRepo {
   }
 
   async recordSent(callId: string, result: Record<string, unknown>): Promise<void> {
-    this.db.query('INSERT OR IGNORE INTO telegram_sent (call_id, result_json, created_at) VALUES (?, ?, ?)').run(callId, JSON.stringify(result), nowIso());
+    this.db.query('INSERT INTO telegram_sent (call_id, result_json, created_at) VALUES (?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET result_json = excluded.result_json')
+      .run(callId, JSON.stringify(result), nowIso());
+  }
+
+  async forgetSent(callId: string): Promise<void> {
+    this.db.query('DELETE FROM telegram_sent WHERE call_id = ?').run(callId);
   }
 
   async bindings(botKey: string): Promise<TelegramBinding[]> {

@@ -1,8 +1,10 @@
 // The agent tools of the Telegram bridge: send_telegram_message and send_telegram_artifact (sendPhoto for images,
 // sendVoice for OGG/Opus voice notes, sendDocument otherwise). They run through the tool_calls effect like every
-// other tool, so each call and its result are a tool step in the ledger. What a call sent is recorded by the
-// runtime's call id right after Telegram accepts it: a step retried after a crash returns that record instead of
-// sending again (only a crash between Telegram's answer and that commit can still repeat a message).
+// other tool, so each call and its result are a tool step in the ledger. Sends are at most once per runtime call
+// id: the intent is committed before the request to Telegram and replaced by Telegram's answer after it. A step
+// retried after a crash returns that record instead of sending again; a call whose intent is recorded without an
+// answer (the gateway died during the request, which Telegram may or may not have carried out) is not sent again
+// either — it returns `delivery: 'unknown'`, since the Bot API has no idempotency key to ask with.
 import { str } from '../llm/tools/args.ts';
 import type { ExternalTool } from '../llm/tools/index.ts';
 import { ToolError } from '../llm/tools/workspace.ts';
@@ -25,13 +27,26 @@ const apiFailure = (e: unknown): never => {
   throw e;
 };
 
+const INTENT = { ok: true, delivery: 'unknown', note: 'the gateway stopped while this was being sent; it is not sent again, to avoid a duplicate' };
+
 /** Runs `send` at most once per runtime call id (when the context has one). */
 function once(store: Store, send: ExternalTool): ExternalTool {
   return async (args, ctx) => {
-    const done = ctx.callId ? await store.telegram.sentFor(ctx.callId) : null;
+    const callId = ctx.callId;
+    if (!callId) return send(args, ctx);
+    const done = await store.telegram.sentFor(callId);
     if (done) return { ...done, replayed: true };
-    const out = (await send(args, ctx)) as Record<string, unknown>;
-    if (ctx.callId) await store.tx(() => store.telegram.recordSent(ctx.callId!, out));
+    await store.tx(() => store.telegram.recordSent(callId, INTENT));
+    let out: Record<string, unknown>;
+    try {
+      out = (await send(args, ctx)) as Record<string, unknown>;
+    } catch (err) {
+      // Refused by Telegram or by the arguments (nothing was delivered): the intent goes, so that a retried step
+      // may send. A transport failure or an abort mid-request keeps it: the message may have gone out.
+      if (err instanceof ToolError) await store.tx(() => store.telegram.forgetSent(callId));
+      throw err;
+    }
+    await store.tx(() => store.telegram.recordSent(callId, out));
     return out;
   };
 }

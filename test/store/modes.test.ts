@@ -38,8 +38,11 @@ test('telegram: the offset only moves forward; one binding per (bot, chat); send
   expect(await t.binding('1', '43')).toBeNull();
   expect((await t.bindings('2')).map((b) => b.run_id)).toEqual(['r3']);
 
-  await t.recordSent('call-1', { ok: true, message_id: 5 });
+  // The intent, then Telegram's answer replacing it; a failed send's record is forgotten.
+  await t.recordSent('call-1', { ok: true, delivery: 'unknown' });
   await t.recordSent('call-1', { ok: true, message_id: 6 });
-  expect(await t.sentFor('call-1')).toEqual({ ok: true, message_id: 5 });
+  expect(await t.sentFor('call-1')).toEqual({ ok: true, message_id: 6 });
   expect(await t.sentFor('call-2')).toBeNull();
+  await t.forgetSent('call-1');
+  expect(await t.sentFor('call-1')).toBeNull();
 });

@@ -532,9 +532,11 @@ describe.skipIf(!available)('postgres store', () => {
     await A.telegram.saveBinding(bot, { chat_id: 'c1', run_id: 'r', session_id: 's', workflow_id: 'w' });
     expect((await B.telegram.binding(bot, 'c1'))).toMatchObject({ chat_id: 'c1', run_id: 'r' });
     expect((await B.telegram.bindings(bot)).length).toBe(1);
-    await A.telegram.recordSent(`call-${bot}`, { message_id: 1 });
+    await A.telegram.recordSent(`call-${bot}`, { delivery: 'unknown' });
     await A.telegram.recordSent(`call-${bot}`, { message_id: 2 });
-    expect(await B.telegram.sentFor(`call-${bot}`)).toEqual({ message_id: 1 });
+    expect(await B.telegram.sentFor(`call-${bot}`)).toEqual({ message_id: 2 });
+    await B.telegram.forgetSent(`call-${bot}`);
+    expect(await A.telegram.sentFor(`call-${bot}`)).toBeNull();
 
     const v = `v-${ids()}`;
     const before = await A.flowSnapshots.documentCount();

@@ -227,6 +227,11 @@ describe('agent tools', () => {
     const again = await executeToolCall(once, ctx);
     expect(tg.sent.filter((s) => s.text === 'only once')).toHaveLength(1);
     expect(again.output).toEqual({ ...(first.output as object), replayed: true });
+    // The gateway died during the request (the intent is committed, Telegram's answer is not): not sent again.
+    await store.tx(() => store.telegram.recordSent('rtcall_k_2', { ok: true, delivery: 'unknown' }));
+    const torn = await executeToolCall({ ...once, runtime_call_id: 'rtcall_k_2', arguments: { chat_id: 12, text: 'maybe sent' } }, ctx);
+    expect(torn.output).toMatchObject({ ok: true, delivery: 'unknown', replayed: true });
+    expect(tg.sent.filter((s) => s.text === 'maybe sent')).toHaveLength(0);
 
     expect((await call('send_telegram_artifact', { chat_id: '12', artifact_id: 'nope' })).error).toBe("Artifact 'nope' not found");
     expect((await call('send_telegram_message', { chat_id: 'x y', text: 'a' })).error).toMatch(/must be a numeric chat id/);
@@ -235,6 +240,12 @@ describe('agent tools', () => {
     const bad = await executeToolCall({ call_id: 'c2', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'x' } },
       { ...ctx, external: telegramTools(new TelegramClient(tg.url, '1:wrong-token'), store) });
     expect(bad.error).toBe('Telegram sendMessage failed: Unauthorized');
+    // Refused by Telegram, so nothing was delivered: the call's intent is forgotten and a retried step may send.
+    const refused = { call_id: 'c4', runtime_call_id: 'rtcall_k_3', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'retry me' } };
+    await executeToolCall(refused, { ...ctx, external: telegramTools(new TelegramClient(tg.url, '1:wrong-token'), store) });
+    expect(await store.telegram.sentFor('rtcall_k_3')).toBeNull();
+    expect((await executeToolCall(refused, ctx)).output).toMatchObject({ ok: true, chat_id: '1' });
+    expect(tg.sent.filter((s) => s.text === 'retry me')).toHaveLength(1);
     // Without the bridge the tool says how to enable it.
     expect((await executeToolCall({ call_id: 'c3', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'x' } }, { ...ctx, external: undefined })).error)
       .toMatch(/needs the Telegram bridge: set ABSTRACT_TELEGRAM_BRIDGE=1/);

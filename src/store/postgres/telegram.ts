@@ -36,7 +36,11 @@ export class PgTelegramRepo implements TelegramRepo {
 
   async recordSent(callId: string, result: Record<string, unknown>): Promise<void> {
     await this.db.q`INSERT INTO telegram_sent (call_id, result_json, created_at) VALUES (${callId}, ${JSON.stringify(result)}, ${nowIso()})
-      ON CONFLICT (call_id) DO NOTHING`;
+      ON CONFLICT (call_id) DO UPDATE SET result_json = EXCLUDED.result_json`;
+  }
+
+  async forgetSent(callId: string): Promise<void> {
+    await this.db.q`DELETE FROM telegram_sent WHERE call_id = ${callId}`;
   }
 
   async bindings(botKey: string): Promise<TelegramBinding[]> {
