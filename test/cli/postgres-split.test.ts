@@ -166,7 +166,11 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
       if (s.kind === 'loop' && JSON.stringify(out?.visited) !== JSON.stringify(Array.from({ length: LOOP_N }, (_, k) => k))) problems.push(`loop ${s.i}: ${JSON.stringify(out)}`);
       if (s.kind === 'parent') {
         const kids = (await store.runs.list({ parentRunId: s.runId, includeInternal: true, limit: 10 })).items;
-        if (kids.length !== 1) problems.push(`parent ${s.i}: ${kids.length} children`);
+        if (kids.length !== 1) {
+          // What the next occurrence needs to be diagnosed: the children and the parent's effect records.
+          const steps = (await store.ledger.listAfter(s.runId, 0, 1000)).map((r, k) => `${k}:${r.node_id}:${r.effect?.type ?? '-'}:${r.status}:${r.idempotency_key ?? ''}`);
+          problems.push(`parent ${s.i}: ${kids.length} children ${JSON.stringify(kids.map((k) => [k.run_id, k.status, k.created_at]))} ledger ${JSON.stringify(steps)}`);
+        }
         else all.push(kids[0]!.run_id);
       }
     }
