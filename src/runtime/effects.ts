@@ -5,7 +5,7 @@ import { isPlainObject, isTerminal, nodeTracesOf, type EffectOutcome, type Vars,
 import { normalizeIso } from '../util/time.ts';
 import { deliverEvent } from './events.ts';
 import { eventWaitKey, parseScope } from './keys.ts';
-import { childResult, isCommitFailure, type Runtime } from './runtime.ts';
+import { childResult, type Runtime } from './runtime.ts';
 import type { EffectContext, EffectHandler } from './types.ts';
 
 const failed = (error: string): EffectOutcome => ({ status: 'failed', error });
@@ -134,7 +134,6 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
           startListeners: false,
         });
       } catch (err) {
-        if (isCommitFailure(err)) throw err; // the parent's claim lapsed: its tick stops, nothing is started
         return failed((err as Error).message);
       }
       rt.store.fault('subflow.child_created');

@@ -80,11 +80,6 @@ class CommitFailed extends Error {
   }
 }
 
-/** True for a refused commit of a tick (an effect handler must let it through rather than fail its run). */
-export const isCommitFailure = (err: unknown): boolean => err instanceof CommitFailed;
-
-const claimLost = (runId: string) => new Error(`run ${runId}: this runner's claim expired and another runner took the run over`);
-
 /** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
@@ -187,18 +182,7 @@ export class Runtime {
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = await this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
-    // A child started by a tick on a claim (many runners) is fenced like the tick's own commits: a tick whose
-    // claim lapsed (a stalled runner, its run taken over) must not add a child beside its successor's.
-    const parentId = opts.parentRunId ?? null;
-    const owner = parentId && this.store.multiRunner ? this.tickStates.get(parentId)?.claimOwner ?? null : null;
-    if (!owner) {
-      await this.commitSoon(write);
-      return run;
-    }
-    await this.commitSoon(async () => {
-      if (!(await this.store.claims.holds(owner, parentId!, Date.now()))) throw new CommitFailed(claimLost(parentId!));
-      await write();
-    });
+    await this.commitSoon(write);
     return run;
   }
 
@@ -731,7 +715,7 @@ class TickState {
     return this.rt.commitSoon(async () => {
       const store = this.rt.store;
       if (this.claimOwner && !(await store.claims.holds(this.claimOwner, run.run_id, Date.now()))) {
-        throw claimLost(run.run_id);
+        throw new Error(`run ${run.run_id}: this runner's claim expired and another runner took the run over`);
       }
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
       const cur = (await store.runs.updatedAt(run.run_id)) === this.baseUpdatedAt ? null : await store.runs.get(run.run_id);
