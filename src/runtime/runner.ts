@@ -33,8 +33,6 @@ export class Runner {
   private unsubs: (() => void)[] = [];
   private lastRepair = 0;
   private lastRenew = 0;
-  private renewTimer: ReturnType<typeof setInterval> | null = null;
-  private renewing: Promise<void> | null = null;
   private idleWaiters: (() => void)[] = [];
   /** What may have changed since the last look: commits in this process say so; other processes are polled. */
   private commandsDirty = true;
@@ -71,7 +69,6 @@ export class Runner {
         this.wake();
       }),
     );
-    if (this.store.multiRunner) this.renewTimer = setInterval(() => this.renewClaims(), Math.max(10, this.runtime.claimMs / 3));
     this.loopDone = this.loop();
     return true;
   }
@@ -84,9 +81,6 @@ export class Runner {
     this.wake();
     await this.loopDone;
     await Promise.allSettled([...this.inflight.values()]);
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = null;
-    await this.renewing;
     if (!this.store.multiRunner) await this.lease.release();
   }
 
@@ -141,20 +135,14 @@ export class Runner {
     }
   }
 
-  /** Many-runner stores: the claims of the ticks in flight (long LLM calls) and of the children they tick inline
-   *  (a sync subflow's long LLM call) are extended every third of the claim period, on a timer of their own (the
-   *  loop may sleep for a whole poll interval). */
-  private renewClaims(): void {
-    const held = [...this.inflight.keys(), ...this.runtime.claimedChildren];
-    if (!held.length || this.renewing) return;
-    this.renewing = this.store.claims.renew(this.owner, held, Date.now() + this.runtime.claimMs)
-      .catch((err) => this.opts.log?.(`renewing run claims failed: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => { this.renewing = null; });
-  }
-
   private async renewLease(): Promise<void> {
-    if (this.store.multiRunner || Date.now() - this.lastRenew < RunnerLease.renewEveryMs) return;
+    if (Date.now() - this.lastRenew < RunnerLease.renewEveryMs) return;
     this.lastRenew = Date.now();
+    if (this.store.multiRunner) {
+      // Claims of the ticks in flight (long LLM calls) are extended well before they lapse.
+      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], Date.now() + this.runtime.claimMs);
+      return;
+    }
     if (!(await this.lease.acquire())) {
       this.opts.log?.('runner lease lost to another process; stopping');
       void this.stop();
@@ -216,12 +204,12 @@ export class Runner {
     let started = 0;
     const unused: string[] = [];
     for (const id of ids) {
-      if (this.inflight.has(id) || this.runtime.claimedChildren.has(id)) continue; // ticking already (inline: a parent's)
       if (started >= free) {
         this.runsDirty = true;
         unused.push(id);
         continue;
       }
+      if (this.inflight.has(id)) continue;
       started++;
       const p = this.tickOne(id, owner).finally(() => {
         this.inflight.delete(id);

@@ -106,8 +106,6 @@ export class Runtime {
   readonly defaults: { provider?: string | null; model?: string | null };
   /** How long a claim on a run lasts without renewal (many-runner stores): a dead runner's runs wait this long. */
   readonly claimMs: number;
-  /** Children this runtime claimed to tick inline (many-runner stores): the runner renews them with its own ticks. */
-  readonly claimedChildren = new Set<string>();
 
   constructor(
     readonly store: Store,
@@ -312,15 +310,6 @@ export class Runtime {
    * a second caller (the runner, while a parent ticks its sync child inline) waits for the first to finish.
    */
   async tick(runId: string, maxSteps = 100, claimOwner: string | null = null): Promise<RunState> {
-    try {
-      return await this.tickRun(runId, maxSteps, claimOwner);
-    } catch (err) {
-      throw err instanceof CommitFailed ? err.cause : err;
-    }
-  }
-
-  /** `tick`, with a refused commit still wrapped in CommitFailed (so a parent ticking its child inline stops too). */
-  private async tickRun(runId: string, maxSteps: number, claimOwner: string | null): Promise<RunState> {
     for (let cur = this.ticking.get(runId); cur; cur = this.ticking.get(runId)) await cur.catch(() => {});
     const t0 = this.store.notifier.observed ? performance.now() : 0;
     const p = this.tickNow(runId, maxSteps, claimOwner);
@@ -345,18 +334,16 @@ export class Runtime {
 
   /** `tickChild`; `held` when another runner (or a dead one whose claim has not lapsed) holds the child. */
   private async tryTickChild(childRunId: string, maxSteps: number, owner: string | null): Promise<{ run: RunState; held: boolean }> {
-    if (!owner || !this.store.multiRunner) return { run: await this.tickRun(childRunId, maxSteps, owner), held: false };
+    if (!owner || !this.store.multiRunner) return { run: await this.tick(childRunId, maxSteps, owner), held: false };
     const now = Date.now(); // claims are liveness between processes: wall-clock time, never the runtime's clock
     if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
       const cur = await this.store.runs.get(childRunId);
       if (!cur) throw new RunNotFound(childRunId);
       return { run: cur, held: true };
     }
-    this.claimedChildren.add(childRunId);
     try {
-      return { run: await this.tickRun(childRunId, maxSteps, owner), held: false };
+      return { run: await this.tick(childRunId, maxSteps, owner), held: false };
     } finally {
-      this.claimedChildren.delete(childRunId);
       await this.store.claims.release(owner, [childRunId]).catch(() => {});
     }
   }
@@ -409,8 +396,7 @@ export class Runtime {
       if (controller.signal.aborted) return (await this.store.runs.get(runId)) ?? run;
       // The store refused a commit (a lost claim, a deadlock, a dropped connection): nothing of this tick after
       // the last commit is durable; the run is ticked again from its stored checkpoint, like after a crash.
-      // Kept as CommitFailed up through a parent's tick (a sync subflow's child): the parent's step stops too.
-      if (err instanceof CommitFailed) throw err;
+      if (err instanceof CommitFailed) throw err.cause;
       // A node that throws fails the run with a ledger record, never leaving it stuck in `running`.
       const message = `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
       run.status = 'failed';
@@ -479,7 +465,6 @@ export class Runtime {
         try {
           o = await reg.handler(ctx);
         } catch (err) {
-          if (err instanceof CommitFailed) throw err; // a child's commit refused (inline tick): not this effect's failure
           o = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
         }
         t.pending.push(endRecord(started, o));
@@ -491,7 +476,6 @@ export class Runtime {
       try {
         outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
       } catch (err) {
-        if (err instanceof CommitFailed) throw err; // a child's commit refused (inline tick): not this effect's failure
         outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
     }

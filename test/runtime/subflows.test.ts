@@ -1,12 +1,10 @@
 // Subflow children are started once per parent step (issue 12 §3): deterministic child ids, adoption of a child
 // an earlier attempt created, and a parent resumed at once when its async child ended before its wait committed.
 import { afterEach, expect, test } from 'bun:test';
-import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
-import { Runner } from '../../src/runtime/runner.ts';
-import { Runtime } from '../../src/runtime/runtime.ts';
+import { graphWorkflow } from '../../src/runtime/graph.ts';
 import type { RunState } from '../../src/model/index.ts';
 import { createHarness, openHarness, type Harness } from '../support/harness.ts';
-import { forEachBackend, openStore } from '../support/backends.ts';
+import { forEachBackend } from '../support/backends.ts';
 import type { Store } from '../../src/store/index.ts';
 
 let h: Harness<Store> | null = null;
@@ -79,38 +77,5 @@ forEachBackend((backendName) => {
     expect((await h.run(p.run_id)).status).toBe('running');
     await h.settle();
     expect((await h.run(p.run_id)).output!.sub.output).toEqual({ doubled: 42 });
-  });
-
-  // Many runners (PostgreSQL): a sync child ticked inline is claimed by the parent's runner, and that claim is
-  // renewed with the parent's while the child's effect runs — a child outliving its claim used to have its commit
-  // fenced, and the parent's handler turned the refusal into a failed run.
-  if (backendName === 'postgres') test('a sync child whose effect outlives the claim period completes, and so does its parent', async () => {
-    const store = await openStore();
-    const slowChild = graphWorkflow('child', 'w', {
-      w: () => ({ effect: { type: 'slow', payload: {}, result_key: 'r' }, next_node: 'd' }),
-      d: (run) => ({ complete_output: { doubled: run.vars.n * 2 } }),
-    });
-    const rt = new Runtime(store, new StaticWorkflows([slowChild, parent()]), { claimMs: 300 });
-    rt.registerEffect('slow', async () => {
-      await Bun.sleep(1_200); // four claim periods
-      return { status: 'completed', result: {} };
-    });
-    // A long poll: nothing but the claim renewal may keep the claims alive while the effect runs.
-    const runner = new Runner(store, rt, { pollMs: 5_000, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
-    try {
-      const p = await rt.start('parent');
-      expect(await runner.start()).toBe(true);
-      const deadline = Date.now() + 20_000;
-      let cur = (await store.runs.get(p.run_id))!;
-      while (cur.status !== 'completed' && cur.status !== 'failed' && Date.now() < deadline) {
-        await Bun.sleep(20);
-        cur = (await store.runs.get(p.run_id))!;
-      }
-      expect({ status: cur.status, error: cur.error }).toEqual({ status: 'completed', error: null });
-      expect(cur.output!.sub.output).toEqual({ doubled: 42 });
-    } finally {
-      await runner.stop();
-      await store.close();
-    }
   });
 });
