@@ -29,7 +29,7 @@ export function forEachBackend(body: (name: BackendName) => void): void {
   });
 }
 
-/** A fresh, empty store on the current backend; closing it also drops a PostgreSQL database. */
+/** A fresh, empty store on the current backend; closing a PostgreSQL one empties its database for the file's next test. */
 export async function openStore(opts: { fault?: string | null } = {}): Promise<Store> {
   if (current === 'sqlite') return SqliteStore.open(':memory:', { fault: opts.fault ?? null });
   const db = idle.pop() ?? await freshDatabase('ag_t');

@@ -19,6 +19,8 @@ export interface StubTelegram {
   /** Register a downloadable file (for getFile). */
   addFile(fileId: string, bytes: Uint8Array, path?: string): void;
   sent: SentMessage[];
+  /** Called with each message as it is received, before it is answered (what the bot's side holds at that moment). */
+  onSend: ((m: SentMessage) => void) | null;
   /** offsets requested by getUpdates, in order */
   offsets: number[];
   /** every request path (without the token) */
@@ -39,6 +41,7 @@ export function startStubTelegram(token = '123456:TEST-token_abcdefghijklmnopqrs
     url: '',
     token,
     sent: [],
+    onSend: null,
     offsets: [],
     calls: [],
     push(m) {
@@ -114,7 +117,9 @@ export function startStubTelegram(token = '123456:TEST-token_abcdefghijklmnopqrs
         case 'sendMessage': {
           if (!body.chat_id || !body.text) return fail(400, 'Bad Request: message text is empty');
           const message_id = nextMessage++;
-          stub.sent.push({ method, chat_id: String(body.chat_id), text: String(body.text), message_id });
+          const m: SentMessage = { method, chat_id: String(body.chat_id), text: String(body.text), message_id };
+          stub.onSend?.(m);
+          stub.sent.push(m);
           return ok({ message_id, date: 1767225600, chat: { id: Number(body.chat_id) }, text: body.text });
         }
         case 'sendPhoto':
@@ -124,10 +129,12 @@ export function startStubTelegram(token = '123456:TEST-token_abcdefghijklmnopqrs
           const blob = form?.get(field);
           if (!(blob instanceof Blob)) return fail(400, `Bad Request: there is no ${field} in the request`);
           const message_id = nextMessage++;
-          stub.sent.push({
+          const m: SentMessage = {
             method, chat_id: String(body.chat_id), caption: body.caption, message_id,
             file: { name: (blob as File).name, type: blob.type, bytes: new Uint8Array(await blob.arrayBuffer()) },
-          });
+          };
+          stub.onSend?.(m);
+          stub.sent.push(m);
           return ok({ message_id, date: 1767225600, chat: { id: Number(body.chat_id) } });
         }
         default:

@@ -227,6 +227,13 @@ describe('agent tools', () => {
     const again = await executeToolCall(once, ctx);
     expect(tg.sent.filter((s) => s.text === 'only once')).toHaveLength(1);
     expect(again.output).toEqual({ ...(first.output as object), replayed: true });
+    // The intent is durable before the request reaches Telegram, and Telegram's answer replaces it after.
+    let during: unknown = 'not called';
+    tg.onSend = () => { during = (store.db.query('SELECT result_json FROM telegram_sent WHERE call_id = ?').get('rtcall_k_4') as { result_json: string } | null)?.result_json; };
+    await executeToolCall({ ...once, runtime_call_id: 'rtcall_k_4', arguments: { chat_id: 12, text: 'intent first' } }, ctx);
+    tg.onSend = null;
+    expect(JSON.parse(String(during))).toMatchObject({ delivery: 'unknown' });
+    expect(await store.telegram.sentFor('rtcall_k_4')).toMatchObject({ ok: true, chat_id: '12', message_id: expect.any(Number) });
     // The gateway died during the request (the intent is committed, Telegram's answer is not): not sent again.
     await store.tx(() => store.telegram.recordSent('rtcall_k_2', { ok: true, delivery: 'unknown' }));
     const torn = await executeToolCall({ ...once, runtime_call_id: 'rtcall_k_2', arguments: { chat_id: 12, text: 'maybe sent' } }, ctx);
