@@ -123,11 +123,8 @@ export async function compactMemory(rt: Runtime, ctx: EffectContext): Promise<Ef
 
   // Deterministic child id: an attempt re-executed after a crash adopts the LLM child (and its answer) instead of
   // calling the model again.
-  const child = await rt.start(COMPACT_LLM_WORKFLOW, {
-    runId: await rt.childRunId(ctx),
-    parent: ctx.run,
+  const child = await rt.startChild(ctx, COMPACT_LLM_WORKFLOW, {
     vars: { prompt: compactionPrompt(older, mode, focus), ...routingOf(target.vars) },
-    parentRunId: ctx.run.run_id,
     sessionId: ctx.run.session_id,
     actorId: ctx.run.actor_id,
     startListeners: false,

@@ -5,7 +5,7 @@ import { isPlainObject, isTerminal, nodeTracesOf, type EffectOutcome, type Vars,
 import { normalizeIso } from '../util/time.ts';
 import { deliverEvent } from './events.ts';
 import { eventWaitKey, parseScope } from './keys.ts';
-import { childResult, type Runtime } from './runtime.ts';
+import { childResult, isCommitFailure, type Runtime } from './runtime.ts';
 import type { EffectContext, EffectHandler } from './types.ts';
 
 const failed = (error: string): EffectOutcome => ({ status: 'failed', error });
@@ -124,16 +124,14 @@ export function BUILTIN_EFFECTS(rt: Runtime): Record<string, EffectHandler> {
       let child;
       try {
         // Deterministic id: a parent re-executing this step after a crash adopts the child it already started.
-        child = await rt.start(workflowId, {
-          runId: await rt.childRunId(ctx),
-          parent: ctx.run,
+        child = await rt.startChild(ctx, workflowId, {
           vars: childVars,
           sessionId: (p.session_id ?? p.sessionId ?? ctx.run.session_id) || null,
-          parentRunId: ctx.run.run_id,
           actorId: ctx.run.actor_id,
           startListeners: false,
         });
       } catch (err) {
+        if (isCommitFailure(err)) throw err; // the parent's claim lapsed: its tick stops, nothing was started
         return failed((err as Error).message);
       }
       rt.store.fault('subflow.child_created');

@@ -33,6 +33,7 @@ export class Runner {
   private unsubs: (() => void)[] = [];
   private lastRepair = 0;
   private lastRenew = 0;
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
   private idleWaiters: (() => void)[] = [];
   /** What may have changed since the last look: commits in this process say so; other processes are polled. */
   private commandsDirty = true;
@@ -69,6 +70,7 @@ export class Runner {
         this.wake();
       }),
     );
+    if (this.store.multiRunner) this.startClaimRenewal();
     this.loopDone = this.loop();
     return true;
   }
@@ -81,6 +83,8 @@ export class Runner {
     this.wake();
     await this.loopDone;
     await Promise.allSettled([...this.inflight.values()]);
+    if (this.renewTimer) clearInterval(this.renewTimer); // after the ticks in flight: they keep their claims to the end
+    this.renewTimer = null;
     if (!this.store.multiRunner) await this.lease.release();
   }
 
@@ -135,14 +139,29 @@ export class Runner {
     }
   }
 
+  /**
+   * Many-runner stores: the claims of every run ticked in this process (the runner's ticks and the children they
+   * tick inline; long LLM calls) are extended on a timer of a third of the claim period, so that neither a busy
+   * loop iteration nor a long effect lets them lapse. A renewal still in flight is not overlapped.
+   */
+  private startClaimRenewal(): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      const ids = this.runtime.tickingIds();
+      if (busy || !ids.length) return;
+      busy = true;
+      this.store.claims.renew(this.owner, ids, Date.now() + this.runtime.claimMs)
+        .catch((err) => this.opts.log?.(`claim renewal failed: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => { busy = false; });
+    }, Math.max(50, Math.floor(this.runtime.claimMs / 3)));
+    timer.unref?.();
+    this.renewTimer = timer;
+  }
+
   private async renewLease(): Promise<void> {
+    if (this.store.multiRunner) return; // claims are renewed on their own timer (startClaimRenewal)
     if (Date.now() - this.lastRenew < RunnerLease.renewEveryMs) return;
     this.lastRenew = Date.now();
-    if (this.store.multiRunner) {
-      // Claims of the ticks in flight (long LLM calls) are extended well before they lapse.
-      if (this.inflight.size) await this.store.claims.renew(this.owner, [...this.inflight.keys()], Date.now() + this.runtime.claimMs);
-      return;
-    }
     if (!(await this.lease.acquire())) {
       this.opts.log?.('runner lease lost to another process; stopping');
       void this.stop();
@@ -204,12 +223,14 @@ export class Runner {
     let started = 0;
     const unused: string[] = [];
     for (const id of ids) {
+      // Being ticked here already (by this runner, or inline by a parent's tick): the claim just got extended;
+      // it must neither be released as unused nor ticked twice.
+      if (this.inflight.has(id) || this.runtime.isTicking(id)) continue;
       if (started >= free) {
         this.runsDirty = true;
         unused.push(id);
         continue;
       }
-      if (this.inflight.has(id)) continue;
       started++;
       const p = this.tickOne(id, owner).finally(() => {
         this.inflight.delete(id);

@@ -51,7 +51,7 @@ function treeOf(run: RunState): { root: string; depth: number } {
   return isPlainObject(t) && typeof t.root === 'string' && Number.isInteger(t.depth) ? { root: t.root, depth: t.depth } : { root: run.run_id, depth: 0 };
 }
 
-/** How long a runner's claim on a run lasts without renewal (many-runner stores; the runner renews it every second). */
+/** How long a runner's claim on a run lasts without renewal (many-runner stores; the runner renews it every third of that). */
 export const DEFAULT_CLAIM_MS = 15_000;
 
 /** Built-in effects whose writes reach other runs: they commit together with the step (see RegisteredEffect). */
@@ -79,6 +79,11 @@ class CommitFailed extends Error {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
+
+const claimLost = (runId: string) => new Error(`run ${runId}: this runner's claim expired and another runner took the run over`);
+
+/** True for a refused commit of a tick: an effect handler lets it through rather than failing its run. */
+export const isCommitFailure = (err: unknown): boolean => err instanceof CommitFailed;
 
 /** A kernel invariant broken by a workflow (e.g. a node with no effect and no successor): fails the run. */
 export class RuntimeError extends Error {
@@ -143,6 +148,23 @@ export class Runtime {
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
   }
 
+  /**
+   * Starts (or adopts) the child run an effect asks for, with the id of `childRunId`. A child started by a claimed
+   * tick (many runners) is fenced like the tick's own commits: when the parent's claim lapsed, or another runner
+   * committed to the parent since this tick loaded it, nothing is started and the tick stops (CommitFailed). A
+   * stalled tick would otherwise count its successor's records, derive a new id and start a second child.
+   */
+  async startChild(ctx: { run: RunState; idempotencyKey: string }, workflowId: string, opts: Omit<StartOptions, 'runId' | 'parentRunId' | 'parent'>): Promise<RunState> {
+    const parent = ctx.run;
+    const runId = await this.childRunId(ctx);
+    const t = this.tickStates.get(parent.run_id);
+    const owner = this.store.multiRunner ? t?.claimOwner ?? null : null;
+    const fence = owner && t ? async () => {
+      if (!(await t.stillCurrent())) throw new CommitFailed(claimLost(parent.run_id));
+    } : undefined;
+    return this.start(workflowId, { ...opts, runId, parent, parentRunId: parent.run_id }, fence);
+  }
+
   /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
   registerCommand(type: string, applier: CommandApplier): void {
     this.commandAppliers.set(type, applier);
@@ -171,8 +193,11 @@ export class Runtime {
 
   // ---- start ---------------------------------------------------------------------------------------------
 
-  /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
-  async start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+  /**
+   * Creates and commits a new run (status running at the entry node). Nothing executes until a tick. `fence`
+   * (startChild's) runs first inside the commit and may refuse it by throwing.
+   */
+  async start(workflowId: string, opts: StartOptions = {}, fence?: () => Promise<void>): Promise<RunState> {
     if (opts.runId) {
       const existing = await this.store.runs.get(opts.runId);
       if (existing) return existing;
@@ -180,7 +205,7 @@ export class Runtime {
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = await this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
-    await this.commitSoon(write);
+    await this.commitSoon(fence ? async () => { await fence(); await write(); } : write);
     return run;
   }
 
@@ -310,6 +335,24 @@ export class Runtime {
    * a second caller (the runner, while a parent ticks its sync child inline) waits for the first to finish.
    */
   async tick(runId: string, maxSteps = 100, claimOwner: string | null = null): Promise<RunState> {
+    try {
+      return await this.tickSerial(runId, maxSteps, claimOwner);
+    } catch (err) {
+      throw err instanceof CommitFailed ? err.cause : err;
+    }
+  }
+
+  /** The runs being ticked in this process right now (the runner's and the children ticked inline). */
+  tickingIds(): string[] {
+    return [...this.ticking.keys()];
+  }
+
+  isTicking(runId: string): boolean {
+    return this.ticking.has(runId);
+  }
+
+  /** `tick`, a refused commit still wrapped in CommitFailed (so that a parent ticking this run inline stops too). */
+  private async tickSerial(runId: string, maxSteps: number, claimOwner: string | null): Promise<RunState> {
     for (let cur = this.ticking.get(runId); cur; cur = this.ticking.get(runId)) await cur.catch(() => {});
     const t0 = this.store.notifier.observed ? performance.now() : 0;
     const p = this.tickNow(runId, maxSteps, claimOwner);
@@ -334,7 +377,7 @@ export class Runtime {
 
   /** `tickChild`; `held` when another runner (or a dead one whose claim has not lapsed) holds the child. */
   private async tryTickChild(childRunId: string, maxSteps: number, owner: string | null): Promise<{ run: RunState; held: boolean }> {
-    if (!owner || !this.store.multiRunner) return { run: await this.tick(childRunId, maxSteps, owner), held: false };
+    if (!owner || !this.store.multiRunner) return { run: await this.tickSerial(childRunId, maxSteps, owner), held: false };
     const now = Date.now(); // claims are liveness between processes: wall-clock time, never the runtime's clock
     if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
       const cur = await this.store.runs.get(childRunId);
@@ -342,7 +385,7 @@ export class Runtime {
       return { run: cur, held: true };
     }
     try {
-      return { run: await this.tick(childRunId, maxSteps, owner), held: false };
+      return { run: await this.tickSerial(childRunId, maxSteps, owner), held: false };
     } finally {
       await this.store.claims.release(owner, [childRunId]).catch(() => {});
     }
@@ -395,8 +438,9 @@ export class Runtime {
     } catch (err) {
       if (controller.signal.aborted) return (await this.store.runs.get(runId)) ?? run;
       // The store refused a commit (a lost claim, a deadlock, a dropped connection): nothing of this tick after
-      // the last commit is durable; the run is ticked again from its stored checkpoint, like after a crash.
-      if (err instanceof CommitFailed) throw err.cause;
+      // the last commit is durable; the run is ticked again from its stored checkpoint, like after a crash. A
+      // parent ticking this run inline stops as well (see step), rather than failing on its child's refusal.
+      if (err instanceof CommitFailed) throw err;
       // A node that throws fails the run with a ledger record, never leaving it stuck in `running`.
       const message = `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
       run.status = 'failed';
@@ -476,6 +520,7 @@ export class Runtime {
       try {
         outcome = await reg.handler({ run, effect, nextNode: next, nodeId, idempotencyKey: key, nowIso: this.ctx.nowIso, signal });
       } catch (err) {
+        if (err instanceof CommitFailed) throw err; // a child's commit (or start) was refused: this tick stops too
         outcome = { status: 'failed', error: `Effect handler raised exception: ${err instanceof Error ? err.message : String(err)}` };
       }
     }
@@ -664,6 +709,16 @@ class TickState {
     this.baseUpdatedAt = run.updated_at;
   }
 
+  /**
+   * Inside a transaction: this tick still holds its claim (without locking the row) and nobody else committed to
+   * the run since this tick loaded it (or last committed it).
+   */
+  async stillCurrent(): Promise<boolean> {
+    const store = this.rt.store;
+    if (this.claimOwner && !(await store.claims.holds(this.claimOwner, this.run.run_id, Date.now(), false))) return false;
+    return (await store.runs.updatedAt(this.run.run_id)) === this.baseUpdatedAt;
+  }
+
   /** Records of `key` that ended (any status but `started`) among those not committed yet. */
   pendingEnded(key: string): number {
     let n = 0;
@@ -699,7 +754,7 @@ class TickState {
     return this.rt.commitSoon(async () => {
       const store = this.rt.store;
       if (this.claimOwner && !(await store.claims.holds(this.claimOwner, run.run_id, Date.now()))) {
-        throw new Error(`run ${run.run_id}: this runner's claim expired and another runner took the run over`);
+        throw claimLost(run.run_id);
       }
       // Cheap check first: only a run changed by someone else since this tick loaded it needs merging.
       const cur = (await store.runs.updatedAt(run.run_id)) === this.baseUpdatedAt ? null : await store.runs.get(run.run_id);

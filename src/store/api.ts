@@ -217,8 +217,11 @@ export interface ClaimRepo {
   /** Extends `owner`'s claims on `runIds`. */
   renew(owner: string, runIds: string[], leaseUntilMs: number): Promise<void>;
   release(owner: string, runIds: string[]): Promise<void>;
-  /** True when `owner` still holds the run (inside the tick's commit transaction, the row locked). */
-  holds(owner: string, runId: string, nowMs: number): Promise<boolean>;
+  /**
+   * True when `owner` still holds the run. Inside a transaction the row is locked until commit (a tick's commit),
+   * unless `lock` is false (a check that must not wait for, nor block, the run's own commits).
+   */
+  holds(owner: string, runId: string, nowMs: number, lock?: boolean): Promise<boolean>;
 }
 
 // ---- flow snapshots, telegram, knowledge graph -------------------------------------------------------------

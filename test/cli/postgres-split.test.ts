@@ -1,7 +1,8 @@
 // Many processes on one PostgreSQL database (docs/scaling.md): two API processes (`serve --no-runner`) and two
 // `runner` processes, real child processes over real sockets. A few hundred runs of mixed kinds are started
 // through both APIs; runner #1 SIGKILLs itself inside the commit transaction of its 40th tick
-// (ABSTRACTGATEWAY_TEST_FAULT=precommit:40: deterministic, while it holds claims and uncommitted steps); its claims
+// (ABSTRACTGATEWAY_TEST_FAULT=precommit:20: deterministic, while it holds claims and uncommitted steps; a group
+// commit carries many runs, so the whole workload takes it only ~30–60 commits); its claims
 // lapse (ABSTRACTGATEWAY_RUN_CLAIM_MS=2000) and runner #2 takes those runs over. Then, read back through the store contract:
 // every run completed exactly once with the right output, ledgers without a duplicated or missing seq and
 // without a second completion of one effect, every chain verifies, one child per subflow parent; an `ask` run
@@ -23,6 +24,8 @@ import { sseReader } from '../http/support.ts';
 const TOKEN = `split-${crypto.randomUUID()}`;
 const RUNS = 240;
 const LISTENERS = 3;
+/** Runner #1 dies inside the commit transaction of its KILL_AT-th transaction, well before the workload's end. */
+const KILL_AT = 20;
 
 type Kind = 'trivial' | 'loop' | 'parent' | 'wait';
 const KIND_OF = (i: number): Kind => (['trivial', 'trivial', 'loop', 'parent', 'trivial', 'wait'] as const)[i % 6]!;
@@ -64,7 +67,7 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
     const a = [new Proc(['serve', '--no-runner', '--port', '0', '--quiet', ...args], env), new Proc(['serve', '--no-runner', '--port', '0', '--quiet', ...args], env)];
     procs.push(...a);
     apis = await Promise.all(a.map(async (p) => (await p.waitFor(/listening on (http:\/\/\S+)/))[1]!));
-    runners = [new Proc(['runner', ...args], { ...env, ABSTRACTGATEWAY_TEST_FAULT: 'precommit:40' }), new Proc(['runner', ...args], env)];
+    runners = [new Proc(['runner', ...args], { ...env, ABSTRACTGATEWAY_TEST_FAULT: `precommit:${KILL_AT}` }), new Proc(['runner', ...args], env)];
     procs.push(...runners);
     await Promise.all(runners.map((r) => r.waitFor(/runner active/)));
     store = await openStore({ backend: 'postgres', databaseUrl: db.url, poolMax: 2 });
@@ -98,9 +101,10 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
     };
     const load = Promise.all(Array.from({ length: 16 }, worker));
 
-    // Runner #1 dies at its 40th commit; the runs it had claimed are read straight from the table (test-only SQL).
+    // Runner #1 dies at its KILL_AT-th commit; the runs it had claimed are read straight from the table (test-only SQL).
     const completed = async () => (await store.runs.list({ status: 'completed', limit: 1000 })).items.length;
-    await runners[0]!.proc.exited;
+    const died = await Promise.race([runners[0]!.proc.exited.then(() => true), load.then(() => Bun.sleep(10_000)).then(() => false)]);
+    if (!died) throw new Error(`runner #1 never reached its commit #${KILL_AT}: the workload ended first (lower KILL_AT)`);
     const killedAt = performance.now();
     expect(runners[0]!.proc.signalCode).toBe('SIGKILL');
     const sql = new SQL(db.url, { max: 1, database: db.name });
@@ -116,7 +120,15 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
       const n = await completed();
       if (!takeoverMs && n > before) takeoverMs = performance.now() - killedAt;
       return started.length === RUNS && (await Promise.all(started.map((s) => store.runs.get(s.runId)))).every((r) => r?.status === 'completed');
-    }, 60_000, 'every run completed after the kill');
+    }, 60_000, 'every run completed after the kill').catch(async (err) => {
+      // What the next occurrence needs to be diagnosed: the runs left over, their claims, the survivor's log.
+      const sql = new SQL(db.url, { max: 1, database: db.name });
+      const left = await sql.unsafe(`SELECT run_id, workflow_id, status, wait_reason, wait_key, lease_owner, lease_until, updated_at, paused
+        FROM runs WHERE status <> 'completed' ORDER BY updated_at LIMIT 20`);
+      await sql.close();
+      const log = runners[1]!.out.split('\n').filter((l) => !l.includes('"event":"run.')).slice(-20).join('\n');
+      throw new Error(`${(err as Error).message} (now ${Date.now()}); not completed: ${JSON.stringify(left)}; surviving runner's log:\n${log}`);
+    });
     for (const id of orphans) expect((await store.runs.get(id))?.status).toBe('completed');
 
     // The ask run, started on A, answered through B, watched on A's SSE stream: the runner's records reach A's

@@ -1,10 +1,14 @@
 // Subflow children are started once per parent step (issue 12 §3): deterministic child ids, adoption of a child
 // an earlier attempt created, and a parent resumed at once when its async child ended before its wait committed.
+// Many runners (PostgreSQL): a tick whose claim was taken over starts no second child and fails no parent, and a
+// child ticked inline keeps its claim while its effect runs.
 import { afterEach, expect, test } from 'bun:test';
-import { graphWorkflow } from '../../src/runtime/graph.ts';
+import { graphWorkflow, StaticWorkflows } from '../../src/runtime/graph.ts';
+import { Runner } from '../../src/runtime/runner.ts';
+import { Runtime } from '../../src/runtime/runtime.ts';
 import type { RunState } from '../../src/model/index.ts';
 import { createHarness, openHarness, type Harness } from '../support/harness.ts';
-import { forEachBackend } from '../support/backends.ts';
+import { forEachBackend, openStore } from '../support/backends.ts';
 import type { Store } from '../../src/store/index.ts';
 
 let h: Harness<Store> | null = null;
@@ -77,5 +81,114 @@ forEachBackend((backendName) => {
     expect((await h.run(p.run_id)).status).toBe('running');
     await h.settle();
     expect((await h.run(p.run_id)).output!.sub.output).toEqual({ doubled: 42 });
+  });
+
+  // A tick gated by `gate` (registered non-external on the runtime) until `release()`; `entered` once it waits there.
+  function gated(rt: Runtime) {
+    let release!: () => void;
+    let entered!: () => void;
+    const open = new Promise<void>((r) => { release = r; });
+    const reached = new Promise<void>((r) => { entered = r; });
+    rt.registerEffect('gate', async () => {
+      entered();
+      await open;
+      return { status: 'completed', result: {} };
+    }, { external: false });
+    return { release, reached };
+  }
+  const asker = graphWorkflow('asker', 'ask', {
+    ask: () => ({ effect: { type: 'ask_user', payload: { prompt: 'ok?' }, result_key: 'a' }, next_node: 'd' }),
+    d: (run) => ({ complete_output: { a: run.vars.a } }),
+  });
+
+  if (backendName === 'postgres') test('a stalled tick whose run a successor moved on starts no second child', async () => {
+    const store = await openStore();
+    const wf = graphWorkflow('parent', 'g', {
+      g: () => ({ effect: { type: 'gate', payload: {}, result_key: null }, next_node: 's' }),
+      s: () => ({ effect: { type: 'start_subworkflow', payload: { workflow_id: 'asker' }, result_key: 'sub' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { sub: run.vars.sub } }),
+    });
+    const stale = new Runtime(store, new StaticWorkflows([asker, wf]));
+    const successor = new Runtime(store, new StaticWorkflows([asker, wf]));
+    successor.registerEffect('gate', () => ({ status: 'completed', result: {} }), { external: false });
+    const g = gated(stale);
+    try {
+      const p = await stale.start('parent');
+      const now = Date.now();
+      expect(await store.claims.claimRun('stale', p.run_id, now, now + 60_000)).toBe(true);
+      const tick = stale.tick(p.run_id, 10, 'stale');
+      await g.reached;
+      // The successor sees the stale claim as lapsed (its clock is past the lease), takes the run over and moves
+      // it on: its child waits for an answer, the parent waits on the child (an ended record of the effect).
+      expect(await store.claims.claimRun('successor', p.run_id, now + 120_000, now + 180_000)).toBe(true);
+      const moved = await successor.tick(p.run_id, 10, 'successor');
+      expect(moved.status).toBe('waiting');
+      const [kid] = await store.runs.children(p.run_id);
+      expect(moved.waiting?.wait_key).toBe(`subworkflow:${kid!.run_id}`);
+      // The stale tick goes on: it would count the successor's record, derive a new id and start a second child.
+      g.release();
+      await expect(tick).rejects.toThrow(/claim expired and another runner took the run over/);
+      expect((await store.runs.children(p.run_id)).map((r) => r.run_id)).toEqual([kid!.run_id]);
+      expect((await store.runs.get(p.run_id))!.waiting?.wait_key).toBe(`subworkflow:${kid!.run_id}`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  if (backendName === 'postgres') test('a child ticked inline whose claim was taken over stops its parent\'s tick instead of failing the parent', async () => {
+    const store = await openStore();
+    const slow = graphWorkflow('slow', 'g', {
+      g: () => ({ effect: { type: 'gate', payload: {}, result_key: null }, next_node: 'd' }),
+      d: () => ({ complete_output: { ok: true } }),
+    });
+    const wf = graphWorkflow('parent', 's', {
+      s: () => ({ effect: { type: 'start_subworkflow', payload: { workflow_id: 'slow' }, result_key: 'sub' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { sub: run.vars.sub } }),
+    });
+    const rt = new Runtime(store, new StaticWorkflows([slow, wf]));
+    const g = gated(rt);
+    try {
+      const p = await rt.start('parent');
+      const now = Date.now();
+      expect(await store.claims.claimRun('first', p.run_id, now, now + 60_000)).toBe(true);
+      const tick = rt.tick(p.run_id, 10, 'first');
+      await g.reached;
+      const [kid] = await store.runs.children(p.run_id);
+      expect(await store.claims.claimRun('other', kid!.run_id, now + 120_000, now + 180_000)).toBe(true);
+      g.release();
+      await expect(tick).rejects.toThrow(/claim expired and another runner took the run over/);
+      const [after, child] = [await store.runs.get(p.run_id), await store.runs.get(kid!.run_id)];
+      expect({ status: after!.status, error: after!.error }).toEqual({ status: 'running', error: null });
+      expect(child!.status).toBe('running');
+    } finally {
+      await store.close();
+    }
+  });
+
+  // Claims are wall-clock leases renewed by the runner: this one waits out four claim periods for real.
+  if (backendName === 'postgres') test('a sync child whose effect outlives the claim period completes, and so does its parent', async () => {
+    const store = await openStore();
+    const slow = graphWorkflow('child', 'w', {
+      w: () => ({ effect: { type: 'slow', payload: {}, result_key: 'r' }, next_node: 'd' }),
+      d: (run) => ({ complete_output: { doubled: run.vars.n * 2 } }),
+    });
+    const rt = new Runtime(store, new StaticWorkflows([slow, parent()]), { claimMs: 300 });
+    rt.registerEffect('slow', async () => {
+      await Bun.sleep(1_200);
+      return { status: 'completed', result: {} };
+    });
+    // A long poll: nothing but the claim renewal keeps the claims alive while the effect runs.
+    const runner = new Runner(store, rt, { pollMs: 5_000, commandBatchLimit: 100, tickMaxSteps: 100, runScanLimit: 100 });
+    try {
+      const p = await rt.start('parent');
+      expect(await runner.start()).toBe(true);
+      await runner.idle();
+      const cur = (await store.runs.get(p.run_id))!;
+      expect({ status: cur.status, error: cur.error }).toEqual({ status: 'completed', error: null });
+      expect(cur.output!.sub.output).toEqual({ doubled: 42 });
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
   });
 });

@@ -51,10 +51,10 @@ export class PgClaimRepo implements ClaimRepo {
       'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND run_id = ANY($2::text[])', [owner, runIds]);
   }
 
-  async holds(owner: string, runId: string, nowMs: number): Promise<boolean> {
-    const lock = this.db.inside ? ' FOR UPDATE' : '';
+  async holds(owner: string, runId: string, nowMs: number, lock = true): Promise<boolean> {
+    const forUpdate = lock && this.db.inside ? ' FOR UPDATE' : '';
     const rows = await this.db.q.unsafe(
-      `SELECT 1 FROM runs WHERE run_id = $1 AND lease_owner = $2 AND lease_until >= $3${lock}`, [runId, owner, nowMs]);
+      `SELECT 1 FROM runs WHERE run_id = $1 AND lease_owner = $2 AND lease_until >= $3${forUpdate}`, [runId, owner, nowMs]);
     return rows.length > 0;
   }
 }
