@@ -3,6 +3,10 @@
 import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { codeFromBody, codeNodeOutput, pyIdentifier, runPythonCode, validatePythonCode } from '../../../src/flow/builtins/code.ts';
 import { PyFloat, pyFloat, pyStr, toJsonValue } from '../../../src/flow/values.ts';
+import { readSnapshot } from '../../../src/sandbox/python.ts';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Booting a Pyodide interpreter takes seconds (tens on a loaded machine).
 setDefaultTimeout(180_000);
@@ -81,14 +85,23 @@ describe('runPythonCode: failures', () => {
     const r = await runPythonCode(fn('x = [0] * (10 ** 9)\nreturn len(x)'), {});
     expect(r).toMatchObject({ ok: false, error: 'Memory limit exceeded (512 MB; raise ABSTRACTGATEWAY_CODE_MEMORY_MB to allow more)' });
   });
-  test('without python3 on PATH code nodes still run (no host interpreter is used)', async () => {
+  test('without python3 on PATH code nodes still run (no host interpreter is used); the start-up snapshot is cached', async () => {
     const src = new URL('../../../src/flow/builtins/code.ts', import.meta.url).pathname;
-    const script = `import { runPythonCode } from ${JSON.stringify(src)};\n` +
-      'console.log(JSON.stringify(await runPythonCode("def transform(d):\\n    return 1", {})));';
-    const p = Bun.spawn([process.execPath, '-e', script], { env: { PATH: '/nonexistent' }, stdout: 'pipe', stderr: 'pipe' });
-    const out = await new Response(p.stdout).text();
-    expect(await p.exited).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ ok: true, result: 1 });
+    const cache = mkdtempSync(join(tmpdir(), 'ag-pycache-'));
+    try {
+      const script = join(cache, 'run.ts');
+      writeFileSync(script, `import { runPythonCode } from ${JSON.stringify(src)};\n` +
+        'console.log(JSON.stringify(await runPythonCode("def transform(d):\\n    return 1", {})));');
+      const p = Bun.spawn([process.execPath, script], { env: { PATH: '/nonexistent', XDG_CACHE_HOME: cache }, stdout: 'pipe', stderr: 'pipe' });
+      const out = await new Response(p.stdout).text();
+      expect(await p.exited).toBe(0);
+      expect(JSON.parse(out)).toMatchObject({ ok: true, result: 1 });
+      const made = readdirSync(join(cache, 'abstractgateway')).filter((f) => /^pyodide-snapshot-[0-9a-f]+\.bin$/.test(f));
+      expect(made).toHaveLength(1);
+      expect(await readSnapshot(join(cache, 'abstractgateway', made[0]!))).toBeInstanceOf(Uint8Array);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 
