@@ -29,20 +29,26 @@ const apiFailure = (e: unknown): never => {
 
 const INTENT = { ok: true, delivery: 'unknown', note: 'the gateway stopped while this was being sent; it is not sent again, to avoid a duplicate' };
 
-/** Runs `send` at most once per runtime call id (when the context has one). */
-function once(store: Store, send: ExternalTool): ExternalTool {
+/**
+ * A send tool that runs at most once per runtime call id (when the context has one). `prepare` checks the
+ * arguments (and reads what the send needs) before anything is written, so bad arguments cost no transaction;
+ * the send it returns is what the intent covers.
+ */
+type Send = () => Promise<Record<string, unknown>>;
+function once(store: Store, prepare: (args: Record<string, unknown>, ctx: Parameters<ExternalTool>[1]) => Promise<Send>): ExternalTool {
   return async (args, ctx) => {
     const callId = ctx.callId;
-    if (!callId) return send(args, ctx);
+    if (!callId) return (await prepare(args, ctx))();
     const done = await store.telegram.sentFor(callId);
     if (done) return { ...done, replayed: true };
+    const send = await prepare(args, ctx);
     await store.tx(() => store.telegram.recordSent(callId, INTENT));
     let out: Record<string, unknown>;
     try {
-      out = (await send(args, ctx)) as Record<string, unknown>;
+      out = await send();
     } catch (err) {
-      // Refused by Telegram or by the arguments (nothing was delivered): the intent goes, so that a retried step
-      // may send. A transport failure or an abort mid-request keeps it: the message may have gone out.
+      // Refused by Telegram (nothing was delivered): the intent goes, so that a retried step may send. A
+      // transport failure or an abort mid-request keeps it: the message may have gone out.
       if (err instanceof ToolError) await store.tx(() => store.telegram.forgetSent(callId));
       throw err;
     }
@@ -58,9 +64,11 @@ export function telegramTools(client: TelegramClient, store: Store): Map<string,
       const text = str(args, 'text');
       if (!text.trim()) throw new ToolError("Argument 'text' is empty");
       const parts = text.match(new RegExp(`[\\s\\S]{1,${MAX_TEXT}}`, 'g'))!;
-      const ids: number[] = [];
-      for (const part of parts) ids.push((await client.sendMessage(chatId, part, ctx.signal).catch(apiFailure)).message_id);
-      return { ok: true, chat_id: chatId, message_id: ids[ids.length - 1], message_ids: ids, parts: ids.length };
+      return async () => {
+        const ids: number[] = [];
+        for (const part of parts) ids.push((await client.sendMessage(chatId, part, ctx.signal).catch(apiFailure)).message_id);
+        return { ok: true, chat_id: chatId, message_id: ids[ids.length - 1], message_ids: ids, parts: ids.length };
+      };
     })],
     ['send_telegram_artifact', once(store, async (args, ctx) => {
       const chatId = chatIdArg(args);
@@ -71,8 +79,10 @@ export function telegramTools(client: TelegramClient, store: Store): Map<string,
       const method = methodFor(meta.content_type);
       const name = meta.tags.filename || `${artifactId}${method === 'sendPhoto' ? '.jpg' : method === 'sendVoice' ? '.ogg' : ''}`;
       const caption = str(args, 'caption', null);
-      const sent = await client.sendFile(method, chatId, file, name, caption, ctx.signal).catch(apiFailure);
-      return { ok: true, chat_id: chatId, message_id: sent.message_id, method, artifact_id: artifactId, content_type: meta.content_type };
+      return async () => {
+        const sent = await client.sendFile(method, chatId, file, name, caption, ctx.signal).catch(apiFailure);
+        return { ok: true, chat_id: chatId, message_id: sent.message_id, method, artifact_id: artifactId, content_type: meta.content_type };
+      };
     })],
   ]);
 }

@@ -243,6 +243,16 @@ describe('agent tools', () => {
     expect((await call('send_telegram_artifact', { chat_id: '12', artifact_id: 'nope' })).error).toBe("Artifact 'nope' not found");
     expect((await call('send_telegram_message', { chat_id: 'x y', text: 'a' })).error).toMatch(/must be a numeric chat id/);
     expect((await call('send_telegram_message', { chat_id: 12, text: ' ' })).error).toBe("Argument 'text' is empty");
+    // Arguments are checked before the intent is written: bad ones cost no transaction (here any would fail).
+    const noTx = SqliteStore.open(':memory:', { fault: 'precommit:1:throw' });
+    const strict = { ...ctx, external: telegramTools(new TelegramClient(tg.url, tg.token), noTx) };
+    for (const [args, error] of [[{ chat_id: 12, text: ' ' }, "Argument 'text' is empty"], [{ chat_id: 'x y', text: 'a' }, /must be a numeric chat id/]] as const) {
+      const r = await executeToolCall({ call_id: 'c5', runtime_call_id: 'rtcall_k_5', name: 'send_telegram_message', arguments: args }, strict);
+      expect(r.error).toMatch(error);
+    }
+    expect((await executeToolCall({ call_id: 'c6', runtime_call_id: 'rtcall_k_6', name: 'send_telegram_artifact', arguments: { chat_id: 12, artifact_id: 'nope' } }, strict)).error)
+      .toBe("Artifact 'nope' not found");
+    await noTx.close();
     // A Bot API failure is the tool's error (the token never appears in it).
     const bad = await executeToolCall({ call_id: 'c2', name: 'send_telegram_message', arguments: { chat_id: 1, text: 'x' } },
       { ...ctx, external: telegramTools(new TelegramClient(tg.url, '1:wrong-token'), store) });
