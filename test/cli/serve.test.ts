@@ -27,9 +27,8 @@ describe('serve', () => {
     const tokenFile = join(dataDir, 'gateway_token');
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     // the generated token is shown once, with a ready-to-paste curl line
-    await Bun.sleep(50);
     const token = readFileSync(tokenFile, 'utf8').trim();
-    expect(srv.out).toContain(`curl -H "Authorization: Bearer ${token}" ${url}/api/gateway/bundles`);
+    await until(() => srv.out.includes(`curl -H "Authorization: Bearer ${token}" ${url}/api/gateway/bundles`), 'the curl line');
 
     const remote = ['--url', url, '--data-dir', dataDir]; // token read from <data-dir>/gateway_token
     const { run_id } = await cliJson(['runs', 'start', 'hello', '--input', 'name=Bob', ...remote]);

@@ -4,6 +4,7 @@
 // subscribers out). Latency figures are printed; only a generous 1 s bound is asserted.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { eventually } from '../support/clock.ts';
 import { bundleBytes, flowDoc } from '../flow/bundle/helpers.ts';
 import { healthMs, LIVE_AUTH, LIVE_TOKEN, rawClient, requestHead, startLive, type Live, type RawClient } from './live.ts';
 
@@ -117,10 +118,9 @@ describe('§6 fair use of limited slots', () => {
       const head = requestHead('POST', '/api/gateway/commands', { 'content-type': 'application/json', 'content-length': '1000' });
       const stalled: RawClient[] = [];
       for (let i = 0; i < 64; i++) stalled.push(await rawClient(live.port, head + '{"run_id":'));
-      await Bun.sleep(100);
-      // every slot is taken: the 65th in-flight request is refused
-      const refused = await fetch(`${live.base}/api/gateway/runs`, { headers: LIVE_AUTH });
-      expect(refused.status).toBe(429);
+      // every slot is taken (once the stalled heads have reached the server): the 65th in-flight request is refused
+      let refused!: Response;
+      await eventually(async () => (refused = await fetch(`${live.base}/api/gateway/runs`, { headers: LIVE_AUTH })).status === 429, 10_000, 'every slot taken');
       expect(((await refused.json()) as { code: string }).code).toBe('concurrency_limit');
       expect(await healthMs(live.base)).toBeLessThan(1000); // the event loop is free meanwhile
       const answers = await Promise.all(stalled.map((c) => c.closed(5000)));
@@ -139,8 +139,7 @@ describe('§6 fair use of limited slots', () => {
       const head = requestHead('POST', '/api/gateway/commands', { 'content-type': 'application/json', 'content-length': '1000' });
       const a = await rawClient(live.port, head + '{');
       const b = await rawClient(live.port, head + '{');
-      await Bun.sleep(100);
-      expect((await fetch(`${live.base}/api/gateway/runs`, { headers: LIVE_AUTH })).status).toBe(429);
+      await eventually(async () => (await fetch(`${live.base}/api/gateway/runs`, { headers: LIVE_AUTH })).status === 429, 10_000, 'both slots taken');
       a.socket.destroy();
       b.socket.destroy();
       let status = 0;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createApp } from '../../src/http/app.ts';
 import { Counter, Histogram, exposition } from '../../src/http/metrics/registry.ts';
 import { loadSecurityPolicy } from '../../src/http/security/index.ts';
+import { eventually } from '../support/clock.ts';
 import { startGateway, waitFor, type TestGateway } from './support.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -75,10 +76,14 @@ describe('GET /metrics', () => {
     for (let i = 0; i < 4; i++) await fetch(gw.url('/api/gateway/runs'), { headers: { authorization: 'Bearer wrong-token-000000000' } });
     const locked = await fetch(gw.url('/api/gateway/runs'), { headers: auth });
     expect(locked.status).toBe(429);
-    await Bun.sleep(20); // the 429 body is read off the response path
-    // the scrape itself is locked out too (same address): read through a second app over the same metrics
+    // the scrape itself is locked out too (same address): read through a second app over the same metrics; the
+    // 429 is counted off the response path, so it may take a moment to show
     const app = createApp({ store: gw.store, registry: gw.registry, runtime: gw.runtime, config: gw.config, metrics: gw.app.decorator.metrics, metricsPublic: true });
-    const text = await (await app.handle(new Request('http://local/metrics'))).text();
+    let text = '';
+    await eventually(async () => {
+      text = await (await app.handle(new Request('http://local/metrics'))).text();
+      return sample(text, 'abstractgateway_http_429_total{limit="auth_lockout"}') >= 1;
+    }, 10_000, 'the 429 to be counted');
     expect(sample(text, 'abstractgateway_http_429_total{limit="auth_lockout"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'abstractgateway_http_requests_total{method="GET",status="4xx"}')).toBeGreaterThanOrEqual(5);
   });

@@ -4,6 +4,7 @@ import type { Workflow } from '../../src/runtime/types.ts';
 import { isoFromMs } from '../../src/util/time.ts';
 import { createHarness, openHarness, type Harness } from '../support/harness.ts';
 import { forEachBackend } from '../support/backends.ts';
+import { ManualClock } from '../support/clock.ts';
 import type { Store } from '../../src/store/index.ts';
 
 let h: Harness<Store>;
@@ -131,14 +132,15 @@ forEachBackend(() => {
         w: () => ({ effect: { type: 'wait_until', payload: { until }, result_key: null }, next_node: 'd' }),
         d: () => ({ complete_output: { woke: true } }),
       });
-      h = await openHarness({ workflows: [wf] });
-      until = isoFromMs(Date.now() + 150); // after the store opened (a PostgreSQL database takes a while)
+      const clock = new ManualClock();
+      h = await openHarness({ workflows: [wf], clock });
+      until = isoFromMs(clock.now() + 150);
       const run = await h.runtime.start('wu');
       const w = await h.runToEnd(run.run_id);
       expect(w.status).toBe('waiting');
       expect(w.waiting?.until).toBe(until);
       expect(await h.store.runs.listDueUntil(until, 10)).toEqual([run.run_id]);
-      await Bun.sleep(200);
+      clock.advance(200);
       const done = await h.runToEnd(run.run_id);
       expect(done.status).toBe('completed');
     });

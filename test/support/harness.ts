@@ -11,6 +11,7 @@ import { Runner } from '../../src/runtime/runner.ts';
 import { StaticWorkflows } from '../../src/runtime/graph.ts';
 import type { Workflow, WorkflowSource } from '../../src/runtime/types.ts';
 import type { RunState, StepRecord, Vars } from '../../src/model/index.ts';
+import type { Clock } from '../../src/util/clock.ts';
 
 export function tempDir(prefix = 'ag-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -35,7 +36,8 @@ export interface Harness<S extends Store = SqliteStore> {
   close(): Promise<void>;
 }
 
-type HarnessOptions = { workflows?: Workflow[] | WorkflowSource; path?: string };
+/** `clock`: the runtime's (a ManualClock makes `until` waits due without waiting). */
+type HarnessOptions = { workflows?: Workflow[] | WorkflowSource; path?: string; clock?: Clock };
 
 export function createHarness(opts: HarnessOptions = {}): Harness {
   return harnessOver(SqliteStore.open(opts.path ?? ':memory:'), opts);
@@ -48,7 +50,7 @@ export async function openHarness(opts: Omit<HarnessOptions, 'path'> = {}): Prom
 
 function harnessOver<S extends Store>(store: S, opts: HarnessOptions): Harness<S> {
   const workflows = Array.isArray(opts.workflows) || !opts.workflows ? new StaticWorkflows(opts.workflows ?? []) : opts.workflows;
-  const runtime = new Runtime(store, workflows);
+  const runtime = new Runtime(store, workflows, { clock: opts.clock });
   const h: Harness<S> = {
     store,
     runtime,

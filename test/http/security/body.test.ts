@@ -2,6 +2,7 @@
 // stalled bodies answered 408 with their slot freed, and both still on with SECURITY=0.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { connect } from 'node:net';
+import { eventually } from '../../support/clock.ts';
 import { auth, policyFor, serve, tempDir, TOKEN, type Served } from './harness.ts';
 
 const servers: Served[] = [];
@@ -53,8 +54,8 @@ describe('body timeout', () => {
   test('a body that stalls gets 408 body_timeout after ABSTRACTGATEWAY_BODY_TIMEOUT_S and its slot is free again', async () => {
     const s = start({ ABSTRACTGATEWAY_BODY_TIMEOUT_S: '0.3', ABSTRACTGATEWAY_MAX_CONCURRENCY: '1' });
     const answer = stalled(s, '/api/gateway/commands', '{"a":');
-    await Bun.sleep(100);
-    expect((await fetch(s.base + '/api/gateway/runs', { headers: auth() })).status).toBe(429); // the stalled one holds the slot
+    // the stalled one holds the slot (once its head has reached the server)
+    await eventually(async () => (await fetch(s.base + '/api/gateway/runs', { headers: auth() })).status === 429, 10_000, 'the stalled request to hold the slot');
     const text = await answer;
     expect(text).toStartWith('HTTP/1.1 408');
     expect(text).toContain('"code":"body_timeout"');
