@@ -9,7 +9,7 @@
 // another.
 import type { CommandWithOutcome, Store } from '../store/index.ts';
 import {
-  clearPause, Conflict, controlOf, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
+  clearPause, Conflict, controlOf, DomainError, ensureLimits, GATEWAY_ACTOR, isPaused, isPlainObject, isTerminal, nodeTracesOf, readRuntime,
   RunNotFound, RunNotWaiting, RunPaused, runtimeSection, setPath, WaitKeyMismatch, WorkflowNotFound,
   type EffectOutcome, type EffectSpec, type RunState, type StepRecord, type Vars, type WaitState,
 } from '../model/index.ts';
@@ -162,7 +162,7 @@ export class Runtime {
     const fence = owner && t ? async () => {
       if (!(await t.stillCurrent())) throw new CommitFailed(claimLost(parent.run_id));
     } : undefined;
-    return this.start(workflowId, { ...opts, runId, parent, parentRunId: parent.run_id }, fence);
+    return this.startRun(workflowId, { ...opts, runId, parent, parentRunId: parent.run_id }, { fence });
   }
 
   /** Handles command `type` on this runtime (the kernel's own types are built in, see commands.ts). */
@@ -193,11 +193,18 @@ export class Runtime {
 
   // ---- start ---------------------------------------------------------------------------------------------
 
+  /** Creates and commits a new run (status running at the entry node). Nothing executes until a tick. */
+  start(workflowId: string, opts: StartOptions = {}): Promise<RunState> {
+    return this.startRun(workflowId, opts);
+  }
+
   /**
-   * Creates and commits a new run (status running at the entry node). Nothing executes until a tick. `fence`
-   * (startChild's) runs first inside the commit and may refuse it by throwing.
+   * `start`; for a child started by a tick (`child`), a start the store refused (the fence, a deadlock, a dropped
+   * connection) stops the parent's tick like a refused commit of its own (CommitFailed): the parent is ticked
+   * again from its checkpoint, never failed for it. Refusals of the start itself (an unknown workflow, a tree
+   * limit: domain errors) stay the parent's failure.
    */
-  async start(workflowId: string, opts: StartOptions = {}, fence?: () => Promise<void>): Promise<RunState> {
+  private async startRun(workflowId: string, opts: StartOptions, child?: { fence?: () => Promise<void> }): Promise<RunState> {
     if (opts.runId) {
       const existing = await this.store.runs.get(opts.runId);
       if (existing) return existing;
@@ -205,7 +212,9 @@ export class Runtime {
     const wf = await this.getWorkflow(workflowId);
     const listeners = (opts.startListeners ?? !opts.parentRunId) ? (wf.listeners?.() ?? []) : [];
     const { run, write } = await this.newRun(wf, opts, await Promise.all(listeners.map((id) => this.getWorkflow(id))));
-    await this.commitSoon(fence ? async () => { await fence(); await write(); } : write);
+    const fence = child?.fence;
+    const committed = this.commitSoon(fence ? async () => { await fence(); await write(); } : write);
+    await (child ? committed.catch((err) => { throw err instanceof CommitFailed || err instanceof DomainError ? err : new CommitFailed(err); }) : committed);
     return run;
   }
 
@@ -379,7 +388,9 @@ export class Runtime {
   private async tryTickChild(childRunId: string, maxSteps: number, owner: string | null): Promise<{ run: RunState; held: boolean }> {
     if (!owner || !this.store.multiRunner) return { run: await this.tickSerial(childRunId, maxSteps, owner), held: false };
     const now = Date.now(); // claims are liveness between processes: wall-clock time, never the runtime's clock
-    if (!(await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs))) {
+    const claimed = await this.store.claims.claimRun(owner, childRunId, now, now + this.claimMs)
+      .catch((err) => { throw new CommitFailed(err); }); // the store refused: the parent's tick stops, not fails
+    if (!claimed) {
       const cur = await this.store.runs.get(childRunId);
       if (!cur) throw new RunNotFound(childRunId);
       return { run: cur, held: true };

@@ -123,7 +123,7 @@ describePg('two APIs and two runners on one PostgreSQL database', () => {
     }, 60_000, 'every run completed after the kill').catch(async (err) => {
       // What the next occurrence needs to be diagnosed: the runs left over, their claims, the survivor's log.
       const sql = new SQL(db.url, { max: 1, database: db.name });
-      const left = await sql.unsafe(`SELECT run_id, workflow_id, status, wait_reason, wait_key, lease_owner, lease_until, updated_at, paused
+      const left = await sql.unsafe(`SELECT run_id, workflow_id, status, left(run_json::json->>'error', 400) AS error, wait_reason, wait_key, lease_owner, lease_until, updated_at, paused
         FROM runs WHERE status <> 'completed' ORDER BY updated_at LIMIT 20`);
       await sql.close();
       const log = runners[1]!.out.split('\n').filter((l) => !l.includes('"event":"run.')).slice(-20).join('\n');

@@ -83,6 +83,24 @@ forEachBackend((backendName) => {
     expect((await h.run(p.run_id)).output!.sub.output).toEqual({ doubled: 42 });
   });
 
+  test('a child start the store refuses stops the parent\'s tick; the parent is not failed and completes on the next tick', async () => {
+    // Commit #1 starts the parent; #2 is the child's start, inside the parent's tick (the injected store failure).
+    const store = await openStore({ fault: 'precommit:2:throw' });
+    const rt = new Runtime(store, new StaticWorkflows([child, parent()]));
+    try {
+      const p = await rt.start('parent');
+      await expect(rt.tick(p.run_id)).rejects.toThrow(/injected fault at precommit#2/);
+      expect(await store.runs.children(p.run_id)).toEqual([]);
+      const after = (await store.runs.get(p.run_id))!;
+      expect({ status: after.status, error: after.error }).toEqual({ status: 'running', error: null });
+      const done = await rt.tick(p.run_id);
+      expect(done.status).toBe('completed');
+      expect(done.output!.sub.output).toEqual({ doubled: 42 });
+    } finally {
+      await store.close();
+    }
+  });
+
   // A tick gated by `gate` (registered non-external on the runtime) until `release()`; `entered` once it waits there.
   function gated(rt: Runtime) {
     let release!: () => void;

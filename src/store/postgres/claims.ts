@@ -42,7 +42,14 @@ export class PgClaimRepo implements ClaimRepo {
 
   async renew(owner: string, runIds: string[], leaseUntilMs: number): Promise<void> {
     if (!runIds.length) return;
-    await this.db.q.unsafe('UPDATE runs SET lease_until = $1 WHERE lease_owner = $2 AND run_id = ANY($3::text[])', [leaseUntilMs, owner, runIds]);
+    // Rows locked right now (a commit of this very tick, most likely) are skipped, not waited for: the renewal then
+    // never takes part in a deadlock with the ticks' commits, and the next renewal (a third of the claim later)
+    // extends them.
+    await this.db.q.unsafe(
+      `UPDATE runs r SET lease_until = $1
+       FROM (SELECT run_id FROM runs WHERE lease_owner = $2 AND run_id = ANY($3::text[]) FOR UPDATE SKIP LOCKED) c
+       WHERE r.run_id = c.run_id`,
+      [leaseUntilMs, owner, runIds]);
   }
 
   async release(owner: string, runIds: string[]): Promise<void> {
