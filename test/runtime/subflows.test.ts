@@ -114,6 +114,15 @@ forEachBackend((backendName) => {
     }, { external: false });
     return { release, reached };
   }
+  /** Starts `parent` on `rt`, claims it for `owner` and ticks it with that claim until the tick waits at the gate. */
+  async function claimedTickAtGate(store: Store, rt: Runtime, g: ReturnType<typeof gated>, owner: string) {
+    const p = await rt.start('parent');
+    const now = Date.now();
+    expect(await store.claims.claimRun(owner, p.run_id, now, now + 60_000)).toBe(true);
+    const tick = rt.tick(p.run_id, 10, owner);
+    await g.reached;
+    return { p, now, tick };
+  }
   const asker = graphWorkflow('asker', 'ask', {
     ask: () => ({ effect: { type: 'ask_user', payload: { prompt: 'ok?' }, result_key: 'a' }, next_node: 'd' }),
     d: (run) => ({ complete_output: { a: run.vars.a } }),
@@ -131,11 +140,7 @@ forEachBackend((backendName) => {
     successor.registerEffect('gate', () => ({ status: 'completed', result: {} }), { external: false });
     const g = gated(stale);
     try {
-      const p = await stale.start('parent');
-      const now = Date.now();
-      expect(await store.claims.claimRun('stale', p.run_id, now, now + 60_000)).toBe(true);
-      const tick = stale.tick(p.run_id, 10, 'stale');
-      await g.reached;
+      const { p, now, tick } = await claimedTickAtGate(store, stale, g, 'stale');
       // The successor sees the stale claim as lapsed (its clock is past the lease), takes the run over and moves
       // it on: its child waits for an answer, the parent waits on the child (an ended record of the effect).
       expect(await store.claims.claimRun('successor', p.run_id, now + 120_000, now + 180_000)).toBe(true);
@@ -155,22 +160,14 @@ forEachBackend((backendName) => {
 
   if (backendName === 'postgres') test('a child ticked inline whose claim was taken over stops its parent\'s tick instead of failing the parent', async () => {
     const store = await openStore();
-    const slow = graphWorkflow('slow', 'g', {
+    const slow = graphWorkflow('child', 'g', {
       g: () => ({ effect: { type: 'gate', payload: {}, result_key: null }, next_node: 'd' }),
       d: () => ({ complete_output: { ok: true } }),
     });
-    const wf = graphWorkflow('parent', 's', {
-      s: () => ({ effect: { type: 'start_subworkflow', payload: { workflow_id: 'slow' }, result_key: 'sub' }, next_node: 'd' }),
-      d: (run) => ({ complete_output: { sub: run.vars.sub } }),
-    });
-    const rt = new Runtime(store, new StaticWorkflows([slow, wf]));
+    const rt = new Runtime(store, new StaticWorkflows([slow, parent()]));
     const g = gated(rt);
     try {
-      const p = await rt.start('parent');
-      const now = Date.now();
-      expect(await store.claims.claimRun('first', p.run_id, now, now + 60_000)).toBe(true);
-      const tick = rt.tick(p.run_id, 10, 'first');
-      await g.reached;
+      const { p, now, tick } = await claimedTickAtGate(store, rt, g, 'first');
       const [kid] = await store.runs.children(p.run_id);
       expect(await store.claims.claimRun('other', kid!.run_id, now + 120_000, now + 180_000)).toBe(true);
       g.release();
