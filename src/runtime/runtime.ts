@@ -157,9 +157,8 @@ export class Runtime {
   async startChild(ctx: { run: RunState; idempotencyKey: string }, workflowId: string, opts: Omit<StartOptions, 'runId' | 'parentRunId' | 'parent'>): Promise<RunState> {
     const parent = ctx.run;
     const runId = await this.childRunId(ctx);
-    const t = this.tickStates.get(parent.run_id);
-    const owner = this.store.multiRunner ? t?.claimOwner ?? null : null;
-    const fence = owner && t ? async () => {
+    const t = this.store.multiRunner ? this.tickStates.get(parent.run_id) : undefined;
+    const fence = t?.claimOwner ? async () => {
       if (!(await t.stillCurrent())) throw new CommitFailed(claimLost(parent.run_id));
     } : undefined;
     return this.startRun(workflowId, { ...opts, runId, parent, parentRunId: parent.run_id }, { fence });

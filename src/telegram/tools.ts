@@ -6,7 +6,7 @@
 // answer (the gateway died during the request, which Telegram may or may not have carried out) is not sent again
 // either — it returns `delivery: 'unknown'`, since the Bot API has no idempotency key to ask with.
 import { str } from '../llm/tools/args.ts';
-import type { ExternalTool } from '../llm/tools/index.ts';
+import type { ExternalTool, ToolRunContext } from '../llm/tools/index.ts';
 import { ToolError } from '../llm/tools/workspace.ts';
 import type { Store } from '../store/index.ts';
 import { TelegramApiError, type TelegramClient } from './client.ts';
@@ -35,7 +35,7 @@ const INTENT = { ok: true, delivery: 'unknown', note: 'the gateway stopped while
  * the send it returns is what the intent covers.
  */
 type Send = () => Promise<Record<string, unknown>>;
-function once(store: Store, prepare: (args: Record<string, unknown>, ctx: Parameters<ExternalTool>[1]) => Promise<Send>): ExternalTool {
+function once(store: Store, prepare: (args: Record<string, unknown>, ctx: ToolRunContext) => Promise<Send>): ExternalTool {
   return async (args, ctx) => {
     const callId = ctx.callId;
     if (!callId) return (await prepare(args, ctx))();
