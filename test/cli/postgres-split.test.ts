@@ -1,6 +1,6 @@
 // Many processes on one PostgreSQL database (docs/scaling.md): two API processes (`serve --no-runner`) and two
 // `runner` processes, real child processes over real sockets. A few hundred runs of mixed kinds are started
-// through both APIs; runner #1 SIGKILLs itself inside the commit transaction of its 40th tick
+// through both APIs; runner #1 SIGKILLs itself inside its 20th commit transaction
 // (ABSTRACTGATEWAY_TEST_FAULT=precommit:20: deterministic, while it holds claims and uncommitted steps; a group
 // commit carries many runs, so the whole workload takes it only ~30–60 commits); its claims
 // lapse (ABSTRACTGATEWAY_RUN_CLAIM_MS=2000) and runner #2 takes those runs over. Then, read back through the store contract:
