@@ -88,11 +88,16 @@ export class Runner {
     if (!this.store.multiRunner) await this.lease.release();
   }
 
+  /**
+   * Wakes the loop in a task of its own: a wake comes from a commit, often inside a request's handler, and the
+   * loop's work must neither hold that response back nor the SSE bytes the commit pushed (Bun hands a socket
+   * write to the kernel when the current task ends).
+   */
   wake(): void {
     this.woken = true;
     const r = this.wakeResolve;
     this.wakeResolve = null;
-    r?.();
+    if (r) setImmediate(r);
   }
 
   /** Resolves when the runner has nothing left to do right now (tests and graceful shutdown). */
@@ -118,6 +123,8 @@ export class Runner {
         if (this.commandsDirty) {
           this.commandsDirty = false;
           worked = await this.applyCommands();
+          // End this task before ticking, so that what the commands' commits pushed to SSE leaves first.
+          if (worked) await new Promise((r) => setImmediate(r));
         }
         if (this.runsDirty) {
           this.runsDirty = false;

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { startGateway, type TestGateway } from './support.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { graphWorkflow } from '../../src/runtime/graph.ts';
+import { startGateway, waitFor, type TestGateway } from './support.ts';
 
 let gw: TestGateway;
 beforeAll(async () => { gw = await startGateway(); });
@@ -62,5 +65,53 @@ describe('GET /commands/{command_id}', () => {
     const r = await gw.json('/api/gateway/commands/nope');
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('command_not_found');
+  });
+});
+
+// Bun hands a socket write to the kernel when the current task ends. The runner is woken by commits made inside
+// request handlers, so it must do its work in tasks of its own, or responses and SSE bytes wait for it. Each test
+// blocks the runner synchronously until a client in another process has seen the bytes, which it cannot unless
+// they left before the runner's work began (else the wait gives up after 10 s and the test fails).
+describe('the runner works in tasks of its own', () => {
+  const blockUntil = (file: string) => {
+    const until = Date.now() + 10_000;
+    while (!existsSync(file) && Date.now() < until) Bun.sleepSync(1);
+    return existsSync(file);
+  };
+  const child = (code: string) => Bun.spawn([process.execPath, '-e', code], { stdout: 'pipe', stderr: 'inherit' });
+
+  test("a resume's record reaches SSE before the runner ticks the resumed run", async () => {
+    let seen = '';
+    const gate = graphWorkflow('gate@0.0.1:root', 'ask', {
+      ask: () => ({ effect: { type: 'ask_user', payload: { prompt: 'go?' }, result_key: 'answer' }, next_node: 'hold' }),
+      hold: () => ({ complete_output: { client_saw_resume: blockUntil(seen) } }),
+    });
+    const g = await startGateway({ runner: true, workflows: [gate] });
+    try {
+      seen = join(g.dataDir, 'resume-seen');
+      const run = await g.runtime.start('gate@0.0.1:root');
+      await waitFor(() => g.store.runs.get(run.run_id), (r) => r?.status === 'waiting');
+      const client = child(`
+        const res = await fetch(${JSON.stringify(g.url(`/api/gateway/runs/${run.run_id}/ledger/stream?after=0`))});
+        const reader = res.body.getReader();
+        let text = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) process.exit(3);
+          text += new TextDecoder().decode(value);
+          if (text.includes('"ask_user"')) console.log('ready');
+          if (text.includes('"resume"')) break;
+        }
+        require('node:fs').writeFileSync(${JSON.stringify(seen)}, 'yes');
+        process.exit(0);`);
+      const out = client.stdout.getReader();
+      await out.read(); // "ready": subscribed, the ask on screen
+      await g.post('/api/gateway/commands', { command_id: 'c-gate', run_id: run.run_id, type: 'resume', payload: { payload: { go: true } } });
+      expect(await client.exited).toBe(0);
+      const done = await waitFor(() => g.store.runs.get(run.run_id), (r) => r?.status === 'completed', 15_000);
+      expect(done!.output).toEqual({ client_saw_resume: true });
+    } finally {
+      await g.close();
+    }
   });
 });

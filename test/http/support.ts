@@ -60,6 +60,8 @@ export interface GatewayOptions {
   security?: (dataDir: string) => SecurityPolicy | null;
   llm?: LlmDiscovery;
   config?: Partial<GatewayConfig>;
+  /** More native workflows, beside testWorkflows(). */
+  workflows?: Workflow[];
 }
 
 export interface TestGateway {
@@ -93,7 +95,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<TestGatew
   const registry = new BundleRegistry({ flowsDir, dataDir });
   registry.reload();
   let runtime!: Runtime;
-  runtime = new Runtime(store, new StaticWorkflows(testWorkflows(), [new ScheduledWorkflows(() => runtime)]));
+  runtime = new Runtime(store, new StaticWorkflows([...testWorkflows(), ...(opts.workflows ?? [])], [new ScheduledWorkflows(() => runtime)]));
   installSchedules(runtime);
   const runner = opts.runner
     ? new Runner(store, runtime, { pollMs: 20, commandBatchLimit: 200, tickMaxSteps: 100, runScanLimit: 200 })
