@@ -191,8 +191,8 @@ class RunChannel {
     let rows: RawRecord[];
     try {
       this.hub.reads++;
-      const run = await this.store.runs.get(this.runId);
-      terminal = !run || isTerminal(run.status);
+      const status = await this.store.runs.status(this.runId);
+      terminal = status === null || isTerminal(status);
       from = Math.min(...targets.map((s) => s.cursor));
       rows = await this.store.ledger.listRawAfter(this.runId, from, BATCH);
     } catch (err) {

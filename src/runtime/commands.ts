@@ -128,10 +128,10 @@ async function dispatch(rt: Runtime, cmd: CommandWithOutcome): Promise<string | 
       return;
     }
     case 'resume': {
-      await requireRun(rt, cmd.run_id);
+      const run = await requireRun(rt, cmd.run_id);
       const p = parsePayload(ResumePayload, cmd.payload);
       if (p.payload !== undefined) {
-        await rt.resume(cmd.run_id, p.payload, p.wait_key);
+        await rt.applyResume(run, p.payload, p.wait_key); // in this command's transaction, on the run just loaded
         return;
       }
       for (const id of await rt.tree(cmd.run_id)) await rt.resumeRun(id);

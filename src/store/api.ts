@@ -44,6 +44,8 @@ export interface RunRepo {
   /** The stored `updated_at` (null when absent): a cheap change check before a commit (locks like `get`). */
   updatedAt(runId: string): Promise<string | null>;
   exists(runId: string): Promise<boolean>;
+  /** The run's status column (null when absent), without decoding the checkpoint; never locks. */
+  status(runId: string): Promise<RunStatus | null>;
   /** Upsert the whole checkpoint (callers set updated_at). */
   save(run: RunState): Promise<void>;
   list(q: RunListQuery): Promise<{ items: RunIndexRow[]; next_cursor: string | null }>;

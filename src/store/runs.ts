@@ -1,7 +1,7 @@
 // Run checkpoints: one JSON document per run plus the columns the queries filter on. The document keeps
 // integral Python floats tagged (src/util/pyfloat.ts); read it back with `parseRunJson`.
 import type { Database } from 'bun:sqlite';
-import { isInternalWorkflow, isPaused, isPlainObject, type RunState } from '../model/index.ts';
+import { isInternalWorkflow, isPaused, isPlainObject, type RunState, type RunStatus } from '../model/index.ts';
 import { parseTagged, stringifyTagged } from '../util/pyfloat.ts';
 import type { RunIndexRow, RunListQuery, RunRepo } from './api.ts';
 
@@ -51,6 +51,11 @@ export class SqliteRunRepo implements RunRepo {
 
   async exists(runId: string): Promise<boolean> {
     return this.db.query('SELECT 1 FROM runs WHERE run_id = ?').get(runId) !== null;
+  }
+
+  async status(runId: string): Promise<RunStatus | null> {
+    const row = this.db.query('SELECT status FROM runs WHERE run_id = ?').get(runId) as { status: RunStatus } | null;
+    return row?.status ?? null;
   }
 
   /** Upsert the whole checkpoint (callers set updated_at). */

@@ -54,6 +54,15 @@ forEachBackend(() => {
   });
 
   describe('runs', () => {
+    test('status reads the column a save wrote, null for an unknown run', async () => {
+      const store = await fresh();
+      expect(await store.runs.status('nope')).toBeNull();
+      await store.tx(() => store.runs.save(run('s1', { status: 'waiting' })));
+      expect(await store.runs.status('s1')).toBe('waiting');
+      await store.tx(() => store.runs.save(run('s1', { status: 'completed' })));
+      expect(await store.runs.status('s1')).toBe('completed');
+    });
+
     test('list is newest-updated first, hides internal runs, filters, and pages by cursor without gaps', async () => {
       const store = await fresh();
       await store.tx(async () => {

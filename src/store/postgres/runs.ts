@@ -2,7 +2,7 @@
 // decoded through `parseRunJson`, the one place a stored checkpoint becomes a RunState). Inside a transaction
 // `get` and `updatedAt` lock the row FOR UPDATE until commit: the runtime's read-merge-write of a checkpoint is
 // then atomic across processes.
-import { isInternalWorkflow, isPaused, type RunState } from '../../model/index.ts';
+import { isInternalWorkflow, isPaused, type RunState, type RunStatus } from '../../model/index.ts';
 import { stringifyTagged } from '../../util/pyfloat.ts';
 import type { RunIndexRow, RunListQuery, RunRepo } from '../api.ts';
 import { decodeRunCursor, encodeRunCursor, parseRunJson } from '../runs.ts';
@@ -30,6 +30,11 @@ export class PgRunRepo implements RunRepo {
 
   async exists(runId: string): Promise<boolean> {
     return (await this.db.q`SELECT 1 FROM runs WHERE run_id = ${runId}`).length > 0;
+  }
+
+  async status(runId: string): Promise<RunStatus | null> {
+    const [row] = await this.db.q`SELECT status FROM runs WHERE run_id = ${runId}`;
+    return (row as { status: RunStatus } | undefined)?.status ?? null;
   }
 
   async save(run: RunState): Promise<void> {
