@@ -15,6 +15,15 @@ beforeAll(async () => {
 afterAll(() => gw.close());
 
 describe('with the security layer', () => {
+  test('a JSON body the body check read reaches the route parsed; malformed JSON is the one 400', async () => {
+    const send = (body: string) => gw.json('/api/gateway/commands', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    const ok = await send(JSON.stringify({ command_id: 'sec-1', run_id: 'r-sec', type: 'pause', payload: { reason: 'é' } }));
+    expect(ok.body).toMatchObject({ accepted: true, duplicate: false });
+    expect((await gw.store.commands.get('sec-1'))?.payload).toEqual({ reason: 'é' });
+    expect(await send('{"command_id": ')).toMatchObject({ status: 400, body: { detail: 'Malformed request body', code: 'bad_request' } });
+    expect(await send('')).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+  });
+
   test('health, docs and the OpenAPI document stay public', async () => {
     expect((await gw.json('/api/health')).status).toBe(200);
     expect((await gw.json('/openapi.json')).status).toBe(200);

@@ -26,7 +26,7 @@ import { z } from 'zod';
 import { nowIso } from '../../util/time.ts';
 import { AuditLog, pickHeaders, redactQuery, tailAudit } from './audit.ts';
 import { clientIp, isLoopback } from './client.ts';
-import { bodyLimitFor, checkBody, isJsonBody, isSsePath, isUploadPath, SlotPool, StreamPool, type StreamGrant, type StreamHandle } from './limits.ts';
+import { bodyLimitFor, checkBody, isJsonBody, isSsePath, isUploadPath, parsedAsJson, readJsonBody, SlotPool, StreamPool, type StreamGrant, type StreamHandle } from './limits.ts';
 import { AuthLockout } from './lockout.ts';
 import { originMatcher } from './origin.ts';
 import type { SecurityPolicy } from './policy.ts';
@@ -275,12 +275,17 @@ export function securityPlugin(policy: SecurityPolicy, { dataDir }: SecurityPlug
    * (before any parser or validator walks it), and a client that stalls mid-body. Also with SECURITY=0.
    */
   async function checkBodyOf(request: Request, state: RequestState): Promise<Response | undefined> {
-    if (!state.write || !request.body) return;
+    if (!state.write) return;
     const upload = isUploadPath(state.path);
     const limit = state.checksOnly ? 0 : bodyLimitFor(policy, state.path);
     const timeoutS = upload ? policy.uploadTimeoutS : policy.bodyTimeoutS;
-    const json = isJsonBody(request.headers.get('content-type'));
-    const check = await checkBody(request, { limit, maxDepth: json ? policy.maxJsonDepth : 0, timeoutMs: timeoutS * 1000 });
+    const type = request.headers.get('content-type');
+    const json = isJsonBody(type);
+    const opts = { limit, maxDepth: json ? policy.maxJsonDepth : 0, timeoutMs: timeoutS * 1000 };
+    const declared = request.headers.get('content-length');
+    const whole = parsedAsJson(type) && declared !== null && /^\d+$/.test(declared) && (limit === 0 || Number(declared) <= limit);
+    if (!whole && !request.body) return;
+    const check = await (whole ? readJsonBody(request, opts) : checkBody(request, opts));
     if (check.ok) {
       state.bytesIn ??= check.bytes;
       return;

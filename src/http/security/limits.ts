@@ -83,6 +83,41 @@ export async function checkBody(request: Request, opts: BodyCheckOptions): Promi
   }
 }
 
+/**
+ * A JSON body of declared length within the cap, read once, natively, from the request itself, with the same
+ * deadline and nesting scan as checkBody; the request then serves those bytes to whoever reads it next (the
+ * route's parser). A clone would route both copies through JS streams: the most expensive part of a small write.
+ */
+export async function readJsonBody(request: Request, opts: BodyCheckOptions): Promise<BodyCheck> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), opts.timeoutMs); });
+  try {
+    const read = await Promise.race([request.arrayBuffer(), expired]).catch(() => 'aborted' as const);
+    if (read === 'timeout' || read === 'aborted') return { ok: false, why: request.signal.aborted ? 'aborted' : read };
+    const body = new Uint8Array(read);
+    if (opts.limit > 0 && body.byteLength > opts.limit) return { ok: false, why: 'too_large', bytes: body.byteLength };
+    if (opts.maxDepth > 0 && !new JsonDepthScanner(opts.maxDepth).feed(body)) return { ok: false, why: 'too_deep' };
+    serveBodyFrom(request, body);
+    return { ok: true, bytes: body.byteLength };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Makes `request`'s body readers (json, text, arrayBuffer, bytes, blob, formData, body) answer with `bytes`. */
+function serveBodyFrom(request: Request, bytes: Uint8Array): void {
+  const again = () => new Response(bytes, { headers: { 'content-type': request.headers.get('content-type') ?? '' } });
+  const reader = (name: 'json' | 'text' | 'arrayBuffer' | 'bytes' | 'blob' | 'formData') => ({ value: () => again()[name]() });
+  Object.defineProperties(request, {
+    json: reader('json'), text: reader('text'), arrayBuffer: reader('arrayBuffer'), bytes: reader('bytes'),
+    blob: reader('blob'), formData: reader('formData'),
+    body: { get: () => again().body }, bodyUsed: { get: () => false },
+  });
+}
+
+/** Elysia's default body parser reads JSON exactly when the raw content type has a `j` at index 12 ("application/j…"). */
+export const parsedAsJson = (contentType: string | null): boolean => contentType?.charCodeAt(12) === 106;
+
 /** Bodies Elysia will parse as JSON (its dispatch looks at "application/j…"), plus any `+json` type. */
 export function isJsonBody(contentType: string | null): boolean {
   if (!contentType) return false;

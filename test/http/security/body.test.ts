@@ -75,3 +75,15 @@ describe('body timeout', () => {
     expect(await stalled(s, '/api/gateway/commands', '{')).toStartWith('HTTP/1.1 408');
   });
 });
+
+describe('a JSON body read by the check', () => {
+  // A JSON body of declared length is read once, from the request itself; the route then reads the same bytes.
+  test('reaches a route that reads the raw request intact, and bad JSON is still 400 for a parsing route', async () => {
+    const s = start();
+    const body = JSON.stringify({ a: [1, 2, { b: 'é' }] });
+    const raw = await post(s, '/api/gateway/echo-size', body);
+    expect(await raw.json()).toEqual({ bytes: Buffer.byteLength(body) });
+    expect(await (await post(s, '/api/gateway/commands', body)).json()).toEqual({ accepted: true, got: JSON.parse(body) });
+    expect((await post(s, '/api/gateway/commands', '{"command_id": ')).status).toBe(400);
+  });
+});
