@@ -90,8 +90,8 @@ export class Runner {
 
   /**
    * Wakes the loop in a task of its own: a wake comes from a commit, often inside a request's handler, and the
-   * loop's work must neither hold that response back nor the SSE bytes the commit pushed (Bun hands a socket
-   * write to the kernel when the current task ends).
+   * loop's work must hold back neither that response nor the SSE bytes the commit pushed (Bun sends socket
+   * writes on its next turn of the event loop, not at the write).
    */
   wake(): void {
     this.woken = true;
@@ -123,8 +123,9 @@ export class Runner {
         if (this.commandsDirty) {
           this.commandsDirty = false;
           worked = await this.applyCommands();
-          // End this task before ticking, so that what the commands' commits pushed to SSE leaves first.
-          if (worked) await new Promise((r) => setImmediate(r));
+          // Let the event loop write out what the commands' commits pushed to SSE before ticking: Bun sends those
+          // bytes on its next I/O turn, which a setImmediate can still precede (seen under load), a timer cannot.
+          if (worked) await new Promise((r) => setTimeout(r, 0));
         }
         if (this.runsDirty) {
           this.runsDirty = false;

@@ -68,10 +68,10 @@ describe('GET /commands/{command_id}', () => {
   });
 });
 
-// Bun hands a socket write to the kernel when the current task ends. The runner is woken by commits made inside
-// request handlers, so it must do its work in tasks of its own, or responses and SSE bytes wait for it. Each test
-// blocks the runner synchronously until a client in another process has seen the bytes, which it cannot unless
-// they left before the runner's work began (else the wait gives up after 10 s and the test fails).
+// Bun sends socket writes on its next turn of the event loop, not at the write. The runner is woken by commits
+// made inside request handlers and must let the loop turn before ticking, or the SSE bytes of a command's commit
+// wait for the tick. The test blocks the tick synchronously until a client in another process has seen the
+// resume record, which it cannot unless the bytes left first (the wait then gives up after 10 s and it fails).
 describe('the runner works in tasks of its own', () => {
   const blockUntil = (file: string) => {
     const until = Date.now() + 10_000;
