@@ -240,10 +240,11 @@ export class Runner {
         continue;
       }
       started++;
-      const p = this.tickOne(id, owner).finally(() => {
+      const p = this.tickOne(id, owner).then((more) => {
         this.inflight.delete(id);
-        this.runsDirty = true; // the run may still be runnable (step budget used up)
-        this.wake();
+        if (more) this.runsDirty = true; // still runnable (step budget used up): look again
+        // A run that ended or waits needs no new look: whatever became runnable meanwhile said so at its commit.
+        if (this.runsDirty || !this.inflight.size) this.wake();
       });
       this.inflight.set(id, p);
     }
@@ -251,13 +252,15 @@ export class Runner {
     return started > 0;
   }
 
-  private async tickOne(runId: string, owner: string | null): Promise<void> {
+  /** Ticks one run; true when it may still be runnable (running after its step budget, or the tick failed). */
+  private async tickOne(runId: string, owner: string | null): Promise<boolean> {
     try {
-      await this.runtime.tick(runId, this.opts.tickMaxSteps, owner);
+      return (await this.runtime.tick(runId, this.opts.tickMaxSteps, owner)).status === 'running';
     } catch (err) {
       // tick() already converts node failures into failed runs; this is a missing workflow or a store error.
       this.opts.log?.(`tick ${runId} failed: ${err instanceof Error ? err.message : String(err)}`);
       await new Promise((r) => setTimeout(r, this.opts.pollMs));
+      return true;
     } finally {
       if (owner) await this.store.claims.release(owner, [runId]).catch(() => {});
     }

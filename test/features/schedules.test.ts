@@ -50,6 +50,14 @@ const parked = async (id: string, node = 'wait_interval') => {
   return p.status === 'waiting' && p.current_node === node;
 };
 const until = (cond: () => boolean | Promise<boolean>) => eventually(cond);
+/**
+ * The parent has `n` executions and one of them is asleep on its `wait_until`: only then has it read the clock,
+ * so advancing it afterwards cannot move the execution's deadline along (a runner slow to tick the child would).
+ */
+const executionAsleep = async (id: string, n: number) => {
+  const kids = await store.runs.children(id);
+  return kids.length === n && kids.some((k) => k.status === 'waiting' && k.waiting?.reason === 'until');
+};
 
 describe('validation', () => {
   test('spec messages', () => {
@@ -133,7 +141,7 @@ forEachBackend(() => {
     test('overlap skip: a fire is dropped while the previous execution still runs', async () => {
       const rt = await setup();
       const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '150ms', repeat_count: 3 });
-      await until(() => parked(parent.run_id));
+      await until(async () => (await parked(parent.run_id)) && (await executionAsleep(parent.run_id, 1)));
       advance(150); // t=150: the first execution (until t=400) still runs → skipped
       await until(async () => (await parentOf(parent.run_id)).vars._meta.schedule.skipped === 1 && (await parked(parent.run_id)));
       advance(150); // t=300: skipped again; that was the last fire, so the parent joins the running execution
@@ -147,12 +155,12 @@ forEachBackend(() => {
     test('overlap queue: every execution runs, one after the other', async () => {
       const rt = await setup();
       const parent = await startScheduledRun(rt, { target_workflow_id: 'slow', interval: '100ms', repeat_count: 2, overlap: 'queue' });
-      await until(() => parked(parent.run_id));
+      await until(async () => (await parked(parent.run_id)) && (await executionAsleep(parent.run_id, 1)));
       advance(100); // the second fire waits for the first execution
       await until(async () => (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
       expect((await store.runs.children(parent.run_id)).length).toBe(1);
       advance(300); // t=400: the first ends; the second starts
-      await until(async () => (await store.runs.children(parent.run_id)).length === 2 && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
+      await until(async () => (await executionAsleep(parent.run_id, 2)) && (await parentOf(parent.run_id)).waiting?.reason === 'subworkflow');
       advance(400);
       await until(async () => (await parentOf(parent.run_id)).status === 'completed');
       const kids = await store.runs.children(parent.run_id);

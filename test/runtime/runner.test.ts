@@ -89,6 +89,19 @@ forEachBackend((backendName) => {
       expect((await h.store.commands.get('e'))!.reason).toBe('delivered to 1 run(s)');
     });
 
+    test('a run still running after its step budget is ticked again at once, not at the next poll', async () => {
+      const steps = graphWorkflow('steps', 'a', {
+        a: () => ({ next_node: 'b' }), b: () => ({ next_node: 'c' }), c: () => ({ next_node: 'd' }), d: () => ({ complete_output: { ok: true } }),
+      });
+      h = await openHarness({ workflows: [steps, ask] });
+      runner = h.runner({ pollMs: 60_000, tickMaxSteps: 1 }); // four ticks; the poll would take a minute each
+      await runner.start();
+      const run = await h.runtime.start('steps');
+      await until(async () => (await h.run(run.run_id)).status === 'completed');
+      const other = await h.runtime.start('ask'); // after a tick that ended its run, the next start is still noticed
+      await until(async () => (await h.run(other.run_id)).status === 'waiting');
+    });
+
     test('a busy run does not starve others (bounded steps per tick, oldest first)', async () => {
       h = await openHarness({ workflows: [spin, ask] });
       runner = h.runner({ tickMaxSteps: 50 });
