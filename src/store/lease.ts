@@ -2,6 +2,7 @@
 // how long it lasts) belongs to the runner (src/runtime/lock.ts); this is only the storage.
 import type { Database } from 'bun:sqlite';
 import type { ClaimRepo, LeaseRepo, LeaseRow } from './api.ts';
+import { DUE_SQL, RUNNABLE_SQL } from './runs.ts';
 
 export class SqliteLeaseRepo implements LeaseRepo {
   constructor(private readonly db: Database) {}
@@ -40,15 +41,8 @@ export class SqliteClaimRepo implements ClaimRepo {
   constructor(private readonly db: Database) {}
 
   async claim(_owner: string, limit: number, actorId: string, nowIso: string): Promise<string[]> {
-    const due = this.db
-      .query(
-        `SELECT run_id FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until <= ?
-         AND paused = 0 ORDER BY wait_until ASC LIMIT ?`,
-      )
-      .all(nowIso, limit) as { run_id: string }[];
-    const runnable = this.db
-      .query(`SELECT run_id FROM runs WHERE status = 'running' AND paused = 0 AND actor_id = ? ORDER BY updated_at ASC LIMIT ?`)
-      .all(actorId, limit) as { run_id: string }[];
+    const due = this.db.query(DUE_SQL).all(nowIso, limit) as { run_id: string }[];
+    const runnable = this.db.query(RUNNABLE_SQL).all(actorId, limit) as { run_id: string }[];
     return [...due, ...runnable].map((r) => r.run_id);
   }
 

@@ -32,6 +32,25 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
   return null;
 }
 
+// The runner's queries. Each names its partial index: without statistics (no ANALYZE) SQLite picks
+// idx_runs_status and walks every run of that status, ~50 ms per call with 100,000 runs waiting on a person, on
+// every claim, every idle turn of the runner and every repair scan (docs/performance.md).
+
+/** Runnable runs of an actor, least recently updated first (fairness). */
+export const RUNNABLE_SQL = `SELECT run_id FROM runs INDEXED BY idx_runs_runnable
+  WHERE status = 'running' AND paused = 0 AND actor_id = ? ORDER BY updated_at ASC LIMIT ?`;
+/** Due `until` waits, earliest first. */
+export const DUE_SQL = `SELECT run_id FROM runs INDEXED BY idx_runs_due
+  WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until <= ? AND paused = 0 ORDER BY wait_until ASC LIMIT ?`;
+/** The earliest pending `until`. */
+export const NEXT_DUE_SQL = `SELECT wait_until AS u FROM runs INDEXED BY idx_runs_due
+  WHERE status = 'waiting' AND wait_reason = 'until' AND paused = 0 ORDER BY wait_until ASC LIMIT 1`;
+/** Non-paused parents waiting on a child that has ended (wait keys `subworkflow:<child id>`, a range of the index). */
+export const ENDED_CHILDREN_SQL = `SELECT p.run_json FROM runs p INDEXED BY idx_runs_wait_key
+  JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
+  WHERE p.status = 'waiting' AND p.wait_key > 'subworkflow:' AND p.wait_key < 'subworkflow;'
+    AND p.wait_reason = 'subworkflow' AND p.paused = 0 AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`;
+
 /** A stored run checkpoint (`runs.run_json`) → RunState with boxed floats restored, or null when unreadable. */
 export const parseRunJson = (text: string): RunState | null => decodeRun(text);
 
@@ -119,34 +138,17 @@ export class SqliteRunRepo implements RunRepo {
 
   /** Runnable runs, least recently updated first so that no run starves (fairness). */
   async listRunnable(limit: number, actorId: string): Promise<string[]> {
-    return (
-      this.db
-        .query(
-          `SELECT run_id FROM runs WHERE status = 'running' AND paused = 0 AND actor_id = ?
-           ORDER BY updated_at ASC LIMIT ?`,
-        )
-        .all(actorId, limit) as { run_id: string }[]
-    ).map((r) => r.run_id);
+    return (this.db.query(RUNNABLE_SQL).all(actorId, limit) as { run_id: string }[]).map((r) => r.run_id);
   }
 
   /** Runs waiting on a time that is due, earliest first. */
   async listDueUntil(nowIso: string, limit: number): Promise<string[]> {
-    return (
-      this.db
-        .query(
-          `SELECT run_id FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until <= ?
-           AND paused = 0 ORDER BY wait_until ASC LIMIT ?`,
-        )
-        .all(nowIso, limit) as { run_id: string }[]
-    ).map((r) => r.run_id);
+    return (this.db.query(DUE_SQL).all(nowIso, limit) as { run_id: string }[]).map((r) => r.run_id);
   }
 
   /** The earliest pending `until` (for the runner's timer), or null. */
   async nextDueUntil(): Promise<string | null> {
-    const row = this.db
-      .query(`SELECT MIN(wait_until) AS u FROM runs WHERE status = 'waiting' AND wait_reason = 'until' AND paused = 0`)
-      .get() as { u: string | null };
-    return row.u;
+    return (this.db.query(NEXT_DUE_SQL).get() as { u: string } | null)?.u ?? null;
   }
 
   /** Non-paused runs waiting on one of `keys` (event delivery). */
@@ -166,13 +168,7 @@ export class SqliteRunRepo implements RunRepo {
    * left behind by a crash between the child's and the parent's commits.
    */
   async listParentsOfEndedChildren(limit: number): Promise<RunState[]> {
-    const rows = this.db
-      .query(
-        `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
-         WHERE p.status = 'waiting' AND p.wait_reason = 'subworkflow' AND p.paused = 0
-           AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
-      )
-      .all(limit) as { run_json: string }[];
+    const rows = this.db.query(ENDED_CHILDREN_SQL).all(limit) as { run_json: string }[];
     return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 

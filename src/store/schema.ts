@@ -175,6 +175,11 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX idx_commands_pending ON commands(seq) WHERE outcome = 'pending';
   `,
+  // scaling: the runner's runnable list (every claim) read the status index and sorted every running run:
+  //          ~90 ms per claim with a backlog of 100,000 running runs. The PostgreSQL schema has the same index.
+  `
+  CREATE INDEX idx_runs_runnable ON runs(actor_id, updated_at) WHERE status = 'running' AND paused = 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

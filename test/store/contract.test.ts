@@ -2,7 +2,7 @@
 // inbox idempotency and cursor, run listing and paging, the ledger's chain, counts, metrics and notifications,
 // content-addressed artifacts. SQLite-only behaviour (schema pragmas, fsync mode, query plans) is in store.test.ts.
 import { afterEach, describe, expect, test } from 'bun:test';
-import type { RunState } from '../../src/model/index.ts';
+import type { RunState, WaitState } from '../../src/model/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { forEachBackend, openStore } from '../support/backends.ts';
@@ -54,6 +54,34 @@ forEachBackend(() => {
   });
 
   describe('runs', () => {
+    test("the runner's lists: due and next until waits, runnable runs, parents of ended children (paused ones left out)", async () => {
+      const store = await fresh();
+      const wait = (reason: WaitState['reason'], key: string | null, until: string | null): WaitState => ({
+        reason, wait_key: key, until, resume_to_node: 'n', result_key: null, prompt: null, choices: null, allow_free_text: true, details: null,
+      });
+      const waiting = (id: string, w: WaitState, over: Partial<RunState> = {}) => run(id, { status: 'waiting', waiting: w, ...over });
+      const paused = { vars: { _runtime: { control: { paused: true } } } };
+      await store.tx(async () => {
+        for (let i = 0; i < 5; i++) await store.runs.save(waiting(`user-${i}`, wait('user', `user:${i}`, null)));
+        await store.runs.save(waiting('t-late', wait('until', null, '2026-03-01T00:00:00.000000+00:00')));
+        await store.runs.save(waiting('t-early', wait('until', null, '2026-02-01T00:00:00.000000+00:00')));
+        await store.runs.save(waiting('t-paused', wait('until', null, '2026-01-01T00:00:00.000000+00:00'), paused));
+        await store.runs.save(run('go-2', { updated_at: '2026-01-02T00:00:00.000000+00:00' }));
+        await store.runs.save(run('go-1', { updated_at: '2026-01-01T00:00:00.000000+00:00' }));
+        await store.runs.save(run('go-paused', paused));
+        await store.runs.save(run('kid-done', { status: 'completed' }));
+        await store.runs.save(run('kid-busy'));
+        await store.runs.save(waiting('p-done', wait('subworkflow', 'subworkflow:kid-done', null)));
+        await store.runs.save(waiting('p-busy', wait('subworkflow', 'subworkflow:kid-busy', null)));
+        await store.runs.save(waiting('p-paused', wait('subworkflow', 'subworkflow:kid-done', null), paused));
+      });
+      expect(await store.runs.nextDueUntil()).toBe('2026-02-01T00:00:00.000000+00:00');
+      expect(await store.runs.listDueUntil('2026-02-15T00:00:00.000000+00:00', 10)).toEqual(['t-early']);
+      expect(await store.runs.listDueUntil('2026-04-01T00:00:00.000000+00:00', 10)).toEqual(['t-early', 't-late']);
+      expect((await store.runs.listRunnable(10, 'gateway')).filter((id) => id.startsWith('go-'))).toEqual(['go-1', 'go-2']);
+      expect((await store.runs.listParentsOfEndedChildren(10)).map((r) => r.run_id)).toEqual(['p-done']);
+    });
+
     test('status reads the column a save wrote, null for an unknown run', async () => {
       const store = await fresh();
       expect(await store.runs.status('nope')).toBeNull();

@@ -109,9 +109,10 @@ export class PgRunRepo implements RunRepo {
 
   async listParentsOfEndedChildren(limit: number): Promise<RunState[]> {
     const rows = await this.db.q.unsafe(
+      // The wait-key range (keys `subworkflow:<child id>`) reads idx_runs_wait_key instead of every run.
       `SELECT p.run_json FROM runs p JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
-       WHERE p.status = 'waiting' AND p.wait_reason = 'subworkflow' AND p.paused = 0
-         AND c.status IN ('completed', 'failed', 'cancelled') LIMIT $1`,
+       WHERE p.status = 'waiting' AND p.wait_key > 'subworkflow:' AND p.wait_key < 'subworkflow;'
+         AND p.wait_reason = 'subworkflow' AND p.paused = 0 AND c.status IN ('completed', 'failed', 'cancelled') LIMIT $1`,
       [limit],
     );
     return decodeAll(rows);
