@@ -32,7 +32,7 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-// The runner's queries. Each names its partial index: without statistics (no ANALYZE) SQLite picks
+// The runner's queries (and event delivery's, below). Each names its partial index: without statistics (no ANALYZE) SQLite picks
 // idx_runs_status and walks every run of that status, ~50 ms per call with 100,000 runs waiting on a person, on
 // every claim, every idle turn of the runner and every repair scan (docs/performance.md).
 
@@ -50,6 +50,10 @@ export const ENDED_CHILDREN_SQL = `SELECT p.run_json FROM runs p INDEXED BY idx_
   JOIN runs c ON c.run_id = substr(p.wait_key, ${'subworkflow:'.length + 1})
   WHERE p.status = 'waiting' AND p.wait_key > 'subworkflow:' AND p.wait_key < 'subworkflow;'
     AND p.wait_reason = 'subworkflow' AND p.paused = 0 AND c.status IN ('completed', 'failed', 'cancelled') LIMIT ?`;
+
+/** Runs waiting on one of `n` keys (event delivery), newest first. */
+export const waitingOnKeysSql = (n: number) => `SELECT run_json FROM runs INDEXED BY idx_runs_wait_key
+  WHERE status = 'waiting' AND wait_key IN (${Array(n).fill('?').join(',')}) ORDER BY updated_at DESC LIMIT ?`;
 
 /** A stored run checkpoint (`runs.run_json`) → RunState with boxed floats restored, or null when unreadable. */
 export const parseRunJson = (text: string): RunState | null => decodeRun(text);
@@ -154,12 +158,7 @@ export class SqliteRunRepo implements RunRepo {
   /** Non-paused runs waiting on one of `keys` (event delivery). */
   async listWaitingOnKeys(keys: string[], limit = 10_000): Promise<RunState[]> {
     if (!keys.length) return [];
-    const marks = keys.map(() => '?').join(',');
-    const rows = this.db
-      .query(
-        `SELECT run_json FROM runs WHERE status = 'waiting' AND wait_key IN (${marks}) ORDER BY updated_at DESC LIMIT ?`,
-      )
-      .all(...keys, limit) as { run_json: string }[];
+    const rows = this.db.query(waitingOnKeysSql(keys.length)).all(...keys, limit) as { run_json: string }[];
     return rows.flatMap((r) => decodeRun(r.run_json) ?? []);
   }
 
