@@ -199,12 +199,13 @@ export async function seedRuns(dir: string, count: number, statuses: readonly st
   await store.close();
 }
 
-/**
- * Trivial runs/s and start latency with 1k, 10k, 100k and 1M runs already in the database, a quarter of them
- * parked on a person (what a long-lived gateway accumulates; the runner's queries must not walk them).
- */
+/** Seeded runs for `growth`: a quarter parked on a person (what a long-lived gateway accumulates). */
 const GROWTH_STATUSES = ['completed', 'completed', 'completed', 'waiting'] as const;
 
+/**
+ * Trivial runs/s and start latency with 1k, 10k, 100k and 1M runs already in the database (GROWTH_STATUSES):
+ * neither the runner's queries nor a start may walk the waiting ones.
+ */
 export async function growth(dir: string, sizes = (process.env.AG_BENCH_GROWTH ?? '1000,10000,100000,1000000').split(',').map(Number)): Promise<Figure[]> {
   writeBenchBundles(join(dir, 'flows'));
   let have = 0;

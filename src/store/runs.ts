@@ -32,9 +32,9 @@ export function decodeRunCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-// The runner's queries (and event delivery's, below). Each names its partial index: without statistics (no ANALYZE) SQLite picks
-// idx_runs_status and walks every run of that status, ~50 ms per call with 100,000 runs waiting on a person, on
-// every claim, every idle turn of the runner and every repair scan (docs/performance.md).
+// The runner's queries, and event delivery's. Each names its partial index: without statistics (no ANALYZE)
+// SQLite picks idx_runs_status and walks every run of that status, ~50 ms per call with 100,000 runs waiting on
+// a person, on every claim, every idle turn of the runner, every repair scan and every event (docs/performance.md).
 
 /** Runnable runs of an actor, least recently updated first (fairness). */
 export const RUNNABLE_SQL = `SELECT run_id FROM runs INDEXED BY idx_runs_runnable
