@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { seedFlows } from '../../src/cli/seed.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -14,16 +14,17 @@ import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { GatewayApp } from '../../src/http/app.ts';
 import { createHttpApp } from '../../src/serve.ts';
 import { bundleZip } from '../http/support.ts';
+import { HAS_SHARED, SHARED_BUNDLES } from '../support/shared.ts';
 import { startStubLlm } from '../support/stub-llm.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser) console.log(`skip: console browser tests need Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
-// The agent bundle of the shared conformance data (tool approval test); that test skips without it.
-const AGENT_BUNDLE = join(resolve(process.env.ABSTRACTGATEWAY_SHARED_DIR ?? join(import.meta.dir, '../../../shared')), 'bundles', 'basic-agent@0.0.1.flow');
-const hasAgent = existsSync(AGENT_BUNDLE);
-if (hasBrowser && !hasAgent) console.log(`skip: the console tool-approval test needs ${AGENT_BUNDLE} (shared conformance data)`);
+// The agent bundle of the shared conformance data (tool approval test); without ../shared that test skips under
+// the conformance data's one skip line (test/support/shared.ts).
+const AGENT_BUNDLE = join(SHARED_BUNDLES, 'basic-agent@0.0.1.flow');
+const hasAgent = HAS_SHARED && existsSync(AGENT_BUNDLE);
 
 const TOKEN = 'console-e2e-token-0123456789abcdef';
 const T = 20_000; // per test (a browser test does many steps)

@@ -1,7 +1,7 @@
-// The PostgreSQL store (src/store/postgres/) against a real server: ABSTRACTGATEWAY_TEST_DATABASE_URL, else the
-// dev server at postgres://postgres@127.0.0.1:55432/postgres. Each run of this file creates its own databases
-// (ag_t_<random>) and drops them at the end. Skipped, with one line, only when the variable is unset and the dev
-// server does not answer. Several stores on one database stand for several processes.
+// The PostgreSQL store (src/store/postgres/) against the test server of ABSTRACTGATEWAY_TEST_DATABASE_URL
+// (test/support/pg.ts: without it the file skips under the one PostgreSQL skip line). Each run of this file
+// creates its own databases (ag_t_<random>) and drops them at the end. Several stores on one database stand for
+// several processes.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';
 import type { RunState, StepRecord } from '../../src/model/index.ts';
@@ -11,17 +11,10 @@ import { PostgresStore } from '../../src/store/postgres/index.ts';
 import { PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.ts';
 import { nowIso } from '../../src/util/time.ts';
 import { eventually } from '../support/clock.ts';
+import { describePg, pgTestUrl } from '../support/pg.ts';
 
-const ENV_URL = process.env.ABSTRACTGATEWAY_TEST_DATABASE_URL;
-const BASE_URL = ENV_URL ?? 'postgres://postgres@127.0.0.1:55432/postgres';
-
-async function reachable(url: string): Promise<boolean> {
-  const probe = new SQL(url, { max: 1, connectionTimeout: 2 });
-  try { await probe`SELECT 1`; return true; } catch { return false; } finally { await probe.close({ timeout: 0 }); }
-}
-
-const available = ENV_URL ? true : await reachable(BASE_URL);
-if (!available) console.log(`[postgres.test] skipped: no PostgreSQL at ${BASE_URL} (set ABSTRACTGATEWAY_TEST_DATABASE_URL)`);
+const BASE_URL = pgTestUrl() ?? '';
+const available = BASE_URL !== '';
 
 const admin = available ? new SQL(BASE_URL, { max: 2 }) : null;
 const created: string[] = [];
@@ -80,7 +73,7 @@ function rec(runId: string, i: number, over: Partial<NewStepRecord> = {}): NewSt
   };
 }
 
-describe.skipIf(!available)('postgres store', () => {
+describePg('postgres store', () => {
   test('migrations: idempotent, safe when two processes open a fresh database at once, newer refused', async () => {
     const fresh = await freshDatabase();
     const [x, y] = await Promise.all([open(fresh, { listen: false }), open(fresh, { listen: false })]);
